@@ -1,0 +1,161 @@
+"""The raw envelope: what the ingest edge publishes on `raw.<channel>` (schema_version 1).
+
+This is a wire contract, not the domain model: a team can write its own adapter for another
+channel by publishing these (JSON Schema: schema/jsonschema/raw_envelope.v1.json). The
+idempotency key of a message is (channel, provider_message_id).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+RAW_SCHEMA_VERSION = 1
+
+Channel = Literal["sms", "whatsapp", "messenger", "instagram", "booking"]
+Provider = Literal["twilio", "ringcentral", "meta", "booking_form", "custom"]
+# message: text or media from a person; status: delivery/read receipts (no text); booking: the booking
+# form; deleted: the customer unsent a message; consent: a provider's opt-out/opt-in signal;
+# system: provider notices such as a WhatsApp number change.
+Kind = Literal["message", "status", "booking", "deleted", "consent", "system"]
+Direction = Literal["in", "out"]
+
+KINDS: tuple[str, ...] = ("message", "status", "booking", "deleted", "consent", "system")
+
+
+class EnvelopeError(ValueError):
+    """A payload that is not a valid raw envelope; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class Party:
+    """One side of a conversation as the provider names it.
+
+    `id` is the provider's user id (PSID, IGSID, wa_id or WhatsApp user id, phone for SMS);
+    `phone` is a channel address the provider attests (Twilio From, wa_id, RingCentral
+    phoneNumber), raw as sent: normalization happens in the workers, not at the edge.
+    """
+
+    id: str = ""
+    handle: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Booking:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    guests: int | None = None
+    date: str | None = None
+    total: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class RawEnvelope:
+    channel: Channel
+    provider: Provider
+    kind: Kind
+    direction: Direction
+    provider_message_id: str
+    thread_key: str  # provider-scoped conversation key, e.g. "twilio:<To>:<From>"
+    business_account: str  # which of the business's lines/pages/accounts
+    customer: Party  # the customer's side, whatever the direction
+    occurred_at: str  # ISO-8601 UTC; receive time when the provider sends none
+    received_at: str
+    text: str | None = None
+    business: Party = field(default_factory=Party)
+    attachments: tuple[dict[str, Any], ...] = ()
+    booking: Booking | None = None
+    status: str | None = None  # for kind=status: sent/delivered/read/failed...; for consent: opt_out/opt_in
+    raw: dict[str, Any] = field(default_factory=dict)  # the provider's own payload fragment, for replay
+    schema_version: int = RAW_SCHEMA_VERSION
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.channel}:{self.provider_message_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["attachments"] = list(self.attachments)
+        return data
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RawEnvelope:
+        if not isinstance(data, dict):
+            raise EnvelopeError("envelope must be a JSON object")
+        version = data.get("schema_version")
+        if version != RAW_SCHEMA_VERSION:
+            raise EnvelopeError(f"unsupported schema_version {version!r}")
+        try:
+            booking = data.get("booking")
+            envelope = cls(
+                channel=data["channel"],
+                provider=data["provider"],
+                kind=data["kind"],
+                direction=data["direction"],
+                provider_message_id=str(data["provider_message_id"]),
+                thread_key=str(data["thread_key"]),
+                business_account=str(data["business_account"]),
+                customer=Party(**data["customer"]),
+                occurred_at=str(data["occurred_at"]),
+                received_at=str(data["received_at"]),
+                text=data.get("text"),
+                business=Party(**(data.get("business") or {})),
+                attachments=tuple(data.get("attachments") or ()),
+                booking=Booking(**booking) if booking else None,
+                status=data.get("status"),
+                raw=data.get("raw") or {},
+            )
+        except KeyError as exc:
+            raise EnvelopeError(f"missing field {exc.args[0]!r}") from exc
+        except TypeError as exc:
+            raise EnvelopeError(f"bad field shape: {exc}") from exc
+        envelope.check()
+        return envelope
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> RawEnvelope:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise EnvelopeError(f"not JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    def check(self) -> None:
+        """Invariants JSON Schema cannot say conveniently; raises EnvelopeError."""
+        if self.channel not in ("sms", "whatsapp", "messenger", "instagram", "booking"):
+            raise EnvelopeError(f"unknown channel {self.channel!r}")
+        if self.kind not in KINDS:
+            raise EnvelopeError(f"unknown kind {self.kind!r}")
+        if self.direction not in ("in", "out"):
+            raise EnvelopeError(f"unknown direction {self.direction!r}")
+        if not self.provider_message_id:
+            raise EnvelopeError("empty provider_message_id")
+        if not self.thread_key:
+            raise EnvelopeError("empty thread_key")
+        parse_time(self.occurred_at)
+        parse_time(self.received_at)
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and a Z, the one time format on our topics."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, AttributeError) as exc:
+        raise EnvelopeError(f"bad timestamp {value!r}") from exc
+    if moment.tzinfo is None:
+        raise EnvelopeError(f"timestamp without timezone {value!r}")
+    return moment

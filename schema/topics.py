@@ -1,0 +1,59 @@
+"""Every Kafka topic of phoneunify, its key and its role, in one place.
+
+A prefix (settings.topic_prefix) isolates tests and tenants sharing one broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHANNELS: tuple[str, ...] = ("sms", "whatsapp", "messenger", "instagram", "booking")
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names under one prefix."""
+
+    prefix: str = ""
+
+    def raw(self, channel: str) -> str:
+        """Raw envelopes from the ingest edge; key: keyed hash of the thread key."""
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        return f"{self.prefix}raw.{channel}"
+
+    @property
+    def raw_all(self) -> tuple[str, ...]:
+        return tuple(self.raw(c) for c in CHANNELS)
+
+    @property
+    def resolve(self) -> str:
+        """Internal: messages re-keyed by canonical phone key (or identity key when phone-less),
+        so one resolver owns each phone."""
+        return f"{self.prefix}identity.resolve"
+
+    @property
+    def commands(self) -> str:
+        """Admin identity commands; key: the phone key or customer id they touch."""
+        return f"{self.prefix}identity.commands"
+
+    @property
+    def linked(self) -> str:
+        """Public contract: linked-customer events; key: customer id (thread key while unlinked)."""
+        return f"{self.prefix}customer.linked"
+
+    def dlq(self, stage: str) -> str:
+        """Dead letters of one stage, each with the reason."""
+        return f"{self.prefix}dlq.{stage}"
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (
+            *self.raw_all,
+            self.resolve,
+            self.commands,
+            self.linked,
+            self.dlq("extract"),
+            self.dlq("resolve"),
+            self.dlq("timeline"),
+        )
