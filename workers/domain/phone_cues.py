@@ -1,0 +1,212 @@
+"""The words around a number that say whose it is, or that it is no phone at all.
+
+Read only the few dozen characters next to a candidate number. Three kinds of evidence:
+
+* self cues ("my number is", "call me at", "cell:") say the sender gives their own number;
+* other-person cues ("my wife's number", "the venue's number", "call my assistant at") say it is
+  someone else's;
+* anti-cues ("order #", "booking ref", "tracking number", "CPF") say the digits are an identifier
+  of something else, so they are not a phone at all.
+
+Patterns cover English, Spanish, Portuguese, French, German and Italian chat. The nearest, tightest
+cue wins: an anti-cue must sit right before the digits ("order number is 415..."), and an
+other-person cue beats a self cue ("my wife's number" contains "my ... number").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+#: How far left and right of a candidate the cue patterns look.
+LEFT_WINDOW: Final = 64
+RIGHT_WINDOW: Final = 40
+
+_NUMBER_WORDS: Final = (
+    r"(?:phone|cell|cellphone|cel|mobile|mob|number|num|no\.?|nr\.?|\#|digits|line|contact|tel|telephone"
+    r"|whats ?app|wa|sms|n[uú]mero|numero|celular|m[oó]vil|tel[eé]fono|telefone|zap|zapzap|whats"
+    r"|num[eé]ro|portable|t[eé]l[eé]phone|handy|nummer|handynummer|telefonnummer|mobilnummer"
+    r"|cellulare|telefono)"
+)
+
+# Someone other than the sender: relatives, staff, third parties, venues.
+_RELATION: Final = (
+    r"(?:wife|husband|hubby|partner|spouse|fianc[eé]e?|girlfriend|boyfriend|gf|bf|mom|mum|mother|mama"
+    r"|dad|father|papa|son|daughter|kid|brother|sister|bro|sis|friend|buddy|boss|manager|assistant"
+    r"|secretary|colleague|coworker|co-worker|cousin|aunt|uncle|grandma|grandpa|nanny|neighbou?r"
+    r"|roommate|planner|coordinator|driver|chef|caterer|florist|dj|photographer|venue|hotel|restaurant"
+    r"|bride|groom|guest|sponsor|landlord|agent|receptionist|front desk"
+    r"|esposa|esposo|marido|mujer|novia|novio|mam[aá]|pap[aá]|hij[oa]|herman[oa]|amig[oa]|jefe|jefa"
+    r"|mulher|m[aã]e|pai|filh[oa]|irm[aã]o?|namorad[oa]|chefe|femme|mari|m[eè]re|p[eè]re|fils|fille"
+    r"|fr[eè]re|s[oœ]ur|copine|copain|frau|mann|mutter|vater|sohn|tochter|bruder|schwester|freundin"
+    r"|freund|chef|moglie|marito|madre|padre|figli[oa]|fratello|sorella)"
+)
+
+_SELF_PATTERNS: Final = (
+    # "my number is", "my cell:", "mi número es", "meu celular", "mon portable", "meine Handynummer"
+    rf"\b(?:my|mi|mis|meu|minha|mon|ma|mein|meine|meiner|il mio|mio|la mia|our|nuestro|nosso)\s+"
+    rf"(?:(?:new|personal|own|direct|best|private|mobile|cell|work|contact|nuevo|novo|nouveau|neue)\s+)?"
+    rf"{_NUMBER_WORDS}",
+    # "call me", "text me at", "reach me", "contact me", "whatsapp me", "hit me up"
+    r"\b(?:call|text|txt|reach|contact|ring|phone|message|msg|sms|whats ?app|wa|hit|get|buzz)\s+(?:me|us)\b",
+    r"\b(?:i'?m|i am|we'?re|we are)\s+(?:at|on|reachable at|available at)\b",
+    r"\b(?:mine|el m[ií]o|la m[ií]a|o meu|a minha|le mien|la mienne|meine ist|il mio)\b",
+    r"\b(?:me\s+(?:ligue|liga|ligar|chama|manda)|ll[aá]m[ae]me|ll[aá]menos|escr[ií]beme|m[aá]ndame"
+    r"|marca(?:me)?|appel(?:ez|le)[- ]moi|rappel(?:ez|le)[- ]moi|ruf(?:t|en sie)? mich|erreichbar"
+    r"|chiamami|contattami|scrivimi)\b",
+    r"\b(?:can|you can|u can|you may|please)\s+(?:call|text|reach|contact|whatsapp)\b",
+    r"\b(?:contact|callback|call back|call-back|reach|best|contact info|contact details)"
+    r"\s*(?:number|no\.?|#|:)",
+)
+
+# Labels in a form or signature ("Cell: 415...", "Tel.", "WhatsApp:"): the sender's, unless other cues.
+_LABEL_PATTERN: Final = (
+    r"(?:^|[\s(\[,;])(?:phone|ph|cell|cellphone|mobile|mob|tel|tele|telephone|whats ?app|wa|contact|sms"
+    r"|celular|cel|m[oó]vil|tel[eé]fono|telefone|fone|zap|portable|t[eé]l[eé]?phone|handy|mobil|telefon"
+    r"|cellulare|telefono)\s*(?:\#|no\.?|nr\.?|number|n[uú]mero|nummer)?\s*[:.=\-]?\s*$"
+)
+
+_OTHER_PATTERNS: Final = (
+    # "my wife's number", "my wife's cell is", "her number", "the venue's phone"
+    rf"\b{_RELATION}(?:'s|\u2019s|s'|s)?\s+(?:(?:new|personal|direct|work|cell|mobile)\s+)?{_NUMBER_WORDS}",
+    # "call my assistant at", "text my wife on", "reach our planner at", "contact the venue at"
+    rf"\b(?:call|text|reach|contact|ring|ask|try|message|whatsapp)\s+(?:my|our|the|his|her|their)\s+"
+    rf"(?:\w+\s+)?{_RELATION}\b",
+    # "his number", "her cell", "their phone", "his wife's number"
+    rf"\b(?:his|her|their|su|sus|seu|sua|dele|dela|son|sa|leur|sein|seine|ihr|ihre)\s+"
+    rf"(?:(?:new|personal|direct|work|own)\s+)?{_NUMBER_WORDS}",
+    # "call him at", "text her", "reach them"
+    r"\b(?:call|text|reach|contact|ring|message)\s+(?:him|her|them)\b",
+    # "de mi esposa", "da minha mãe", "de ma femme", "meiner Frau"
+    rf"\b(?:de|da|do|del)\s+(?:mi|minha|meu|ma|mon)\s+{_RELATION}\b",
+    rf"\b(?:my|mi|minha|meu|ma|mon|mein|meine|meiner|our)\s+{_RELATION}\b",
+    rf"\bthe\s+{_RELATION}(?:'s|\u2019s)?\b",
+    r"\b(?:not mine|isn'?t mine|not my number|no es m[ií]o|n[aã]o [eé] meu)\b",
+)
+
+# Identifiers of things that are not phones. Must end right before the digits.
+_ANTI_WORDS: Final = (
+    r"(?:order|orders|booking|confirmation|conf|confirm|reservation|res|ref|reference|tracking|track"
+    r"|shipment|parcel|package|waybill|awb|invoice|inv|receipt|ticket|case|account|acct|acc|member"
+    r"|membership|loyalty|rewards|policy|claim|transaction|txn|trans|serial|model|sku|item|part|po|pnr"
+    r"|voucher|gift ?card|card|visa|mastercard|amex|iban|swift|routing|aba|zip|zipcode|postal|postcode"
+    r"|pin|otp|code|coupon|promo|ssn|sin|ein|tax|vat|license|licence|plate|vin|room|table|seat"
+    r"|flight|gate|unit|suite|apt|lot|batch|job|quote|estimate|folio|cust|customer"
+    r"|pedido|orden|reserva|reservaci[oó]n|confirmaci[oó]n|factura|recibo|c[oó]digo|rastreo|rastreio"
+    r"|gu[ií]a|cpf|cnpj|cep|rfc|curp|dni|nie|nif|cuit|cuil|rut|nota fiscal|boleto|protocolo"
+    r"|commande|r[eé]servation|facture|colis|suivi|siret|siren|bestellung|bestellnummer|buchung"
+    r"|buchungsnummer|auftrag|auftragsnummer|rechnung|rechnungsnummer|kundennummer|sendung"
+    r"|sendungsnummer|ordine|prenotazione|fattura|codice|spedizione)"
+)
+
+_ANTI_PATTERN: Final = (
+    rf"\b{_ANTI_WORDS}\s*(?:\#|no\.?|nr\.?|n[º°o]\.?|n\.|num\.?|number|numbers|id|code|ref|n[uú]mero|numero"
+    rf"|num[eé]ro|nummer|de|do|da)?\s*(?:\#|no\.?)?\s*(?:is|was|es|[eé]|est|ist|:|=|-|\u2013)?\s*(?:\#|n[º°])?\s*$"
+)
+
+# A bare '#' or "nº" right before the digits ("ref #", "#4155550123") marks an identifier.
+_HASH_PATTERN: Final = r"(?:\#|n[º°]|no\.)\s*$"
+
+# Right context that says what the digits were.
+_RIGHT_ANTI: Final = (
+    rf"^\W{{0,3}}(?:is|was|es|[eé])?\s*(?:the|my|your|our|el|la|o|a|mi|tu|su)?\s*{_ANTI_WORDS}\b"
+)
+_RIGHT_SELF: Final = (
+    r"^\W{0,3}(?:\(?(?:cell|mobile|my cell|my number|mine|me|personal|whatsapp|wa|celular|cel|m[oó]vil"
+    r"|portable|handy)\)?\b|(?:is|es|[eé])\s+(?:my|mi|meu|minha)\s+"
+    r"(?:cell|mobile|number|phone|n[uú]mero|celular|whatsapp|direct line))"
+)
+_RIGHT_OTHER: Final = (
+    rf"^\W{{0,3}}(?:\(\s*{_RELATION}\s*\)|(?:is|es|[eé])\s+(?:my|mi|meu|minha|the|his|her|their)\s+"
+    rf"{_RELATION}(?:'s|\u2019s)?\b|(?:is|es)\s+(?:his|hers|theirs)\b)"
+)
+
+_FLAGS: Final = re.IGNORECASE
+_SELF_RE: Final = re.compile("|".join(f"(?:{p})" for p in _SELF_PATTERNS), _FLAGS)
+_LABEL_RE: Final = re.compile(_LABEL_PATTERN, _FLAGS)
+_OTHER_RE: Final = re.compile("|".join(f"(?:{p})" for p in _OTHER_PATTERNS), _FLAGS)
+_ANTI_RE: Final = re.compile(_ANTI_PATTERN, _FLAGS)
+_HASH_RE: Final = re.compile(_HASH_PATTERN, _FLAGS)
+_RIGHT_ANTI_RE: Final = re.compile(_RIGHT_ANTI, _FLAGS)
+_RIGHT_SELF_RE: Final = re.compile(_RIGHT_SELF, _FLAGS)
+_RIGHT_OTHER_RE: Final = re.compile(_RIGHT_OTHER, _FLAGS)
+# Where a clause ends: cues before it speak of something else.
+_CLAUSE_END_RE: Final = re.compile(r"[.!?;\n](?:\s|$)|\n")
+_WORD_BEFORE_RE: Final = re.compile(r"\w+$")
+_ABBREVIATIONS: Final = frozenset(
+    {
+        *("n", "no", "nr", "nro", "num", "n\u00fam", "tel", "t\u00e9l", "ph", "mob", "cel", "cell", "ext"),
+        *("ref", "conf", "res", "inv", "acct", "apt", "st", "ave", "dr", "mr", "mrs", "ms", "approx", "ca"),
+        *("vs", "p", "p\u00e1g"),
+    }
+)
+_LABEL_WORD_RE: Final = re.compile(r"(?:phone|cell|tel|mobile|contact|whats ?app)\s*$", _FLAGS)
+
+
+@dataclass(frozen=True)
+class CueReading:
+    """What the context says about one candidate."""
+
+    anti: str | None = None  # the anti-cue text when the digits are an identifier, not a phone
+    self_cue: str | None = None
+    other_cue: str | None = None
+    label: str | None = None
+
+
+def _clause_left(left: str) -> str:
+    """The part of the left window after the last sentence or line end ("Tel. " and "n. " are no end)."""
+    last = None
+    for match in _CLAUSE_END_RE.finditer(left):
+        if match.group(0)[0] == ".":
+            word = _WORD_BEFORE_RE.search(left, 0, match.start())
+            if word is not None and word.group(0).lower() in _ABBREVIATIONS:
+                continue
+        last = match
+    return left[last.end() :] if last is not None else left
+
+
+def _nearest(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last (nearest to the number) match in the left window."""
+    matches = list(pattern.finditer(text))
+    return matches[-1] if matches else None
+
+
+def read_cues(left: str, right: str) -> CueReading:
+    """Read the cues in ``left`` (text just before the digits) and ``right`` (just after)."""
+    clause = _clause_left(left)
+    tail = clause[-LEFT_WINDOW:]
+    anti = _ANTI_RE.search(tail)
+    if anti is not None and not _LABEL_WORD_RE.search(tail[: anti.start()].rstrip(" #:")):
+        return CueReading(anti=anti.group(0).strip())
+    if _HASH_RE.search(tail) and not _LABEL_WORD_RE.search(tail[:-1].rstrip(" #:")) and not _self_hash(tail):
+        return CueReading(anti="#")
+    head = right[:RIGHT_WINDOW]
+    right_anti = _RIGHT_ANTI_RE.search(head)
+    if right_anti is not None:
+        return CueReading(anti=right_anti.group(0).strip())
+    other = _nearest(_OTHER_RE, tail)
+    self_cue = _nearest(_SELF_RE, tail)
+    label = _LABEL_RE.search(tail)
+    right_other = _RIGHT_OTHER_RE.search(head)
+    right_self = _RIGHT_SELF_RE.search(head)
+    other_text = other.group(0) if other is not None else None
+    self_text = self_cue.group(0) if self_cue is not None else None
+    # The nearer of a self cue and an other-person cue speaks for the number ("call my wife at 415 or
+    # me at 650": "me at" is nearer to 650).
+    if other is not None and self_cue is not None and self_cue.start() > other.end():
+        other_text = None
+    if right_other is not None:
+        other_text = right_other.group(0).strip()
+    elif right_self is not None and other_text is None:
+        self_text = self_text or right_self.group(0).strip()
+    return CueReading(
+        self_cue=self_text.strip() if self_text else None,
+        other_cue=other_text.strip() if other_text else None,
+        label=label.group(0).strip() if label is not None else None,
+    )
+
+
+def _self_hash(tail: str) -> bool:
+    """'my #', 'my cell #' and 'phone #' are phone labels, not identifiers."""
+    return bool(re.search(r"\b(?:my|mi|meu|our)\s*(?:\w+\s*)?\#\s*$", tail, _FLAGS))

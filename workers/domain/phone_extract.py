@@ -1,0 +1,565 @@
+"""Find phone numbers in chat text, with the evidence for each and whose number it is.
+
+How it works, cheapest step first (most chat has no phone, so most messages stop at step 1):
+
+1. One regular expression finds *digit runs*: at least 7 digits with at most 3 separator characters
+   (spaces, dashes, dots, slashes, brackets, their fullwidth forms) between neighbours. ``\\d`` matches
+   any Unicode decimal digit, so Arabic-Indic and fullwidth digits are found in the original text and
+   every span points into it; only a same-length ASCII copy of a run is ever parsed.
+2. Inside a run, groups that are something else are blocked: dates, times, year ranges, fractions,
+   decimals, prices, percentages, ZIP+4 codes, IP addresses, card numbers.
+3. What is left is split at strong separators (" - ", "/", "--", ". ") into segments; the longest
+   consecutive segments that libphonenumber calls a *valid* number (for the configured region, or the
+   country the number itself carries) become candidates. A run is never cut at a plain space or dash,
+   so a window of a card or order number can never come out as a phone.
+4. The words around each candidate (:mod:`workers.domain.phone_cues`) drop identifiers ("order #",
+   "tracking number", "CPF") and say whose number it is.
+
+Confidence (for identity resolution): the probability that the number identifies the *sender* of an
+inbound message.
+
+* >= 0.9: an explicit self cue ("my number is", "call/text me at", "reach me", "cell:"), owner SENDER;
+* 0.6-0.75: a bare plausible number alone in an inbound message, owner SENDER (0.7 when punctuated or
+  international, 0.6 for a plain digit string);
+* 0.45: one of several uncued numbers in one message, owner UNKNOWN;
+* 0.15: someone else's number ("my wife's number", "the venue's number", "call my assistant at"),
+  owner OTHER_PERSON;
+* <= 0.1: owner BUSINESS, never identifying: the business's own numbers (configured per account) and
+  every number in an outbound message.
+
+Decoys are not returned at all. Work is bounded: text past :data:`MAX_TEXT_CHARS` is not read, and at
+most ``max_tries`` digit runs are examined.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
+
+from workers.domain.phone_cues import LEFT_WINDOW, RIGHT_WINDOW, CueReading, read_cues
+from workers.domain.phone_normalize import canonical, fold
+
+MAX_TEXT_CHARS: Final = 10_000
+DEFAULT_MAX_TRIES: Final = 64
+MIN_DIGITS: Final = 7
+MAX_DIGITS: Final = 17  # IDD prefix (011 / 00) + the longest E.164 number
+
+
+class Owner(enum.StrEnum):
+    """Whose number a candidate is."""
+
+    SENDER = "sender"
+    OTHER_PERSON = "other_person"
+    BUSINESS = "business"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ExtractionContext:
+    """What extraction knows about the message besides its text.
+
+    ``direction`` is "in" (customer to business) or "out" (business to customer);
+    ``business_numbers`` are the E.164 numbers of the business's own lines (configured per account);
+    ``channel`` is "sms", "whatsapp", "instagram", "messenger" or "booking".
+    """
+
+    direction: str = "in"
+    business_numbers: frozenset[str] = frozenset()
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One phone number found in a text. ``text[start:end] == raw``; ``e164`` has no extension."""
+
+    e164: str
+    start: int
+    end: int
+    confidence: float
+    evidence: tuple[str, ...]
+    owner: Owner
+    raw: str = field(default="")
+
+
+# --- step 1: digit runs ---------------------------------------------------------------------------------
+
+_SEP_CHARS: Final = (
+    " \t\u00a0\u2000-\u200a\u202f\u3000\\-\u2010-\u2015\u2212./()\uff08\uff09\uff0d\uff0e\uff0f"
+)
+_SEP: Final = f"[{_SEP_CHARS}]"
+# Digit-first, so the regex engine can skip to the next digit quickly on the common digit-free text.
+_RUN_RE: Final = re.compile(rf"\d(?:{_SEP}{{0,3}}\d){{{MIN_DIGITS - 1},}}")
+_GROUP_RE: Final = re.compile(r"[0-9]+")
+_LEAD_RE: Final = re.compile(r"(?:\(\s?)?(?:[+\uff0b]\s?){1,2}(?:\(\s?)?$|\(\s?$")
+_EXT_RE: Final = re.compile(
+    r"\s{0,4}(?:,\s{0,2})?(?:ext(?:ension|n)?\.?|x|\#|int\.?|ramal|anexo|durchwahl|poste|interno)"
+    r"\s{0,4}[:.]?\s{0,2}(\d{1,7})(?![\d\w])",
+    re.IGNORECASE,
+)
+# Strong separators cut a run into segments that may be separate numbers.
+_STRONG_SEP_RE: Final = re.compile(r"^(?:\s*/\s*|\s+[-\u2013\u2014]+\s+|\s*-{2,}\s*|\.\s+|\s{2,}|\)\s*\()$")
+# Words that may be glued to the left of a number in hurried typing ("tel:" has its colon, "call415" not).
+_GLUE_OK_RE: Final = re.compile(
+    r"(?:tel|cell|cel|phone|ph|mob|mobile|call|at|on|whatsapp|wa|no|nr|fone|zap|handy|nummer)$", re.IGNORECASE
+)
+
+# --- step 2: things inside a run that are not phone digits ----------------------------------------------
+
+_DATE_RE: Final = re.compile(
+    r"(?<![0-9])(?:(?P<a>[0-9]{1,2})(?P<s1>[./-])(?P<b>[0-9]{1,2})(?P=s1)(?P<y>(?:19|20)?[0-9]{2})"
+    r"|(?P<y2>(?:19|20)[0-9]{2})(?P<s2>[./-])(?P<m2>[0-9]{1,2})(?P=s2)(?P<d2>[0-9]{1,2}))(?![0-9])"
+)
+_COMPACT_DATE_RE: Final = re.compile(
+    r"^(?:19|20)[0-9]{2}[-/.]?(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"
+)
+_YEAR_RANGE_RE: Final = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}\s?[-\u2013/]\s?(?:19|20)[0-9]{2}(?![0-9])")
+_FRACTION_RE: Final = re.compile(r"(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?![0-9/])")
+_DECIMAL_RE: Final = re.compile(r"(?<![0-9.,])[0-9]{1,4}[.,][0-9]{1,2}(?![0-9])")
+_ZIP4_RE: Final = re.compile(r"[0-9]{5}-[0-9]{4}(?![0-9-])")
+_IP_RE: Final = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$")
+_CARD_GROUPS_RE: Final = re.compile(r"(?<![0-9])[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{1,7}(?![0-9])")
+_CPF_RE: Final = re.compile(r"(?<![0-9])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![0-9])")
+_CNPJ_RE: Final = re.compile(r"(?<![0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}(?![0-9])")
+_TIME_AFTER_RE: Final = re.compile(
+    r"^(?::[0-9]{2}|[hH][0-9]{2}|\s?(?:am|pm|a\.m\.|p\.m\.|uhr|hrs|h)\b)", re.IGNORECASE
+)
+_CURRENCY_BEFORE_RE: Final = re.compile(
+    r"(?:[$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u20ba]|R\$|US\$|USD|EUR|GBP|MXN|BRL|Rs\.?)\s?$"
+)
+_CURRENCY_AFTER_RE: Final = re.compile(
+    r"^\s?(?:[$\u20ac\u00a3\u00a5\u20b9%]|usd|eur|gbp|mxn|brl|reais|euros?|dollars?|bucks|pesos|z\u0142|kr)"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
+_PRICE_HEAD_RE: Final = re.compile(r"^[0-9]{1,3}(?:[,.][0-9]{3})*(?:[.,][0-9]{1,2})?(?![0-9])")
+_PRICE_TAIL_RE: Final = re.compile(r"(?<![0-9])[0-9]{1,3}(?:[,.][0-9]{3})*(?:[.,][0-9]{1,2})?$")
+
+# Country names and demonyms that say which numbering plan a national-format number uses.
+_COUNTRY_HINTS: Final = {
+    "uk": "GB",
+    "british": "GB",
+    "england": "GB",
+    "london": "GB",
+    "mexico": "MX",
+    "méxico": "MX",
+    "mexican": "MX",
+    "mexicano": "MX",
+    "germany": "DE",
+    "german": "DE",
+    "deutschland": "DE",
+    "deutsche": "DE",
+    "france": "FR",
+    "french": "FR",
+    "français": "FR",
+    "française": "FR",
+    "spain": "ES",
+    "spanish": "ES",
+    "españa": "ES",
+    "español": "ES",
+    "brazil": "BR",
+    "brasil": "BR",
+    "brazilian": "BR",
+    "brasileiro": "BR",
+    "canada": "CA",
+    "canadian": "CA",
+    "australia": "AU",
+    "aussie": "AU",
+    "australian": "AU",
+    "india": "IN",
+    "indian": "IN",
+    "ireland": "IE",
+    "irish": "IE",
+    "italy": "IT",
+    "italian": "IT",
+    "italia": "IT",
+    "argentina": "AR",
+    "argentine": "AR",
+    "us": "US",
+    "usa": "US",
+    "american": "US",
+    "portugal": "PT",
+    "portuguese": "PT",
+    "netherlands": "NL",
+    "dutch": "NL",
+}
+_HINT_RE: Final = re.compile(r"\b(" + "|".join(re.escape(k) for k in _COUNTRY_HINTS) + r")\b", re.IGNORECASE)
+
+
+@dataclass
+class _Group:
+    start: int  # offsets in the run
+    end: int
+    blocked: str = ""
+
+
+def _block(groups: list[_Group], start: int, end: int, why: str) -> None:
+    for group in groups:
+        if group.start < end and group.end > start and not group.blocked:
+            group.blocked = why
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        value = ord(ch) - 48
+        if i % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _plausible_date(day_or_month: str, month_or_day: str) -> bool:
+    a, b = int(day_or_month), int(month_or_day)
+    return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
+
+
+def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> None:
+    """Mark the groups of ``run`` (ASCII-folded) that belong to a decoy, not to a phone number."""
+    for match in _DATE_RE.finditer(run):
+        head = run[max(0, match.start() - 2) : match.start()]
+        if len(head) == 2 and head[0].isdigit() and head[1] in "./-":
+            continue  # the middle of a longer dotted/dashed sequence: a phone like 06-12-34-56-78
+        tail = run[match.end() : match.end() + 2]
+        sep = match.group("s1") or match.group("s2")
+        if len(tail) == 2 and tail[0] == sep and tail[1].isdigit():
+            continue
+        if match.group("a") is not None:
+            if not _plausible_date(match.group("a"), match.group("b")):
+                continue
+        elif not _plausible_date(match.group("d2"), match.group("m2")):
+            continue
+        _block(groups, match.start(), match.end(), "date")
+    compact = _COMPACT_DATE_RE.match(run)
+    if compact is not None and len(run) > compact.end() and run[compact.end()] == " ":
+        _block(groups, 0, compact.end(), "date")
+    for pattern, why in (
+        (_YEAR_RANGE_RE, "year_range"),
+        (_FRACTION_RE, "fraction"),
+        (_CARD_GROUPS_RE, "card"),
+        (_CPF_RE, "tax_id"),
+        (_CNPJ_RE, "tax_id"),
+    ):
+        for match in pattern.finditer(run):
+            _block(groups, match.start(), match.end(), why)
+    zip4 = _ZIP4_RE.match(run)
+    if zip4 is not None:  # a ZIP+4 opens its run ("CA 95814-2345"); "(11) 98765-4321" is a phone
+        _block(groups, 0, zip4.end(), "zip4")
+    for match in _DECIMAL_RE.finditer(run):
+        # "12.1 - 23.71" is a list of decimals; but "06.12.34" or "7493.524" are phone groups.
+        left = run[: match.start()].rstrip()
+        right = run[match.end() :].lstrip()
+        if (not left or left[-1] in "-/") and (not right or right[0] in "-/"):
+            _block(groups, match.start(), match.end(), "decimal")
+    if _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
+        _block(groups, 0, len(run), "ip_address")
+    if _TIME_AFTER_RE.match(after):
+        _block(groups, groups[-1].start, groups[-1].end, "time")
+    if _CURRENCY_BEFORE_RE.search(before):
+        price = _PRICE_HEAD_RE.match(run)
+        if price is not None:
+            _block(groups, 0, price.end(), "price")
+    if _CURRENCY_AFTER_RE.match(after):
+        price = _PRICE_TAIL_RE.search(run)
+        if price is not None:
+            _block(groups, price.start(), len(run), "price" if "%" not in after[:2] else "percent")
+    digits = "".join(run[g.start : g.end] for g in groups if not g.blocked)
+    # Card numbers (issuer digit 2-6, 15 or 16 digits, Luhn check) typed without the usual 4-4-4-4.
+    if (
+        len(digits) in (15, 16)
+        and digits[0] in "23456"
+        and _luhn(digits)
+        and not before.rstrip().endswith("+")
+    ):
+        _block(groups, 0, len(run), "card")
+
+
+# --- step 3: segments and validation --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    e164: str
+    number: PhoneNumber
+    region_source: str
+
+
+def _parse_valid(text: str, region: str | None, hint: str | None) -> _Parsed | None:
+    """Valid number read from ``text``: with its own country code, else in ``region``, else ``hint``."""
+    international = text.lstrip("( ").startswith("+")
+    regions: list[str | None] = [None] if international else []
+    if not international:
+        if region:
+            regions.append(region)
+        if hint and hint != region:
+            regions.append(hint)
+    for index, code in enumerate(regions):
+        try:
+            number = phonenumbers.parse(text, code)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            source = "plus" if international else ("region" if index == 0 else "country_hint")
+            e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+            return _Parsed(str(e164), number, source)
+    return None
+
+
+@dataclass(frozen=True)
+class _Found:
+    start: int  # offsets in the text
+    end: int
+    parsed: _Parsed
+    formatted: bool
+    international: bool
+    extension: bool
+    blocked_nearby: tuple[str, ...]
+
+
+def _segments(run: str, groups: list[_Group]) -> list[list[int]]:
+    """Indices of unblocked groups, cut at blocked groups and at strong separators."""
+    segments: list[list[int]] = [[]]
+    segment_groups: list[list[int]] = []
+    for index, group in enumerate(groups):
+        if group.blocked:
+            segments.append([])
+            continue
+        if segments[-1] and _STRONG_SEP_RE.match(run[groups[index - 1].end : group.start]):
+            segments.append([])
+        segments[-1].append(index)
+    segment_groups = [s for s in segments if s]
+    return segment_groups
+
+
+def _interpret(
+    *,
+    text: str,
+    run_start: int,
+    run: str,
+    groups: list[_Group],
+    region: str | None,
+    hint_text: str,
+    budget: list[int],
+) -> list[_Found]:
+    """Valid numbers in one run: longest valid joins of consecutive segments, left to right."""
+    segments = _segments(run, groups)
+    found: list[_Found] = []
+    blocked = tuple(sorted({g.blocked for g in groups if g.blocked}))
+    hint: str | None = None
+    hint_checked = False
+    i = 0
+    while i < len(segments):
+        best: tuple[int, _Parsed, int, int] | None = None
+        for j in range(min(len(segments), i + 3) - 1, i - 1, -1):
+            first = groups[segments[i][0]]
+            last = groups[segments[j][-1]]
+            digit_count = sum(groups[k].end - groups[k].start for s in segments[i : j + 1] for k in s)
+            if digit_count < MIN_DIGITS or digit_count > MAX_DIGITS:
+                continue
+            if budget[0] <= 0:
+                return found
+            budget[0] -= 1
+            lo = first.start
+            lead = _LEAD_RE.search(text, max(0, run_start + lo - 4), run_start + lo)
+            abs_lo = lead.start() if lead is not None else run_start + lo
+            piece = fold(text[abs_lo : run_start + last.end])
+            if piece.count("(") != piece.count(")"):
+                piece = piece.replace("(", " ").replace(")", " ")
+            parsed = _parse_valid(piece, region, hint)
+            if parsed is None and not piece.lstrip("( ").startswith("+"):
+                if not hint_checked:
+                    hint_checked = True
+                    hint = _country_hint(hint_text)
+                if hint is not None and hint != region:
+                    parsed = _parse_valid(piece, None, hint)
+                    if parsed is not None:
+                        parsed = _Parsed(parsed.e164, parsed.number, "country_hint")
+            if parsed is not None:
+                best = (j, parsed, abs_lo, run_start + last.end)
+                break
+        if best is None:
+            i += 1
+            continue
+        j, parsed, abs_lo, abs_hi = best
+        piece_text = text[abs_lo:abs_hi]
+        found.append(
+            _Found(
+                start=abs_lo,
+                end=abs_hi,
+                parsed=parsed,
+                formatted=any(not ch.isdigit() for ch in piece_text),
+                international=parsed.region_source == "plus",
+                extension=False,
+                blocked_nearby=blocked,
+            )
+        )
+        i = j + 1
+    return found
+
+
+def _country_hint(text: str) -> str | None:
+    """The country named nearest the end of ``text`` ("my UK mobile is ..."), if any."""
+    matches = list(_HINT_RE.finditer(text))
+    return _COUNTRY_HINTS[matches[-1].group(1).lower()] if matches else None
+
+
+def _is_latin_letter(ch: str) -> bool:
+    return ch.isalpha() and (ch < "\u0250" or "\u1e00" <= ch <= "\u1eff")
+
+
+# --- step 4: attribution --------------------------------------------------------------------------------
+
+
+def _cues_for(found: _Found, text: str) -> CueReading:
+    left = text[max(0, found.start - LEFT_WINDOW - 16) : found.start]
+    right = text[found.end : found.end + RIGHT_WINDOW]
+    return read_cues(left, right)
+
+
+def _uncued(cues: CueReading) -> bool:
+    return cues.anti is None and cues.self_cue is None and cues.other_cue is None and cues.label is None
+
+
+def _attribute(
+    found: _Found,
+    cues: CueReading,
+    context: ExtractionContext,
+    business_keys: frozenset[str],
+    uncued_count: int,
+) -> tuple[Owner, float, list[str]] | None:
+    """Owner, confidence and cue evidence of one number; None when the context says it is no phone."""
+    if cues.anti is not None and not found.international:
+        return None
+    evidence: list[str] = []
+    if canonical(found.parsed.e164) in business_keys:
+        return Owner.BUSINESS, 0.0, ["business_number"]
+    if context.direction == "out":
+        return Owner.BUSINESS, 0.1, ["direction:out"]
+    if cues.other_cue is not None:
+        evidence.append(f"cue:other:{cues.other_cue.lower()}")
+        return Owner.OTHER_PERSON, 0.15, evidence
+    if cues.self_cue is not None:
+        evidence.append(f"cue:self:{cues.self_cue.lower()}")
+        return Owner.SENDER, 0.95, evidence
+    if cues.label is not None:
+        evidence.append(f"cue:label:{cues.label.lower()}")
+        return Owner.SENDER, 0.9, evidence
+    if uncued_count > 1:
+        evidence.append("several_uncued_numbers")
+        return Owner.UNKNOWN, 0.45, evidence
+    evidence.append("bare_number")
+    return Owner.SENDER, (0.7 if found.formatted or found.international else 0.6), evidence
+
+
+def extract(
+    text: str,
+    region: str | None,
+    context: ExtractionContext = ExtractionContext(),
+    *,
+    max_tries: int = DEFAULT_MAX_TRIES,
+) -> list[Candidate]:
+    """Phone numbers in ``text``, in order, each with its span, E.164, confidence, evidence and owner.
+
+    ``region`` is the default numbering plan for numbers written without a country code (the
+    business's or channel's configured country); ``None`` finds only numbers with a ``+``.
+    ``max_tries`` bounds the number of parse attempts, so hostile input costs bounded time.
+    """
+    if not text:
+        return []
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS]
+    match = _RUN_RE.search(text)
+    if match is None:
+        return []
+    region_code = region.upper() if region else None
+    if region_code is not None and region_code not in phonenumbers.SUPPORTED_REGIONS:
+        region_code = None
+    budget = [max(0, max_tries)]
+    found: list[_Found] = []
+    runs_seen = 0
+    while match is not None and runs_seen < max(1, max_tries):
+        runs_seen += 1
+        found.extend(_read_run(text, match, region_code, budget))
+        match = _RUN_RE.search(text, match.end())
+    if not found:
+        return []
+    business_keys = frozenset(canonical(n) for n in context.business_numbers)
+    readings = [_cues_for(f, text) for f in found]
+    uncued = sum(
+        1
+        for f, cues in zip(found, readings, strict=True)
+        if _uncued(cues) and canonical(f.parsed.e164) not in business_keys
+    )
+    candidates: list[Candidate] = []
+    for item, cues in zip(found, readings, strict=True):
+        attribution = _attribute(item, cues, context, business_keys, uncued)
+        if attribution is None:
+            continue
+        owner, confidence, cue_evidence = attribution
+        evidence = [
+            "format:international"
+            if item.international
+            else ("format:punctuated" if item.formatted else "format:digits"),
+            f"region:{item.parsed.region_source}",
+            *cue_evidence,
+        ]
+        if item.extension:
+            evidence.append("extension")
+        evidence.extend(f"skipped:{why}" for why in item.blocked_nearby)
+        candidates.append(
+            Candidate(
+                e164=item.parsed.e164,
+                start=item.start,
+                end=item.end,
+                confidence=confidence,
+                evidence=tuple(evidence),
+                owner=owner,
+                raw=text[item.start : item.end],
+            )
+        )
+    return candidates
+
+
+def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[int]) -> list[_Found]:
+    start, end = match.span()
+    before_char = text[start - 1] if start else ""
+    run = fold(match.group(0))
+    after = text[end : end + 12]
+    ext = _EXT_RE.match(text, end)
+    if ext is not None:
+        after_ext = text[ext.end() : ext.end() + 1]
+        if after_ext and _is_latin_letter(after_ext):
+            ext = None
+    if ext is None and after[:1] and _is_latin_letter(after[0]):
+        return []  # "4155550123abc": part of a code or a word
+    if before_char and _is_latin_letter(before_char):
+        word = re.search(r"[^\W\d_]+$", text[max(0, start - 12) : start])
+        if word is None or not _GLUE_OK_RE.search(word.group(0)):
+            return []
+    if after[:1] and after[0] in "%":
+        return []
+    groups = [_Group(m.start(), m.end()) for m in _GROUP_RE.finditer(run)]
+    before = fold(text[max(0, start - 4) : start])
+    _block_decoys(run, groups, before, fold(after))
+    if all(g.blocked for g in groups):
+        return []
+    hint_text = text[max(0, start - LEFT_WINDOW) : min(len(text), end + 24)]
+    results = _interpret(
+        text=text,
+        run_start=start,
+        run=run,
+        groups=groups,
+        region=region,
+        hint_text=hint_text,
+        budget=budget,
+    )
+    if ext is not None and results and results[-1].end == end:
+        last = results[-1]
+        results[-1] = _Found(
+            last.start, ext.end(), last.parsed, last.formatted, last.international, True, last.blocked_nearby
+        )
+    return results
