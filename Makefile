@@ -1,11 +1,21 @@
-# phoneunify: the project's vocabulary. Every target sets up what it needs.
+# phoneunify: the project's vocabulary. Every target sets up what it needs, so `make demo` and
+# `make test` work on a fresh machine.
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Kafka and PostgreSQL addresses as deploy/infra.sh runs them (override to use your own servers).
+INFRA_ENV = eval "$$(deploy/infra.sh env)"
 
-.PHONY: venv
+.PHONY: help venv infra-up infra-down up down status migrate demo test test-unit lint eval bench clean
+help:
+	@echo "make demo   set everything up and run the design document's journeys"
+	@echo "make test   set everything up and run every test (unit, integration, end to end)"
+	@echo "make up / make down   the whole stack in the background (logs in .local/logs)"
+	@echo "make lint   ruff and mypy;  make eval / make bench   extraction accuracy and speed"
+
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -13,3 +23,46 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+infra-up:
+	deploy/infra.sh up
+
+infra-down:
+	deploy/infra.sh down
+
+migrate: venv infra-up
+	$(INFRA_ENV); $(BIN)/phoneunify migrate
+
+up: venv infra-up
+	$(INFRA_ENV); deploy/stack.sh start
+
+down:
+	deploy/stack.sh stop
+	deploy/infra.sh down
+
+status:
+	deploy/infra.sh status || true
+	deploy/stack.sh status
+
+demo: up
+	$(INFRA_ENV); $(BIN)/phoneunify demo
+
+test: venv infra-up
+	$(INFRA_ENV); $(BIN)/pytest -q
+
+test-unit: venv
+	$(BIN)/pytest -q tests/unit
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy phoneunify ingest workers schema api
+
+eval: venv
+	$(BIN)/python bench/eval_extract.py
+
+bench: venv infra-up
+	$(BIN)/python bench/bench_extract.py
+
+clean: down
+	rm -rf .local

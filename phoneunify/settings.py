@@ -35,16 +35,16 @@ class Settings:
         default="",
         metadata={"doc": "Prefix for every topic name (isolates tests and tenants on one broker)."},
     )
-    topic_partitions: int = field(
-        default=4, metadata={"doc": "Partitions for topics phoneunify creates."}
-    )
+    topic_partitions: int = field(default=4, metadata={"doc": "Partitions for topics phoneunify creates."})
     default_region: str = field(
         default="US",
         metadata={"doc": "Region (ISO 3166 alpha-2) for numbers written without a country code."},
     )
     business_numbers: tuple[str, ...] = field(
         default=(),
-        metadata={"doc": "The business's own phone numbers, comma separated; they never identify a customer."},
+        metadata={
+            "doc": "The business's own phone numbers, comma separated; they never identify a customer."
+        },
     )
     phone_hash_key: str = field(
         default="dev-only-phone-hash-key",
@@ -72,11 +72,17 @@ class Settings:
     )
     meta_app_secret: str = field(
         default="",
-        metadata={"doc": "Meta app secret (verifies X-Hub-Signature-256 for Messenger and WhatsApp).", "secret": True},
+        metadata={
+            "doc": "Meta app secret (verifies X-Hub-Signature-256 for Messenger and WhatsApp).",
+            "secret": True,
+        },
     )
     instagram_app_secret: str = field(
         default="",
-        metadata={"doc": "Instagram app secret; falls back to the Meta app secret when empty.", "secret": True},
+        metadata={
+            "doc": "Instagram app secret; falls back to the Meta app secret when empty.",
+            "secret": True,
+        },
     )
     meta_verify_token: str = field(
         default="", metadata={"doc": "Verify token for Meta's hub.challenge handshake.", "secret": True}
@@ -89,9 +95,16 @@ class Settings:
         default="", metadata={"doc": "API key the booking form sends in X-Api-Key.", "secret": True}
     )
     # --- workers -----------------------------------------------------------------------------
-    worker_id: str = field(default="phoneunify-workers", metadata={"doc": "Faust application id (consumer group)."})
+    worker_id: str = field(
+        default="phoneunify-workers", metadata={"doc": "Faust application id (consumer group)."}
+    )
     worker_web_port: int = field(default=6066, metadata={"doc": "Port of the workers' /metrics endpoint."})
-    resolve_batch_size: int = field(default=500, metadata={"doc": "Messages resolved per database transaction."})
+    worker_data_dir: str = field(
+        default=".local/faust", metadata={"doc": "Folder for faust's local files (no tables are kept there)."}
+    )
+    resolve_batch_size: int = field(
+        default=500, metadata={"doc": "Messages resolved per database transaction."}
+    )
     resolve_batch_within_s: float = field(
         default=0.05, metadata={"doc": "Longest wait to fill a resolve batch, in seconds."}
     )
@@ -103,12 +116,18 @@ class Settings:
     )
     shared_phone_min_identities: int = field(
         default=3,
-        metadata={"doc": "Distinct identities claiming one phone before it is flagged as a shared candidate."},
+        metadata={
+            "doc": "Distinct identities claiming one phone before it is flagged as a shared candidate."
+        },
     )
     # --- timeline writer ---------------------------------------------------------------------
-    writer_group: str = field(default="phoneunify-timeline", metadata={"doc": "Timeline writer consumer group."})
+    writer_group: str = field(
+        default="phoneunify-timeline", metadata={"doc": "Timeline writer consumer group."}
+    )
     writer_batch_size: int = field(default=1000, metadata={"doc": "Linked events written per transaction."})
-    writer_metrics_port: int = field(default=9108, metadata={"doc": "Port of the writer's /metrics endpoint."})
+    writer_metrics_port: int = field(
+        default=9108, metadata={"doc": "Port of the writer's /metrics endpoint."}
+    )
     # --- API ---------------------------------------------------------------------------------
     api_host: str = field(default="127.0.0.1", metadata={"doc": "API HTTP bind address."})
     api_port: int = field(default=8090, metadata={"doc": "API HTTP port."})
@@ -130,6 +149,15 @@ class Settings:
             values[f.name] = _coerce(raw, f.default)
         values.update(overrides)
         return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings in a child process."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            name = f.metadata.get("env", _env_name(f.name))
+            out[name] = ",".join(value) if isinstance(value, tuple) else str(value)
+        return out
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with secrets masked, for startup logs."""

@@ -1,0 +1,308 @@
+"""Read models for the API and the terminal view: plain functions over a connection."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, tuple_
+
+from schema import tables as t
+
+MAX_MERGE_HOPS = 32
+
+
+@dataclass(frozen=True)
+class Cursor:
+    occurred_at: datetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = json.dumps([self.occurred_at.isoformat(), str(self.id)]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            moment, ident = json.loads(raw)
+            return cls(datetime.fromisoformat(moment), uuid.UUID(ident))
+        except (ValueError, TypeError) as exc:
+            raise ValueError("bad cursor") from exc
+
+
+def survivor_of(conn: Connection, customer_id: uuid.UUID) -> uuid.UUID | None:
+    """The customer this id resolves to after merges; None when the id is unknown."""
+    current = customer_id
+    for _ in range(MAX_MERGE_HOPS):
+        row = conn.execute(select(t.customers.c.merged_into).where(t.customers.c.id == current)).one_or_none()
+        if row is None:
+            return None
+        if row.merged_into is None:
+            return current
+        current = row.merged_into
+    return current
+
+
+def members(conn: Connection, survivor: uuid.UUID) -> list[uuid.UUID]:
+    """The survivor and every customer merged into it, however deep."""
+    found = [survivor]
+    frontier = [survivor]
+    while frontier:
+        children = list(
+            conn.execute(select(t.customers.c.id).where(t.customers.c.merged_into.in_(frontier))).scalars()
+        )
+        frontier = [c for c in children if c not in found]
+        found.extend(frontier)
+    return found
+
+
+def customer_by_phone(conn: Connection, e164: str) -> tuple[uuid.UUID | None, bool]:
+    """(owner after merges, shared?) of a canonical number."""
+    row = conn.execute(
+        select(t.phones.c.customer_id, t.phones.c.shared).where(t.phones.c.e164 == e164)
+    ).one_or_none()
+    if row is None:
+        return None, False
+    owner = survivor_of(conn, row.customer_id) if row.customer_id else None
+    return owner, bool(row.shared)
+
+
+def customer_card(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
+    ids = members(conn, customer_id)
+    rows = conn.execute(
+        select(t.customers.c.id, t.customers.c.name, t.customers.c.email, t.customers.c.created_at).where(
+            t.customers.c.id.in_(ids)
+        )
+    ).all()
+    by_id = {row.id: row for row in rows}
+    main = by_id[customer_id]
+    phones = list(
+        conn.execute(
+            select(t.phones.c.e164)
+            .where(t.phones.c.customer_id.in_(ids))
+            .order_by(t.phones.c.created_at, t.phones.c.e164)
+        ).scalars()
+    )
+    name = main.name or next((r.name for r in rows if r.name), None)
+    email = main.email or next((r.email for r in rows if r.email), None)
+    return {
+        "id": str(customer_id),
+        "phone": phones[0] if phones else None,
+        "phones": phones,
+        "email": email,
+        "name": name,
+        "merged_ids": [str(i) for i in ids if i != customer_id],
+        "created_at": main.created_at.isoformat(),
+        "consent": consent_status(conn, phones),
+    }
+
+
+def consent_status(conn: Connection, phones: list[str]) -> list[dict[str, Any]]:
+    """Latest consent per (phone, channel): an opt-out stays until the same person opts in."""
+    if not phones:
+        return []
+    latest = (
+        select(
+            t.consent_ledger.c.e164,
+            t.consent_ledger.c.channel,
+            t.consent_ledger.c.status,
+            t.consent_ledger.c.at,
+            t.consent_ledger.c.keyword,
+            func.row_number()
+            .over(
+                partition_by=(t.consent_ledger.c.e164, t.consent_ledger.c.channel),
+                order_by=t.consent_ledger.c.seq.desc(),
+            )
+            .label("n"),
+        )
+        .where(t.consent_ledger.c.e164.in_(phones))
+        .subquery()
+    )
+    rows = conn.execute(select(latest).where(latest.c.n == 1).order_by(latest.c.e164, latest.c.channel)).all()
+    return [
+        {
+            "phone": r.e164,
+            "channel": r.channel,
+            "status": r.status,
+            "at": r.at.isoformat(),
+            "keyword": r.keyword,
+        }
+        for r in rows
+    ]
+
+
+def identities_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(t.identities)
+        .where(and_(t.identities.c.customer_id.in_(ids), t.identities.c.platform.notin_(("sms", "booking"))))
+        .order_by(t.identities.c.first_seen_at)
+    ).all()
+    out = []
+    for r in rows:
+        handle = ("@" + r.handle.lstrip("@")) if r.handle else (r.display_name or r.provider_user_id)
+        out.append(
+            {
+                "id": str(r.id),
+                "platform": "facebook" if r.platform == "messenger" else r.platform,
+                "handle": handle,
+                "name": r.display_name,
+                "confidence": round(float(r.confidence), 4),
+                "verified": r.verification == "verified",
+                "verification": r.verification,
+                "decided_by": r.decided_by,
+            }
+        )
+    return out
+
+
+def timeline_page(
+    conn: Connection,
+    ids: list[uuid.UUID],
+    limit: int,
+    cursor: Cursor | None,
+    include_status: bool = False,
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    te = t.timeline_events.c
+    conditions: list[Any] = [te.customer_id.in_(ids)]
+    if not include_status:
+        conditions.append(te.kind != "status")
+    if cursor is not None:
+        conditions.append(tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id))
+    rows = conn.execute(
+        select(t.timeline_events).where(and_(*conditions)).order_by(te.occurred_at, te.id).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [_conversation(r) for r in rows]
+    next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
+    return items, next_cursor
+
+
+def _conversation(r: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": str(r.id),
+        "type": r.type,
+        "platform": r.platform,
+        "channel": r.channel,
+        "timestamp": r.occurred_at.isoformat().replace("+00:00", "Z"),
+        "kind": r.kind,
+    }
+    if r.direction:
+        item["direction"] = r.direction
+    if r.content is not None:
+        item["content"] = r.content
+    if r.sender:
+        item["sender"] = r.sender
+    payload = r.payload or {}
+    if r.type == "booking":
+        item["event"] = "booking_created"
+        for key, value in (payload.get("booking") or {}).items():
+            if value is not None and key not in ("name", "email"):
+                item[key] = value
+    if payload.get("attachments"):
+        item["attachments"] = payload["attachments"]
+    if payload.get("status"):
+        item["status"] = payload["status"]
+    if r.type in ("identity", "consent"):
+        item["event"] = r.kind
+    return item
+
+
+def stats(conn: Connection, ids: list[uuid.UUID]) -> dict[str, Any]:
+    te = t.timeline_events.c
+    messages = conn.execute(
+        select(func.count(), func.count(func.distinct(te.platform))).where(
+            and_(te.customer_id.in_(ids), te.kind == "message")
+        )
+    ).one()
+    identities = conn.execute(
+        select(func.count()).where(
+            and_(t.identities.c.customer_id.in_(ids), t.identities.c.platform.notin_(("sms", "booking")))
+        )
+    ).scalar_one()
+    bookings = conn.execute(
+        select(func.count()).where(and_(te.customer_id.in_(ids), te.kind == "booking"))
+    ).scalar_one()
+    channels = conn.execute(
+        select(func.count(func.distinct(te.channel))).where(
+            and_(te.customer_id.in_(ids), te.kind.in_(("message", "booking")))
+        )
+    ).scalar_one()
+    return {
+        "total_messages": int(messages[0]),
+        "platforms_used": int(channels),
+        "linked_identities": int(identities),
+        "leads_created": int(bookings),
+    }
+
+
+def unlinked_threads(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    th = t.threads.c
+    rows = conn.execute(
+        select(
+            th.id, th.channel, th.business_account, th.first_message_at, th.last_message_at, th.message_count
+        )
+        .where(th.customer_id.is_(None))
+        .order_by(th.last_message_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "thread_id": str(r.id),
+            "channel": r.channel,
+            "business_account": r.business_account,
+            "first_message_at": r.first_message_at.isoformat() if r.first_message_at else None,
+            "last_message_at": r.last_message_at.isoformat() if r.last_message_at else None,
+            "messages": r.message_count,
+        }
+        for r in rows
+    ]
+
+
+def open_conflicts(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    c = t.conflicts.c
+    rows = conn.execute(
+        select(t.conflicts).where(c.status == "open").order_by(c.created_at).limit(limit)
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "thread_id": str(r.thread_id) if r.thread_id else None,
+            "identity_id": str(r.identity_id) if r.identity_id else None,
+            "customer_id": str(r.customer_id) if r.customer_id else None,
+            "other_customer_id": str(r.other_customer_id) if r.other_customer_id else None,
+            "confidence": r.confidence,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+def ledger_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    lc = t.identity_ledger.c
+    rows = conn.execute(
+        select(t.identity_ledger)
+        .where(or_(lc.customer_id.in_(ids), lc.other_customer_id.in_(ids)))
+        .order_by(lc.seq)
+    ).all()
+    return [
+        {
+            "seq": r.seq,
+            "at": r.at.isoformat(),
+            "action": r.action,
+            "actor": r.actor,
+            "rule": r.rule,
+            "confidence": r.confidence,
+            "identity_id": str(r.identity_id) if r.identity_id else None,
+            "thread_id": str(r.thread_id) if r.thread_id else None,
+            "evidence": r.evidence,
+            "policy_version": r.policy_version,
+        }
+        for r in rows
+    ]

@@ -1,0 +1,194 @@
+"""`phoneunify demo`: the design document's two customer journeys, through the real webhooks.
+
+Journey 1: an Instagram DM with the phone, then the booking form, then an SMS.
+Journey 2: an SMS "Do you do birthdays?" and the business's reply, then a Facebook message
+with the phone, then the booking form. Each customer's unified timeline is printed as the
+design document's admin box. Message ids are fixed, so running the demo twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any
+
+from phoneunify.settings import Settings
+from phoneunify.simulate import ProviderSimulator, Sent
+from phoneunify.terminal import render
+
+BUSINESS_SMS = "+19165550100"
+IG_ACCOUNT = "17841400000000100"
+FB_PAGE = "100200300400500"
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, 11, day, hour, minute, tzinfo=UTC)
+
+
+def journeys(sim: ProviderSimulator) -> list[tuple[str, Sent]]:
+    sent: list[tuple[str, Sent]] = []
+    # Journey 1: Instagram DM -> booking form -> SMS.
+    sent.append(
+        (
+            "instagram dm",
+            sim.meta_dm(
+                "instagram",
+                IG_ACCOUNT,
+                "17841499990000001",
+                "demo-ig-1",
+                "Hi! I want to book a party for 8 people. My phone is (916) 555-0142",
+                at=_at(18, 10, 30),
+            ),
+        )
+    )
+    sent.append(
+        (
+            "booking form",
+            sim.booking(
+                {
+                    "id": "demo-booking-1",
+                    "name": "Maria Lopez",
+                    "email": "maria@example.com",
+                    "phone": "916.555.0142",
+                    "guests": 8,
+                    "date": "2025-11-29",
+                    "total": "$640",
+                    "submitted_at": "2025-11-18T14:00:00Z",
+                }
+            ),
+        )
+    )
+    sent.append(
+        (
+            "sms in",
+            sim.ringcentral_sms(
+                "700000000001",
+                "+19165550142",
+                BUSINESS_SMS,
+                "Is parking available at the venue?",
+                at=_at(19, 9, 15),
+            ),
+        )
+    )
+    # Journey 2: SMS and the reply -> Facebook message with the phone -> booking form.
+    sent.append(
+        (
+            "sms in",
+            sim.ringcentral_sms(
+                "700000000002", "+19165551234", BUSINESS_SMS, "Do you do birthdays?", at=_at(19, 15, 0)
+            ),
+        )
+    )
+    sent.append(
+        (
+            "sms out",
+            sim.ringcentral_sms(
+                "700000000003",
+                "+19165551234",
+                BUSINESS_SMS,
+                "Yes! We do birthday parties. How many guests?",
+                direction="Outbound",
+                at=_at(19, 15, 5),
+            ),
+        )
+    )
+    sent.append(
+        (
+            "facebook dm",
+            sim.meta_dm(
+                "messenger",
+                FB_PAGE,
+                "6100000000000001",
+                "demo-fb-1",
+                "Hi! I asked about birthdays yesterday. My number is 916-555-1234",
+                at=_at(20, 10, 0),
+            ),
+        )
+    )
+    sent.append(
+        (
+            "booking form",
+            sim.booking(
+                {
+                    "id": "demo-booking-2",
+                    "name": "John Doe",
+                    "email": "john@example.com",
+                    "phone": "(916) 555-1234",
+                    "guests": 8,
+                    "date": "2025-11-25",
+                    "total": "$600",
+                    "submitted_at": "2025-11-21T14:00:00Z",
+                }
+            ),
+        )
+    )
+    return sent
+
+
+class ApiClient:
+    def __init__(self, settings: Settings, timeout_s: float = 10.0) -> None:
+        self.base = f"http://{settings.api_host}:{settings.api_port}"
+        self.token = settings.api_tokens[0] if settings.api_tokens else ""
+        self.timeout_s = timeout_s
+
+    def get(self, path: str, **params: Any) -> tuple[int, Any]:
+        url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.token}"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    def timeline_for_phone(self, phone: str) -> dict[str, Any] | None:
+        status, found = self.get("/api/v1/customers", phone=phone)
+        if status != 200 or not found.get("customers"):
+            return None
+        status, body = self.get(f"/api/v1/customers/{found['customers'][0]['id']}/timeline", limit=200)
+        return body if status == 200 else None
+
+
+def wait_for_timeline(api: ApiClient, phone: str, messages: int, timeout_s: float = 60.0) -> dict[str, Any]:
+    """Poll the API until the customer's timeline holds `messages` conversation items."""
+    deadline = time.monotonic() + timeout_s
+    body: dict[str, Any] | None = None
+    while time.monotonic() < deadline:
+        body = api.timeline_for_phone(phone)
+        if (
+            body
+            and sum(1 for c in body["conversations"] if c["type"] not in ("identity", "consent")) >= messages
+        ):
+            return body
+        time.sleep(0.25)
+    raise TimeoutError(f"timeline for the demo customer not complete after {timeout_s:.0f}s: {body}")
+
+
+def run_demo(settings: Settings) -> int:
+    sim = ProviderSimulator(settings)
+    for what, result in journeys(sim):
+        if result.status >= 300:
+            print(f"{what}: the ingest edge answered {result.status}: {result.body}", file=sys.stderr)
+            return 1
+        print(f"sent {what}: {result.status}")
+    api = ApiClient(settings)
+    for title, phone, count in (
+        ("Journey 1: Instagram DM -> booking form -> SMS", "(916) 555-0142", 3),
+        ("Journey 2: SMS -> Facebook Messenger -> booking form", "(916) 555-1234", 4),
+    ):
+        body = wait_for_timeline(api, phone, count)
+        print()
+        print(title)
+        items = [c for c in body["conversations"] if c["type"] not in ("identity", "consent")]
+        render(body["customer"], items, sys.stdout)
+        identities = ", ".join(
+            f"{i['platform']} {i['handle']} (confidence {i['confidence']}, {i['verification']})"
+            for i in body["social_identities"]
+        )
+        print(f"Linked identities: {identities or 'none'}")
+        print(f"Stats: {json.dumps(body['stats'])}")
+    return 0

@@ -1,0 +1,160 @@
+"""Send webhooks the way the providers send them, signed with the configured secrets.
+
+Used by `phoneunify demo`, the end-to-end tests and the throughput benchmark: every message
+goes through the real ingest edge, exactly as a provider's delivery would.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ingest.signatures import hmac_sha256_hex, twilio_signature
+from phoneunify.settings import Settings
+
+
+@dataclass(frozen=True)
+class Sent:
+    status: int
+    body: str
+
+
+class ProviderSimulator:
+    def __init__(self, settings: Settings, base_url: str | None = None, timeout_s: float = 15.0) -> None:
+        self.settings = settings
+        self.base = (base_url or f"http://{settings.ingest_host}:{settings.ingest_port}").rstrip("/")
+        self.timeout_s = timeout_s
+
+    def _post(self, path: str, body: bytes, headers: dict[str, str]) -> Sent:
+        request = urllib.request.Request(self.base + path, data=body, headers=headers, method="POST")  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
+                return Sent(response.status, response.read().decode())
+        except urllib.error.HTTPError as exc:
+            return Sent(exc.code, exc.read().decode(errors="replace"))
+
+    # --- Twilio ------------------------------------------------------------------------------
+    def twilio_sms(self, sid: str, from_: str, to: str, body: str, **extra: str) -> Sent:
+        path = "/webhooks/twilio/sms"
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": from_,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+            **extra,
+        }
+        url = self.settings.public_base_url.rstrip("/") + path
+        signature = twilio_signature(self.settings.twilio_auth_token, url, sorted(params.items()))
+        return self._post(
+            path,
+            urllib.parse.urlencode(params).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        )
+
+    # --- RingCentral -------------------------------------------------------------------------
+    def ringcentral_sms(
+        self,
+        message_id: str,
+        customer: str,
+        business: str,
+        text: str,
+        direction: str = "Inbound",
+        at: datetime | None = None,
+    ) -> Sent:
+        moment = (at or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        inbound = direction == "Inbound"
+        body = {
+            "uuid": f"rc-{message_id}",
+            "event": "/restapi/v1.0/account/~/extension/62264425001/message-store/instant?type=SMS",
+            "subscriptionId": "sub-demo",
+            "ownerId": "62264425001",
+            "timestamp": moment,
+            "body": {
+                "id": message_id,
+                "to": [{"phoneNumber": business if inbound else customer}],
+                "from": {"phoneNumber": customer if inbound else business},
+                "type": "SMS",
+                "creationTime": moment,
+                "lastModifiedTime": moment,
+                "readStatus": "Unread",
+                "direction": direction,
+                "availability": "Alive",
+                "subject": text,
+                "messageStatus": "Received" if inbound else "Sent",
+                "conversationId": "7876416245344257449",
+            },
+        }
+        headers = {"Content-Type": "application/json"}
+        if self.settings.ringcentral_verification_token:
+            headers["Verification-Token"] = self.settings.ringcentral_verification_token
+        return self._post("/webhooks/ringcentral/sms", json.dumps(body).encode(), headers)
+
+    # --- Meta --------------------------------------------------------------------------------
+    def _meta(self, product: str, payload: dict[str, Any]) -> Sent:
+        # Meta sends compact JSON with non-ASCII escaped; the signature covers exactly these bytes.
+        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+        secret = self.settings.meta_app_secret
+        if product == "instagram" and self.settings.instagram_app_secret:
+            secret = self.settings.instagram_app_secret
+        return self._post(
+            f"/webhooks/meta/{product}",
+            raw,
+            {
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(secret, raw),
+            },
+        )
+
+    def meta_dm(
+        self,
+        product: str,
+        account_id: str,
+        user_id: str,
+        mid: str,
+        text: str,
+        at: datetime | None = None,
+        echo: bool = False,
+    ) -> Sent:
+        """A Messenger (product 'messenger') or Instagram ('instagram') direct message."""
+        ms = int((at or datetime.now(UTC)).timestamp() * 1000)
+        sender, recipient = (account_id, user_id) if echo else (user_id, account_id)
+        message: dict[str, Any] = {"mid": mid, "text": text}
+        if echo:
+            message["is_echo"] = True
+        payload = {
+            "object": "page" if product == "messenger" else "instagram",
+            "entry": [
+                {
+                    "id": account_id,
+                    "time": ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": sender},
+                            "recipient": {"id": recipient},
+                            "timestamp": ms,
+                            "message": message,
+                        }
+                    ],
+                }
+            ],
+        }
+        return self._meta(product, payload)
+
+    # --- booking form ------------------------------------------------------------------------
+    def booking(self, booking: dict[str, Any]) -> Sent:
+        return self._post(
+            "/webhooks/booking",
+            json.dumps(booking).encode(),
+            {"Content-Type": "application/json", "X-Api-Key": self.settings.booking_api_key},
+        )

@@ -1,0 +1,89 @@
+"""Admin identity commands on `identity.commands` (schema_version 1).
+
+The API validates and publishes them; the resolver applies them with the same rules about
+locking and ledger as its own decisions. `command_id` makes a re-sent command harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+COMMAND_SCHEMA_VERSION = 1
+
+# action -> required params
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "link_identity": ("identity_id", "customer_id"),
+    "unlink_identity": ("identity_id",),
+    "verify_identity": ("identity_id",),
+    "reject_identity": ("identity_id",),
+    "link_thread": ("thread_id", "customer_id"),
+    "unlink_thread": ("thread_id",),
+    "merge": ("survivor_id", "merged_id"),
+    "split": ("customer_id",),
+    "mark_shared": ("phone",),
+    "unmark_shared": ("phone",),
+    "resolve_conflict": ("conflict_id",),
+}
+_UUID_PARAMS = frozenset({"identity_id", "customer_id", "thread_id", "survivor_id", "merged_id"})
+
+
+class CommandError(ValueError):
+    """A command that cannot be applied; the message says why."""
+
+
+@dataclass(frozen=True)
+class Command:
+    action: str
+    actor: str
+    params: dict[str, Any]
+    command_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    issued_at: str = ""
+    schema_version: int = COMMAND_SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise CommandError(f"unknown action {self.action!r}")
+        for name in ACTIONS[self.action]:
+            if name not in self.params or self.params[name] in (None, ""):
+                raise CommandError(f"{self.action} needs {name}")
+            if name in _UUID_PARAMS:
+                try:
+                    uuid.UUID(str(self.params[name]))
+                except ValueError as exc:
+                    raise CommandError(f"{name} is not a UUID") from exc
+        if not self.actor:
+            raise CommandError("a command needs an actor")
+
+    def uuid(self, name: str) -> uuid.UUID:
+        return uuid.UUID(str(self.params[name]))
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "schema_version": self.schema_version,
+                "command_id": self.command_id,
+                "action": self.action,
+                "actor": self.actor,
+                "params": self.params,
+                "issued_at": self.issued_at,
+            }
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Command:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("schema_version") != COMMAND_SCHEMA_VERSION:
+            raise CommandError("not an identity command v1")
+        params = data.get("params")
+        if not isinstance(params, dict):
+            raise CommandError("params must be an object")
+        return cls(
+            action=str(data.get("action")),
+            actor=str(data.get("actor") or ""),
+            params=params,
+            command_id=str(data.get("command_id") or ""),
+            issued_at=str(data.get("issued_at") or ""),
+        )

@@ -1,0 +1,71 @@
+"""Shared fixtures. Tests marked `infra` talk to the real Kafka and PostgreSQL that
+`deploy/infra.sh up` starts (make test does it); each test gets its own database and its own
+topic prefix, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from phoneunify.settings import DEFAULT_DATABASE_URL, Settings
+
+KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+DATABASE_URL = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def _admin_engine() -> Engine:
+    return create_engine(make_url(DATABASE_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture
+def database_url(unique: str) -> Iterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    from schema.migrate import upgrade
+
+    name = f"pu_test_{unique}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, unique: str) -> Settings:
+    return Settings.from_env(
+        {},
+        kafka_bootstrap=KAFKA_BOOTSTRAP,
+        database_url=database_url,
+        topic_prefix=f"t{unique}.",
+        worker_id=f"pu-workers-{unique}",
+        writer_group=f"pu-writer-{unique}",
+        twilio_auth_token="test-twilio-token",
+        meta_app_secret="test-meta-secret",
+        meta_verify_token="test-verify-token",
+        booking_api_key="test-booking-key",
+        business_numbers=("+19165550000",),
+        resolve_batch_within_s=0.02,
+    )

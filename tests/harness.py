@@ -1,0 +1,98 @@
+"""Running phoneunify's processes for real in tests: subprocesses, free ports, polling with deadlines."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from phoneunify.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / ".local" / "logs" / "tests"
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def with_ports(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings,
+        worker_web_port=free_port(),
+        writer_metrics_port=free_port(),
+        api_port=free_port(),
+        ingest_port=free_port(),
+    )
+
+
+def wait_for(
+    check: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.1, what: str = ""
+) -> T:
+    """Poll until check() returns something truthy; fail with `what` after the deadline."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last  # type: ignore[no-any-return]
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or check}: last={last!r}")
+
+
+class Process:
+    """One phoneunify process (`phoneunify <command>`) with its log in .local/logs/tests/."""
+
+    def __init__(self, command: str, settings: Settings, name: str | None = None) -> None:
+        self.command = command
+        self.settings = settings
+        self.name = name or command
+        self.proc: subprocess.Popen[bytes] | None = None
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOGS / f"{settings.topic_prefix or 'x'}{self.name}.log"
+
+    def start(self) -> Process:
+        env = {**os.environ, **self.settings.to_env(), "PYTHONUNBUFFERED": "1"}
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "phoneunify.cli", self.command],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no final commit."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""

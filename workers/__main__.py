@@ -1,0 +1,33 @@
+"""Run the faust workers: `phoneunify workers` (or `python -m workers`)."""
+
+from __future__ import annotations
+
+import sys
+
+from prometheus_client import CollectorRegistry
+
+from phoneunify.db import make_engine
+from phoneunify.settings import Settings
+from workers.streams.app import create_app
+
+
+def run_workers(settings: Settings, loglevel: str = "info") -> int:
+    engine = make_engine(settings.database_url)
+    app = create_app(settings, engine, CollectorRegistry())
+    # faust's own command line reads sys.argv; give it the worker command and nothing else of ours.
+    sys.argv = [
+        "phoneunify-workers",
+        "worker",
+        "--loglevel",
+        loglevel,
+        "--web-port",
+        str(settings.worker_web_port),
+        "--web-bind",
+        "127.0.0.1",
+    ]
+    app.main()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_workers(Settings.from_env()))

@@ -1,0 +1,420 @@
+"""SQLAlchemy repository of the identity tables, used inside one resolver transaction.
+
+Every read that leads to a write locks its row (FOR UPDATE), and every insert that races
+another worker goes through ON CONFLICT, so the database stays the backstop for the
+single-writer-per-phone rule when partitions move between workers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from schema import tables as t
+from workers.domain.identity import CustomerState, IdentityState, PhoneState
+
+MAX_MERGE_HOPS = 32
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    id: uuid.UUID
+    customer_id: uuid.UUID | None
+    identity_id: uuid.UUID | None
+    decided_by: str | None
+    first_message_at: datetime | None
+    message_count: int
+
+
+class IdentityStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- customers ---------------------------------------------------------------------------
+    def customer(self, customer_id: uuid.UUID | None) -> CustomerState | None:
+        if customer_id is None:
+            return None
+        row = self.conn.execute(
+            select(t.customers.c.id, t.customers.c.created_at, t.customers.c.name).where(
+                t.customers.c.id == customer_id
+            )
+        ).one_or_none()
+        return CustomerState(row.id, row.created_at, row.name) if row else None
+
+    def effective(self, customer_id: uuid.UUID | None) -> uuid.UUID | None:
+        """Follow merge pointers to the surviving customer."""
+        current = customer_id
+        for _ in range(MAX_MERGE_HOPS):
+            if current is None:
+                return None
+            nxt = self.conn.execute(
+                select(t.customers.c.merged_into).where(t.customers.c.id == current)
+            ).scalar_one_or_none()
+            if nxt is None:
+                return current
+            current = nxt
+        return current
+
+    def create_customer(
+        self, customer_id: uuid.UUID, at: datetime, name: str | None, email: str | None
+    ) -> bool:
+        result = self.conn.execute(
+            insert(t.customers)
+            .values(id=customer_id, created_at=at, name=name, email=email)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        return bool(result.rowcount)
+
+    def fill_customer_details(self, customer_id: uuid.UUID, name: str | None, email: str | None) -> bool:
+        """Fill a missing name or email, or replace a bare @handle by a real name; never erase."""
+        row = self.conn.execute(
+            select(t.customers.c.name, t.customers.c.email).where(t.customers.c.id == customer_id)
+        ).one_or_none()
+        if row is None:
+            return False
+        values: dict[str, Any] = {}
+        if name and (not row.name or (row.name.startswith("@") and not name.startswith("@"))):
+            values["name"] = name
+        if email and not row.email:
+            values["email"] = email
+        if values:
+            self.conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(**values))
+        return bool(values)
+
+    def set_merged_into(self, customer_id: uuid.UUID, survivor: uuid.UUID | None) -> None:
+        self.conn.execute(
+            update(t.customers).where(t.customers.c.id == customer_id).values(merged_into=survivor)
+        )
+
+    def merged_members(self, survivor: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            self.conn.execute(select(t.customers.c.id).where(t.customers.c.merged_into == survivor)).scalars()
+        )
+
+    # --- phones ------------------------------------------------------------------------------
+    def phone(self, e164: str) -> PhoneState:
+        row = self.conn.execute(
+            select(t.phones.c.customer_id, t.phones.c.shared).where(t.phones.c.e164 == e164).with_for_update()
+        ).one_or_none()
+        if row is None:
+            return PhoneState(e164)
+        owner_id = self.effective(row.customer_id)
+        return PhoneState(e164, self.customer(owner_id), bool(row.shared))
+
+    def claim_phone(self, e164: str, customer_id: uuid.UUID, at: datetime, version: str) -> uuid.UUID | None:
+        """Give an unowned phone to a customer; returns the owner after the attempt (the
+        database unique key decides a race)."""
+        self.conn.execute(
+            insert(t.phones)
+            .values(e164=e164, customer_id=customer_id, created_at=at, normalizer_version=version)
+            .on_conflict_do_nothing(index_elements=["e164"])
+        )
+        self.conn.execute(
+            update(t.phones)
+            .where(
+                and_(t.phones.c.e164 == e164, t.phones.c.customer_id.is_(None), t.phones.c.shared.is_(False))
+            )
+            .values(customer_id=customer_id)
+        )
+        owner: uuid.UUID | None = self.conn.execute(
+            select(t.phones.c.customer_id).where(t.phones.c.e164 == e164)
+        ).scalar_one()
+        return owner
+
+    def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
+        """Remember the routable address beside its number (an unowned phone row if it is new)."""
+        self.conn.execute(
+            insert(t.phones)
+            .values(e164=e164, created_at=at, normalizer_version=version)
+            .on_conflict_do_nothing(index_elements=["e164"])
+        )
+        self.conn.execute(
+            insert(t.phone_addresses)
+            .values(channel=channel, address=address, e164=e164, normalizer_version=version)
+            .on_conflict_do_nothing()
+        )
+
+    def set_shared(self, e164: str, shared: bool, by: str, at: datetime, version: str) -> uuid.UUID | None:
+        """Mark or unmark a phone as shared; returns the owner it had before a mark."""
+        previous = self.conn.execute(
+            select(t.phones.c.customer_id).where(t.phones.c.e164 == e164).with_for_update()
+        ).scalar_one_or_none()
+        self.conn.execute(
+            insert(t.phones)
+            .values(e164=e164, created_at=at, normalizer_version=version)
+            .on_conflict_do_nothing(index_elements=["e164"])
+        )
+        values: dict[str, Any] = {"shared": shared, "shared_by": by if shared else None}
+        if shared:
+            values["customer_id"] = None
+        self.conn.execute(update(t.phones).where(t.phones.c.e164 == e164).values(**values))
+        return previous
+
+    def phones_of(self, customer_id: uuid.UUID) -> list[str]:
+        return list(
+            self.conn.execute(
+                select(t.phones.c.e164).where(t.phones.c.customer_id == customer_id).order_by(t.phones.c.e164)
+            ).scalars()
+        )
+
+    # --- identities and threads --------------------------------------------------------------
+    def upsert_identity(
+        self,
+        identity_id: uuid.UUID,
+        platform: str,
+        account: str,
+        user_id: str,
+        handle: str | None,
+        name: str | None,
+        at: datetime,
+    ) -> IdentityState:
+        self.conn.execute(
+            insert(t.identities)
+            .values(
+                id=identity_id,
+                platform=platform,
+                business_account=account,
+                provider_user_id=user_id,
+                handle=handle,
+                display_name=name,
+                first_seen_at=at,
+                last_seen_at=at,
+            )
+            .on_conflict_do_update(
+                index_elements=["id"],
+                set_={
+                    "last_seen_at": func.greatest(t.identities.c.last_seen_at, at),
+                    "handle": func.coalesce(insert(t.identities).excluded.handle, t.identities.c.handle),
+                    "display_name": func.coalesce(
+                        insert(t.identities).excluded.display_name, t.identities.c.display_name
+                    ),
+                },
+            )
+        )
+        return self.identity(identity_id)
+
+    def identity(self, identity_id: uuid.UUID) -> IdentityState:
+        row = self.conn.execute(
+            select(
+                t.identities.c.customer_id,
+                t.identities.c.decided_by,
+                t.identities.c.verification,
+                t.identities.c.display_name,
+                t.identities.c.handle,
+            )
+            .where(t.identities.c.id == identity_id)
+            .with_for_update()
+        ).one()
+        customer = self.customer(self.effective(row.customer_id))
+        return IdentityState(
+            identity_id, customer, row.decided_by, row.verification, row.display_name or row.handle
+        )
+
+    def identity_owner(self, identity_id: uuid.UUID) -> uuid.UUID | None:
+        return self.conn.execute(
+            select(t.identities.c.customer_id).where(t.identities.c.id == identity_id)
+        ).scalar_one_or_none()
+
+    def link_identity(
+        self,
+        identity_id: uuid.UUID,
+        customer_id: uuid.UUID | None,
+        confidence: float,
+        decided_by: str | None = None,
+        verification: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"customer_id": customer_id, "confidence": confidence}
+        if decided_by is not None:
+            values["decided_by"] = decided_by
+        if verification is not None:
+            values["verification"] = verification
+        self.conn.execute(update(t.identities).where(t.identities.c.id == identity_id).values(**values))
+
+    def raise_confidence(self, identity_id: uuid.UUID, confidence: float) -> None:
+        self.conn.execute(
+            update(t.identities)
+            .where(and_(t.identities.c.id == identity_id, t.identities.c.confidence < confidence))
+            .values(confidence=confidence)
+        )
+
+    def set_verification(self, identity_id: uuid.UUID, verification: str, by: str) -> None:
+        self.conn.execute(
+            update(t.identities)
+            .where(t.identities.c.id == identity_id)
+            .values(verification=verification, decided_by=by)
+        )
+
+    def upsert_thread(
+        self,
+        thread_id: uuid.UUID,
+        thread_key: str,
+        channel: str,
+        account: str,
+        identity_id: uuid.UUID | None,
+        at: datetime,
+        counts_as_message: bool,
+    ) -> ThreadRow:
+        increment = 1 if counts_as_message else 0
+        self.conn.execute(
+            insert(t.threads)
+            .values(
+                id=thread_id,
+                thread_key=thread_key,
+                channel=channel,
+                business_account=account,
+                identity_id=identity_id,
+                first_message_at=at,
+                last_message_at=at,
+                message_count=increment,
+            )
+            .on_conflict_do_update(
+                index_elements=["id"],
+                set_={
+                    "first_message_at": func.least(t.threads.c.first_message_at, at),
+                    "last_message_at": func.greatest(t.threads.c.last_message_at, at),
+                    "message_count": t.threads.c.message_count + increment,
+                    "identity_id": func.coalesce(t.threads.c.identity_id, identity_id),
+                },
+            )
+        )
+        return self.thread(thread_id)
+
+    def thread(self, thread_id: uuid.UUID) -> ThreadRow:
+        row = self.conn.execute(
+            select(
+                t.threads.c.id,
+                t.threads.c.customer_id,
+                t.threads.c.identity_id,
+                t.threads.c.decided_by,
+                t.threads.c.first_message_at,
+                t.threads.c.message_count,
+            )
+            .where(t.threads.c.id == thread_id)
+            .with_for_update()
+        ).one()
+        return ThreadRow(
+            row.id, row.customer_id, row.identity_id, row.decided_by, row.first_message_at, row.message_count
+        )
+
+    def link_thread(
+        self, thread_id: uuid.UUID, customer_id: uuid.UUID | None, decided_by: str | None = None
+    ) -> None:
+        values: dict[str, Any] = {"customer_id": customer_id}
+        if decided_by is not None:
+            values["decided_by"] = decided_by
+        self.conn.execute(update(t.threads).where(t.threads.c.id == thread_id).values(**values))
+
+    def unlinked_threads_of_identity(self, identity_id: uuid.UUID) -> list[ThreadRow]:
+        rows = self.conn.execute(
+            select(t.threads.c.id)
+            .where(
+                and_(
+                    t.threads.c.identity_id == identity_id,
+                    t.threads.c.customer_id.is_(None),
+                    t.threads.c.decided_by.is_(None),
+                )
+            )
+            .order_by(t.threads.c.id)
+        ).scalars()
+        return [self.thread(thread_id) for thread_id in rows]
+
+    def never_link(self, identity_id: uuid.UUID, customer_id: uuid.UUID | None) -> frozenset[uuid.UUID]:
+        """Customers a person said must never be linked to this identity, or merged with its customer."""
+        c = t.constraints.c
+        blocked = set(
+            self.conn.execute(
+                select(c.customer_id).where(
+                    and_(c.kind == "never_link", c.active.is_(True), c.identity_id == identity_id)
+                )
+            ).scalars()
+        )
+        if customer_id is not None:
+            for a, b in self.conn.execute(
+                select(c.customer_id, c.other_customer_id).where(
+                    and_(
+                        c.kind == "never_merge",
+                        c.active.is_(True),
+                        or_(c.customer_id == customer_id, c.other_customer_id == customer_id),
+                    )
+                )
+            ).all():
+                blocked.add(b if a == customer_id else a)
+        blocked.discard(None)
+        return frozenset(blocked)
+
+    def add_constraint(
+        self,
+        kind: str,
+        by: str,
+        at: datetime,
+        identity_id: uuid.UUID | None = None,
+        thread_id: uuid.UUID | None = None,
+        customer_id: uuid.UUID | None = None,
+        other_customer_id: uuid.UUID | None = None,
+        e164: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.constraints).values(
+                kind=kind,
+                identity_id=identity_id,
+                thread_id=thread_id,
+                customer_id=customer_id,
+                other_customer_id=other_customer_id,
+                e164=e164,
+                created_by=by,
+                created_at=at,
+            )
+        )
+
+    # --- ledger, conflicts, consent, outbox ---------------------------------------------------
+    def ledger(self, **values: Any) -> None:
+        self.conn.execute(insert(t.identity_ledger).values(**values))
+
+    def conflict(self, **values: Any) -> None:
+        self.conn.execute(insert(t.conflicts).values(**values))
+
+    def consent(self, **values: Any) -> bool:
+        result = self.conn.execute(
+            insert(t.consent_ledger)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        return bool(result.rowcount)
+
+    def consent_status(self, e164: str, channel: str) -> str | None:
+        return self.conn.execute(
+            select(t.consent_ledger.c.status)
+            .where(and_(t.consent_ledger.c.e164 == e164, t.consent_ledger.c.channel == channel))
+            .order_by(t.consent_ledger.c.seq.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
+    def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
+        return self.conn.execute(
+            select(t.resolved_messages.c.events).where(t.resolved_messages.c.idempotency_key == key)
+        ).scalar_one_or_none()
+
+    def outbox_put(
+        self,
+        key: str,
+        thread_id: uuid.UUID | None,
+        customer_id: uuid.UUID | None,
+        events: list[dict[str, Any]],
+        at: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(t.resolved_messages)
+            .values(
+                idempotency_key=key,
+                thread_id=thread_id,
+                customer_id=customer_id,
+                events=events,
+                resolved_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )

@@ -1,0 +1,19 @@
+"""Dead-letter records: the original bytes, the stage and the reason, as one JSON object."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+
+def dead_letter(stage: str, value: bytes | None, reason: BaseException | str) -> bytes:
+    text = reason if isinstance(reason, str) else f"{type(reason).__name__}: {reason}"
+    body = {
+        "stage": stage,
+        "reason": text[:1000],
+        "failed_at": datetime.now(UTC).isoformat(),
+        # Kept whole so the message can be replayed once fixed; dead-letter topics share the raw
+        # topics' access rules.
+        "value": (value or b"").decode("utf-8", errors="replace"),
+    }
+    return json.dumps(body, ensure_ascii=False).encode()

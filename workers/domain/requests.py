@@ -1,0 +1,56 @@
+"""What the extract stage hands the resolver on the identity.resolve topic."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from schema.envelopes import RawEnvelope
+from workers.domain.model import ConsentSignal, PhoneEvidence
+
+RESOLVE_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ResolveRequest:
+    envelope: RawEnvelope
+    evidence: tuple[PhoneEvidence, ...]
+    consent: ConsentSignal | None = None
+    # Wall-clock ms when the extract stage saw the message: latency from edge to row.
+    seen_ms: int = 0
+
+    @property
+    def sender_evidence(self) -> tuple[PhoneEvidence, ...]:
+        return tuple(e for e in self.evidence if e.identifies_sender)
+
+    @property
+    def best(self) -> PhoneEvidence | None:
+        """The strongest number that identifies the sender (ties: the earliest in the text)."""
+        own = self.sender_evidence
+        if not own:
+            return None
+        return max(own, key=lambda e: (e.confidence, -(e.span[0] if e.span else -1)))
+
+    def to_json(self) -> bytes:
+        body: dict[str, Any] = {
+            "schema_version": RESOLVE_SCHEMA_VERSION,
+            "envelope": self.envelope.to_dict(),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "consent": self.consent.to_dict() if self.consent else None,
+            "seen_ms": self.seen_ms,
+        }
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> ResolveRequest:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("schema_version") != RESOLVE_SCHEMA_VERSION:
+            raise ValueError("not a resolve request v1")
+        consent = data.get("consent")
+        return cls(
+            envelope=RawEnvelope.from_dict(data["envelope"]),
+            evidence=tuple(PhoneEvidence.from_dict(e) for e in data.get("evidence") or ()),
+            consent=ConsentSignal.from_dict(consent) if consent else None,
+            seen_ms=int(data.get("seen_ms") or 0),
+        )

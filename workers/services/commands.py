@@ -1,0 +1,238 @@
+"""Admin commands: people decide last.
+
+Each command changes the identity tables, writes a durable constraint that automation honours
+(`decided_by` on identities and threads, rows in identity_constraints), appends to the ledger,
+and returns the linked events to publish. A command applied twice (same command_id) returns
+the events of its first application and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from schema import tables as t
+from schema.commands import Command, CommandError
+from schema.envelopes import utc_iso
+from schema.linked import LinkedEvent, make_event
+from workers.adapters.identity_store import IdentityStore
+from workers.domain import phones
+from workers.domain.identity import Policy
+
+
+class CommandHandler:
+    def __init__(self, engine: Engine, policy: Policy, region: str = "US") -> None:
+        self.engine = engine
+        self.policy = policy
+        self.region = region
+
+    def apply(self, command: Command) -> list[LinkedEvent]:
+        key = "command:" + command.command_id
+        with self.engine.begin() as conn:
+            store = IdentityStore(conn)
+            stored = store.outbox_get(key)
+            if stored is not None:
+                return [LinkedEvent.from_dict(e) for e in stored]
+            at = datetime.now(UTC)
+            run = _Run(store, command, at, self.policy.version)
+            handler = getattr(run, command.action)
+            handler()
+            store.outbox_put(key, None, None, [e.to_dict() for e in run.events], at)
+            return run.events
+
+
+class _Run:
+    def __init__(self, store: IdentityStore, command: Command, at: datetime, version: str) -> None:
+        self.store = store
+        self.command = command
+        self.at = at
+        self.when = utc_iso(at)
+        self.version = version
+        self.actor = "admin:" + command.actor
+        self.events: list[LinkedEvent] = []
+
+    # --- helpers -----------------------------------------------------------------------------
+    def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any]) -> None:
+        data = {**data, "actor": "admin", "by": self.command.actor, "command_id": self.command.command_id}
+        self.events.append(
+            make_event(type_, self.when, customer, data, "command", self.command.command_id, type_)
+        )
+
+    def ledger(self, action: str, **values: Any) -> None:
+        self.store.ledger(
+            at=self.at,
+            action=action,
+            actor=self.actor,
+            rule="admin_command",
+            confidence=values.pop("confidence", 1.0),
+            policy_version=self.version,
+            evidence={"command_id": self.command.command_id},
+            **values,
+        )
+
+    def _customer(self, name: str) -> uuid.UUID:
+        customer = self.command.uuid(name)
+        if self.store.customer(customer) is None:
+            raise CommandError(f"no customer {customer}")
+        return customer
+
+    def _identity(self) -> uuid.UUID:
+        identity = self.command.uuid("identity_id")
+        exists = self.store.conn.execute(
+            select(t.identities.c.id).where(t.identities.c.id == identity)
+        ).first()
+        if exists is None:
+            raise CommandError(f"no identity {identity}")
+        return identity
+
+    def _thread(self) -> uuid.UUID:
+        thread = self.command.uuid("thread_id")
+        if self.store.conn.execute(select(t.threads.c.id).where(t.threads.c.id == thread)).first() is None:
+            raise CommandError(f"no thread {thread}")
+        return thread
+
+    def _relink_threads_of(self, identity: uuid.UUID, customer: uuid.UUID | None) -> None:
+        """Threads that follow an identity (no decision of their own) follow it to its new customer."""
+        rows = self.store.conn.execute(
+            select(t.threads.c.id).where(
+                t.threads.c.identity_id == identity, t.threads.c.decided_by.is_(None)
+            )
+        ).scalars()
+        for thread in list(rows):
+            self.store.link_thread(thread, customer)
+            self.emit(
+                "thread.linked" if customer else "thread.unlinked",
+                self.store.effective(customer),
+                {"thread_id": str(thread), "customer_id": str(customer) if customer else None},
+            )
+
+    # --- actions -----------------------------------------------------------------------------
+    def link_identity(self) -> None:
+        identity, customer = self._identity(), self._customer("customer_id")
+        self.store.link_identity(identity, customer, 1.0, decided_by=self.actor, verification="verified")
+        self.store.add_constraint("pin_link", self.actor, self.at, identity_id=identity, customer_id=customer)
+        self.ledger("identity.linked", customer_id=customer, identity_id=identity)
+        self.emit(
+            "identity.linked",
+            self.store.effective(customer),
+            {
+                "identity_id": str(identity),
+                "customer_id": str(customer),
+                "confidence": 1.0,
+                "verification": "verified",
+                "rule": "admin_command",
+            },
+        )
+        self._relink_threads_of(identity, customer)
+
+    def unlink_identity(self, verification: str | None = None) -> None:
+        identity = self._identity()
+        previous = self.store.identity_owner(identity)
+        self.store.link_identity(identity, None, 0.0, decided_by=self.actor, verification=verification)
+        if previous is not None:
+            self.store.add_constraint(
+                "never_link", self.actor, self.at, identity_id=identity, customer_id=previous
+            )
+        self.ledger("identity.unlinked", customer_id=previous, identity_id=identity, confidence=None)
+        self.emit(
+            "identity.unlinked",
+            self.store.effective(previous),
+            {"identity_id": str(identity), "customer_id": str(previous) if previous else None},
+        )
+        self._relink_threads_of(identity, None)
+
+    def verify_identity(self) -> None:
+        identity = self._identity()
+        self.store.set_verification(identity, "verified", self.actor)
+        owner = self.store.identity_owner(identity)
+        self.ledger("identity.verified", customer_id=owner, identity_id=identity)
+        self.emit("identity.verified", self.store.effective(owner), {"identity_id": str(identity)})
+
+    def reject_identity(self) -> None:
+        self.unlink_identity(verification="rejected")
+        identity = self.command.uuid("identity_id")
+        self.ledger("identity.rejected", identity_id=identity, confidence=None)
+        self.emit("identity.rejected", None, {"identity_id": str(identity)})
+
+    def link_thread(self) -> None:
+        thread, customer = self._thread(), self._customer("customer_id")
+        self.store.link_thread(thread, customer, decided_by=self.actor)
+        self.store.add_constraint("pin_link", self.actor, self.at, thread_id=thread, customer_id=customer)
+        self.ledger("thread.linked", customer_id=customer, thread_id=thread)
+        self.emit(
+            "thread.linked",
+            self.store.effective(customer),
+            {"thread_id": str(thread), "customer_id": str(customer)},
+        )
+
+    def unlink_thread(self) -> None:
+        thread = self._thread()
+        previous = self.store.thread(thread).customer_id
+        self.store.link_thread(thread, None, decided_by=self.actor)
+        if previous is not None:
+            self.store.add_constraint(
+                "never_link", self.actor, self.at, thread_id=thread, customer_id=previous
+            )
+        self.ledger("thread.unlinked", customer_id=previous, thread_id=thread, confidence=None)
+        self.emit(
+            "thread.unlinked", self.store.effective(previous), {"thread_id": str(thread), "customer_id": None}
+        )
+
+    def merge(self) -> None:
+        survivor, merged = self._customer("survivor_id"), self._customer("merged_id")
+        if self.store.effective(survivor) == self.store.effective(merged):
+            raise CommandError("these customers are already one")
+        survivor = self.store.effective(survivor) or survivor
+        self.store.set_merged_into(merged, survivor)
+        self.ledger("customers.merged", customer_id=survivor, other_customer_id=merged)
+        self.emit("customers.merged", survivor, {"survivor_id": str(survivor), "merged_ids": [str(merged)]})
+
+    def split(self) -> None:
+        """Undo a merge: the customer gets back everything it owned, including what arrived
+        after the merge (rows keep their owner; only the pointer changes)."""
+        customer = self._customer("customer_id")
+        survivor = self.store.conn.execute(
+            select(t.customers.c.merged_into).where(t.customers.c.id == customer)
+        ).scalar_one_or_none()
+        if survivor is None:
+            raise CommandError(f"customer {customer} is not merged into another")
+        self.store.set_merged_into(customer, None)
+        self.store.add_constraint(
+            "never_merge", self.actor, self.at, customer_id=customer, other_customer_id=survivor
+        )
+        self.ledger("customer.split", customer_id=customer, other_customer_id=survivor)
+        self.emit("customer.split", customer, {"customer_id": str(customer), "survivor_id": str(survivor)})
+
+    def _phone(self) -> str:
+        try:
+            return phones.canonical(phones.normalize(str(self.command.params["phone"]), "US"))
+        except phones.PhoneError as exc:
+            raise CommandError(f"not a phone number: {exc.reason}") from exc
+
+    def mark_shared(self) -> None:
+        e164 = self._phone()
+        previous = self.store.set_shared(e164, True, self.actor, self.at, phones.NORMALIZER_VERSION)
+        self.store.add_constraint("shared", self.actor, self.at, e164=e164)
+        self.ledger("phone.shared", customer_id=previous, e164=e164)
+        self.emit("phone.shared", self.store.effective(previous), {"phone": e164})
+
+    def unmark_shared(self) -> None:
+        e164 = self._phone()
+        self.store.set_shared(e164, False, self.actor, self.at, phones.NORMALIZER_VERSION)
+        self.store.add_constraint("not_shared", self.actor, self.at, e164=e164)
+        self.ledger("phone.unshared", e164=e164)
+        self.emit("phone.unshared", None, {"phone": e164})
+
+    def resolve_conflict(self) -> None:
+        conflict = int(self.command.params["conflict_id"])
+        result = self.store.conn.execute(
+            update(t.conflicts)
+            .where(t.conflicts.c.id == conflict)
+            .values(status="resolved", resolved_at=self.at)
+        )
+        if not result.rowcount:
+            raise CommandError(f"no conflict {conflict}")
+        self.ledger("conflict.resolved", confidence=None)

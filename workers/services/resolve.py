@@ -1,0 +1,516 @@
+"""The resolver use case: turn resolve requests into identity changes and linked events.
+
+One database transaction per batch; inside it, messages are applied in order. The linked events
+a message produced are stored with it (the outbox in `resolved_messages`), so a message that
+comes back after a crash re-sends exactly the same events and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from phoneunify.privacy import phone_key
+from phoneunify.retry import transient_db_error
+from schema.envelopes import RawEnvelope, parse_time, utc_iso
+from schema.linked import LinkedEvent, derived_id, make_event
+from workers.adapters.identity_store import IdentityStore
+from workers.domain import identity as rules
+from workers.domain.model import PhoneEvidence
+from workers.domain.phones import NORMALIZER_VERSION
+from workers.domain.requests import ResolveRequest
+
+log = logging.getLogger(__name__)
+
+TIMELINE_TYPES = {
+    "sms": "sms",
+    "whatsapp": "whatsapp",
+    "instagram": "social_media",
+    "messenger": "social_media",
+}
+PLATFORMS = {"messenger": "facebook", "booking": "booking_form"}
+
+
+class TransientError(RuntimeError):
+    """The database is unreachable or asked us to retry (deadlock, serialization)."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    request: ResolveRequest
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    events: list[LinkedEvent] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+class Resolver:
+    def __init__(
+        self,
+        engine: Engine,
+        policy: rules.Policy,
+        hash_key: str,
+        on_outcome: Callable[[str], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.hash_key = hash_key
+        self.on_outcome = on_outcome or (lambda _outcome: None)
+
+    # --- batches -----------------------------------------------------------------------------
+    def resolve_batch(self, requests: Sequence[ResolveRequest]) -> BatchResult:
+        """Apply a batch in one transaction; if one message is poison, fall back to one
+        transaction per message so only the poison goes to the dead-letter topic."""
+        try:
+            return self._run(requests)
+        except Exception as exc:
+            if transient_db_error(exc):
+                raise TransientError(str(exc)) from exc
+            if len(requests) == 1:
+                return BatchResult(dead=[DeadLetter(requests[0], f"{type(exc).__name__}: {exc}"[:500])])
+            log.warning(
+                "batch of %d failed (%s); retrying message by message", len(requests), type(exc).__name__
+            )
+        result = BatchResult()
+        for request in requests:
+            single = self.resolve_batch([request])
+            result.events.extend(single.events)
+            result.dead.extend(single.dead)
+            for k, v in single.outcomes.items():
+                result.outcomes[k] = result.outcomes.get(k, 0) + v
+        return result
+
+    def _run(self, requests: Sequence[ResolveRequest]) -> BatchResult:
+        result = BatchResult()
+        with self.engine.begin() as conn:
+            store = IdentityStore(conn)
+            for request in requests:
+                events, outcome = self._resolve_one(store, request)
+                result.events.extend(events)
+                result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+        return result
+
+    # --- one message -------------------------------------------------------------------------
+    def _resolve_one(self, store: IdentityStore, request: ResolveRequest) -> tuple[list[LinkedEvent], str]:
+        env = request.envelope
+        key = env.idempotency_key
+        stored = store.outbox_get(key)
+        if stored is not None:
+            return [LinkedEvent.from_dict(e) for e in stored], "redelivered"
+
+        at = parse_time(env.occurred_at)
+        when = utc_iso(at)
+        ctx = _Context(store, self, request, at, when)
+        identity = ctx.identity_id
+        store.upsert_identity(
+            identity,
+            env.channel,
+            env.business_account,
+            _user_id(env),
+            env.customer.handle,
+            env.customer.name or (env.booking.name if env.booking else None),
+            at,
+        )
+        thread = store.upsert_thread(
+            ctx.thread_id,
+            env.thread_key,
+            env.channel,
+            env.business_account,
+            identity,
+            at,
+            env.kind in ("message", "booking"),
+        )
+        outcome = "unlinked"
+        for evidence in sorted(request.sender_evidence, key=lambda e: -e.confidence):
+            outcome = ctx.apply_evidence(evidence) or outcome
+
+        ctx.follow_identity(thread)
+        owner = store.thread(ctx.thread_id).customer_id
+        effective = store.effective(owner)
+        if effective is not None and outcome == "unlinked":
+            outcome = "linked"
+        ctx.apply_consent(effective)
+        ctx.events.append(self._timeline_event(env, when, ctx.thread_id, owner, effective, request))
+        store.outbox_put(key, ctx.thread_id, owner, [e.to_dict() for e in ctx.events], at)
+        return ctx.events, outcome
+
+    def _timeline_event(
+        self,
+        env: RawEnvelope,
+        when: str,
+        thread_id: uuid.UUID,
+        owner: uuid.UUID | None,
+        effective: uuid.UUID | None,
+        request: ResolveRequest,
+    ) -> LinkedEvent:
+        data: dict[str, Any] = {
+            "idempotency_key": env.idempotency_key,
+            "thread_id": str(thread_id),
+            "owner_customer_id": str(owner) if owner else None,
+            "type": "booking" if env.kind == "booking" else TIMELINE_TYPES.get(env.channel, env.channel),
+            "channel": env.channel,
+            "platform": env.provider if env.channel == "sms" else PLATFORMS.get(env.channel, env.channel),
+            "kind": env.kind,
+            "direction": env.direction,
+            "content": env.text,
+            "sender": _sender(env),
+            "attachments": list(env.attachments),
+            "status": env.status,
+            "booking": _booking(env),
+            "evidence": [_public_evidence(e) for e in request.evidence],
+            "seen_ms": request.seen_ms,
+            "received_at": env.received_at,
+        }
+        return make_event("timeline.event", when, effective, data, env.idempotency_key)
+
+
+@dataclass
+class _Context:
+    """Working state for one message inside the batch transaction."""
+
+    store: IdentityStore
+    resolver: Resolver
+    request: ResolveRequest
+    at: datetime
+    when: str
+    events: list[LinkedEvent] = field(default_factory=list)
+
+    @property
+    def env(self) -> RawEnvelope:
+        return self.request.envelope
+
+    @property
+    def identity_id(self) -> uuid.UUID:
+        return derived_id("identity", self.env.channel, self.env.business_account, _user_id(self.env))
+
+    @property
+    def thread_id(self) -> uuid.UUID:
+        return derived_id("thread", self.env.thread_key)
+
+    def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any], *id_parts: str) -> None:
+        self.events.append(make_event(type_, self.when, customer, data, self.env.idempotency_key, *id_parts))
+
+    def ledger(self, action: str, rule: str, **values: Any) -> None:
+        self.store.ledger(
+            at=self.at,
+            action=action,
+            actor="rule",
+            rule=rule,
+            policy_version=self.resolver.policy.version,
+            evidence={"idempotency_key": self.env.idempotency_key, **values.pop("evidence", {})},
+            **values,
+        )
+
+    def apply_evidence(self, evidence: PhoneEvidence) -> str | None:
+        store, policy = self.store, self.resolver.policy
+        identity = store.identity(self.identity_id)
+        phone = store.phone(evidence.e164)
+        linked = identity.customer.id if identity.customer else None
+        decision = rules.decide(evidence, identity, phone, policy, store.never_link(identity.id, linked))
+        proof = _evidence_record(evidence)
+        if evidence.source == "attested":
+            store.record_address(self.env.channel, evidence.address, evidence.e164, NORMALIZER_VERSION, self.at)
+        verification = "verified" if evidence.source == "attested" else None
+
+        match decision:
+            case rules.CreateCustomer(rule=rule):
+                customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
+                name, email = _details(self.env)
+                store.create_customer(customer, self.at, name, email)
+                owner = store.claim_phone(evidence.e164, customer, self.at, NORMALIZER_VERSION)
+                if owner != customer:  # another worker won the race: join its customer
+                    store.conn.execute(_delete_customer(customer))
+                    return self._link(evidence, owner, rule + ":lost_race", verification, proof)
+                self.ledger(
+                    "customer.created",
+                    rule,
+                    confidence=evidence.confidence,
+                    customer_id=customer,
+                    e164=evidence.e164,
+                    identity_id=identity.id,
+                    evidence=proof,
+                )
+                self.emit(
+                    "customer.created",
+                    customer,
+                    {
+                        "customer_id": str(customer),
+                        "name": name,
+                        "email": email,
+                        "phone": evidence.e164,
+                        "source": self.env.channel,
+                    },
+                )
+                return self._link(evidence, customer, rule, verification, proof, created=True)
+            case rules.LinkIdentity(customer_id=customer, rule=rule):
+                return self._link(evidence, customer, rule, verification, proof)
+            case rules.AddPhone(customer_id=customer, rule=rule):
+                owner = store.claim_phone(evidence.e164, customer, self.at, NORMALIZER_VERSION)
+                if owner != customer:
+                    return self._review("identity_phone_conflict", evidence, customer, owner)
+                self.ledger(
+                    "phone.linked",
+                    rule,
+                    confidence=evidence.confidence,
+                    customer_id=customer,
+                    e164=evidence.e164,
+                    identity_id=identity.id,
+                    evidence=proof,
+                )
+                self.emit(
+                    "phone.linked",
+                    store.effective(customer),
+                    {
+                        "customer_id": str(customer),
+                        "phone": evidence.e164,
+                        "rule": rule,
+                        "confidence": evidence.confidence,
+                    },
+                    evidence.e164,
+                )
+                return "phone_added"
+            case rules.Merge(survivor_id=survivor, merged_id=merged, rule=rule):
+                store.set_merged_into(merged, survivor)
+                self.ledger(
+                    "customers.merged",
+                    rule,
+                    confidence=evidence.confidence,
+                    customer_id=survivor,
+                    other_customer_id=merged,
+                    e164=evidence.e164,
+                    identity_id=identity.id,
+                    evidence=proof,
+                )
+                self.emit(
+                    "customers.merged",
+                    survivor,
+                    {
+                        "survivor_id": str(survivor),
+                        "merged_ids": [str(merged)],
+                        "rule": rule,
+                        "confidence": evidence.confidence,
+                    },
+                    str(merged),
+                )
+                return "merged"
+            case rules.Review(kind=kind, customer_id=customer, other_customer_id=other):
+                return self._review(kind, evidence, customer, other)
+            case rules.NoChange(reason=reason):
+                if reason == "already_linked":
+                    store.raise_confidence(identity.id, evidence.confidence)
+                    return "linked"
+                return None
+        return None
+
+    def _link(
+        self,
+        evidence: PhoneEvidence,
+        customer: uuid.UUID | None,
+        rule: str,
+        verification: str | None,
+        proof: dict[str, Any],
+        created: bool = False,
+    ) -> str:
+        store = self.store
+        identity = self.identity_id
+        store.link_identity(identity, customer, evidence.confidence, verification=verification)
+        if customer is not None and not created:
+            name, email = _details(self.env)
+            store.fill_customer_details(customer, name, email)
+        self.ledger(
+            "identity.linked",
+            rule,
+            confidence=evidence.confidence,
+            customer_id=customer,
+            e164=evidence.e164,
+            identity_id=identity,
+            evidence=proof,
+        )
+        self.emit(
+            "identity.linked",
+            store.effective(customer),
+            {
+                "identity_id": str(identity),
+                "customer_id": str(customer),
+                "platform": self.env.channel,
+                "business_account": self.env.business_account,
+                "provider_user_id": _user_id(self.env),
+                "handle": self.env.customer.handle,
+                "name": self.env.customer.name,
+                "confidence": evidence.confidence,
+                "verification": verification or "unverified",
+                "rule": rule,
+            },
+            str(identity),
+        )
+        return "created" if created else "linked"
+
+    def _review(
+        self, kind: str, evidence: PhoneEvidence, customer: uuid.UUID | None, other: uuid.UUID | None
+    ) -> str:
+        proof = _evidence_record(evidence)
+        self.store.conflict(
+            kind=kind,
+            identity_id=self.identity_id,
+            thread_id=self.thread_id,
+            customer_id=customer,
+            other_customer_id=other,
+            e164=evidence.e164,
+            confidence=evidence.confidence,
+            evidence=proof,
+            created_at=self.at,
+        )
+        self.ledger(
+            "conflict.recorded",
+            kind,
+            confidence=evidence.confidence,
+            customer_id=customer,
+            other_customer_id=other,
+            e164=evidence.e164,
+            identity_id=self.identity_id,
+            thread_id=self.thread_id,
+            evidence=proof,
+        )
+        self.emit(
+            "conflict.recorded",
+            customer,
+            {
+                "kind": kind,
+                "thread_id": str(self.thread_id),
+                "identity_id": str(self.identity_id),
+                "customer_id": str(customer) if customer else None,
+                "other_customer_id": str(other) if other else None,
+                "confidence": evidence.confidence,
+            },
+            kind,
+            evidence.e164,
+        )
+        return "review"
+
+    def follow_identity(self, thread: Any) -> None:
+        """A thread follows its identity's customer; linking an unlinked thread back-links its
+        earlier messages."""
+        store = self.store
+        owner = store.identity_owner(self.identity_id)
+        current = store.thread(self.thread_id)
+        if owner is None or current.customer_id is not None or current.decided_by is not None:
+            return
+        store.link_thread(self.thread_id, owner)
+        self.ledger(
+            "thread.linked",
+            "thread_follows_identity",
+            customer_id=owner,
+            identity_id=self.identity_id,
+            thread_id=self.thread_id,
+        )
+        earlier = current.message_count - (1 if self.env.kind in ("message", "booking") else 0)
+        if earlier > 0 or (current.first_message_at is not None and current.first_message_at < self.at):
+            self.emit(
+                "thread.backlinked",
+                store.effective(owner),
+                {
+                    "thread_id": str(self.thread_id),
+                    "customer_id": str(owner),
+                    "from": utc_iso(current.first_message_at or self.at),
+                    "to": self.when,
+                    "messages": max(earlier, 0),
+                    "through": self.env.idempotency_key,
+                },
+                str(self.thread_id),
+            )
+
+    def apply_consent(self, effective: uuid.UUID | None) -> None:
+        signal = self.request.consent
+        attested = [e for e in self.request.evidence if e.source == "attested"]
+        if signal is None or not attested:
+            return
+        e164 = attested[0].e164
+        before = self.store.consent_status(e164, self.env.channel)
+        self.store.consent(
+            e164=e164,
+            channel=self.env.channel,
+            status=signal.status,
+            source=signal.source,
+            keyword=signal.keyword,
+            idempotency_key=self.env.idempotency_key,
+            evidence={"idempotency_key": self.env.idempotency_key, "text": self.env.text},
+            at=self.at,
+        )
+        if before != signal.status:
+            self.emit(
+                "consent.changed",
+                effective,
+                {
+                    "phone_key": phone_key(e164, self.resolver.hash_key),
+                    "phone": e164,
+                    "channel": self.env.channel,
+                    "status": signal.status,
+                    "source": signal.source,
+                    "keyword": signal.keyword,
+                },
+            )
+
+
+def _delete_customer(customer: uuid.UUID) -> Any:
+    from sqlalchemy import delete
+
+    from schema import tables as t
+
+    return delete(t.customers).where(t.customers.c.id == customer)
+
+
+def _user_id(env: RawEnvelope) -> str:
+    return env.customer.id or env.customer.phone or env.customer.email or env.thread_key
+
+
+def _details(env: RawEnvelope) -> tuple[str | None, str | None]:
+    if env.booking is not None:
+        return env.booking.name or env.customer.name, env.booking.email or env.customer.email
+    name = env.customer.name or (("@" + env.customer.handle.lstrip("@")) if env.customer.handle else None)
+    return name, env.customer.email
+
+
+def _sender(env: RawEnvelope) -> str:
+    if env.direction == "out":
+        return env.business.name or "business"
+    if env.customer.handle:
+        return "@" + env.customer.handle.lstrip("@")
+    return env.customer.name or (env.booking.name if env.booking and env.booking.name else "customer")
+
+
+def _booking(env: RawEnvelope) -> dict[str, Any] | None:
+    if env.booking is None:
+        return None
+    b = env.booking
+    return {
+        "guests": b.guests,
+        "date": b.date,
+        "total": b.total,
+        "notes": b.notes,
+        "name": b.name,
+        "email": b.email,
+    }
+
+
+def _evidence_record(evidence: PhoneEvidence) -> dict[str, Any]:
+    return {
+        "source": evidence.source,
+        "rule": evidence.rule,
+        "span": list(evidence.span) if evidence.span else None,
+        "owner": evidence.owner,
+        "confidence": evidence.confidence,
+    }
+
+
+def _public_evidence(evidence: PhoneEvidence) -> dict[str, Any]:
+    return {**_evidence_record(evidence), "phone": evidence.e164}

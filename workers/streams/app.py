@@ -1,0 +1,182 @@
+"""Faust wiring: the extract and resolve stages. Agents only decode, call one service, and send.
+
+Both stages read in batches (`stream.take`), and faust acks a batch only when the loop asks
+for the next one: so every send of a batch is awaited to its broker acknowledgement, and every
+database commit finishes, before its offsets can be committed. Faust acks a message whose
+agent raised, so no exception may escape: poison goes to a dead-letter topic with the reason,
+transient database trouble is retried with backoff, and past the retry bound the process exits
+without acking anything (a supervisor restarts it and the batch is read again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncIterable, Awaitable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import Engine
+
+from phoneunify.privacy import phone_key, thread_key_hash
+from phoneunify.retry import Backoff, RetriesExhaustedError
+from phoneunify.settings import Settings
+from schema.commands import Command, CommandError
+from schema.envelopes import RawEnvelope
+from schema.topics import Topics
+from workers.deadletter import dead_letter
+from workers.domain.identity import Policy
+from workers.domain.requests import ResolveRequest
+from workers.metrics import WorkerMetrics
+from workers.services.commands import CommandHandler
+from workers.services.evidence import EvidencePolicy, gather
+from workers.services.resolve import BatchResult, Resolver, TransientError
+
+log = logging.getLogger(__name__)
+
+EXTRACT_BATCH = 500
+EXTRACT_WITHIN_S = 0.02
+
+
+def route_key(request: ResolveRequest, hash_key: str) -> str:
+    """One resolver owns each phone: key by the strongest sender phone, else by the thread."""
+    best = request.best
+    if best is not None:
+        return phone_key(best.e164, hash_key)
+    return thread_key_hash(request.envelope.thread_key, hash_key)
+
+
+def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) -> faust.App:
+    topics = Topics(settings.topic_prefix)
+    app = faust.App(
+        settings.worker_id,
+        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        store="memory://",
+        autodiscover=False,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=1,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        web_host="127.0.0.1",
+        web_port=settings.worker_web_port,
+        web_in_thread=False,
+        stream_recovery_delay=0.0,
+        # faust keeps local state here; memory:// tables need none, but it still creates the folder.
+        datadir=settings.worker_data_dir,
+    )
+    metrics = WorkerMetrics.create(registry)
+    evidence_policy = EvidencePolicy.build(settings.default_region, settings.business_numbers)
+    policy = Policy(settings.link_threshold, settings.merge_threshold)
+    resolver = Resolver(engine, policy, settings.phone_hash_key, on_outcome=None)
+    commands = CommandHandler(engine, policy)
+    # One thread: batches reach the database in the order they were read.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolver-db")
+
+    raw_in = app.topic(*topics.raw_all, key_serializer="raw", value_serializer="raw")
+    resolve_topic = app.topic(topics.resolve, key_serializer="raw", value_serializer="raw")
+    commands_topic = app.topic(topics.commands, key_serializer="raw", value_serializer="raw")
+    linked = app.topic(topics.linked, key_serializer="raw", value_serializer="raw")
+    dlq_extract = app.topic(topics.dlq("extract"), key_serializer="raw", value_serializer="raw")
+    dlq_resolve = app.topic(topics.dlq("resolve"), key_serializer="raw", value_serializer="raw")
+
+    async def send(topic: faust.TopicT, key: str | None, value: bytes) -> Awaitable[Any]:
+        # force=True: send now, not when faust acks the current event; we await delivery ourselves.
+        return await topic.send(key=key.encode() if key else None, value=value, force=True)
+
+    @app.agent(raw_in, name="extract")
+    async def extract(stream: AsyncIterable[bytes]) -> None:
+        async for batch in stream.take(EXTRACT_BATCH, within=EXTRACT_WITHIN_S):  # type: ignore[attr-defined]
+            started = time.perf_counter()
+            now_ms = int(time.time() * 1000)
+            pending = []
+            for value in batch:
+                try:
+                    envelope = RawEnvelope.from_json(value)
+                    request, rejected = gather(envelope, evidence_policy, seen_ms=now_ms)
+                except Exception as exc:  # poison: never let it escape and be acked silently
+                    metrics.messages.labels("extract", "dead_letter").inc()
+                    pending.append(await send(dlq_extract, None, dead_letter("extract", value, exc)))
+                    continue
+                for item in rejected:
+                    metrics.normalize_failures.labels(item.source, item.reason).inc()
+                metrics.messages.labels("extract", "with_phone" if request.best else "no_phone").inc()
+                pending.append(
+                    await send(resolve_topic, route_key(request, settings.phone_hash_key), request.to_json())
+                )
+            await asyncio.gather(*pending)
+            metrics.batch_seconds.labels("extract").observe(time.perf_counter() - started)
+
+    def resolve_with_retry(requests: list[ResolveRequest]) -> BatchResult:
+        backoff = Backoff()
+        while True:
+            try:
+                return resolver.resolve_batch(requests)
+            except TransientError as exc:
+                try:
+                    delay = backoff.next_delay()
+                except RetriesExhaustedError:
+                    log.critical("database unavailable past the retry bound; exiting without ack")
+                    os._exit(70)
+                log.warning("resolve batch hit a transient database error (%s); retry in %.1fs", exc, delay)
+                time.sleep(delay)
+
+    @app.agent(resolve_topic, name="resolve")
+    async def resolve(stream: AsyncIterable[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        async for batch in stream.take(  # type: ignore[attr-defined]
+            settings.resolve_batch_size, within=settings.resolve_batch_within_s
+        ):
+            started = time.perf_counter()
+            requests: list[ResolveRequest] = []
+            pending = []
+            for value in batch:
+                try:
+                    requests.append(ResolveRequest.from_json(value))
+                except Exception as exc:
+                    metrics.messages.labels("resolve", "dead_letter").inc()
+                    pending.append(await send(dlq_resolve, None, dead_letter("resolve", value, exc)))
+            result = await loop.run_in_executor(executor, resolve_with_retry, requests)
+            for event in result.events:
+                pending.append(await send(linked, event.key, event.to_json()))
+            for dead in result.dead:
+                metrics.messages.labels("resolve", "dead_letter").inc()
+                pending.append(
+                    await send(dlq_resolve, None, dead_letter("resolve", dead.request.to_json(), dead.reason))
+                )
+            await asyncio.gather(*pending)
+            for outcome, count in result.outcomes.items():
+                metrics.messages.labels("resolve", outcome).inc(count)
+            metrics.batch_seconds.labels("resolve").observe(time.perf_counter() - started)
+
+    @app.agent(commands_topic, name="commands")
+    async def admin_commands(stream: AsyncIterable[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        async for batch in stream.take(50, within=0.05):  # type: ignore[attr-defined]
+            pending = []
+            for value in batch:
+                try:
+                    command = Command.from_json(value)
+                    events = await loop.run_in_executor(executor, commands.apply, command)
+                except (CommandError, ValueError, KeyError, TypeError) as exc:
+                    metrics.messages.labels("commands", "dead_letter").inc()
+                    pending.append(await send(dlq_resolve, None, dead_letter("commands", value, exc)))
+                    continue
+                metrics.messages.labels("commands", command.action).inc()
+                for event in events:
+                    pending.append(await send(linked, event.key, event.to_json()))
+            await asyncio.gather(*pending)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    @app.page("/healthz")
+    async def health(web: Any, request: Any) -> Any:
+        return web.json({"ok": True})
+
+    return app

@@ -1,0 +1,134 @@
+"""From linked events to timeline rows: pure, so replaying the same events gives the same rows.
+
+Every message event becomes one row keyed by its idempotency key (channel + provider message
+id); every identity or consent change becomes one row keyed by its event id. Link changes of
+a whole thread (back-links, admin re-links) become re-projections of that thread's rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from schema.envelopes import parse_time
+from schema.linked import LinkedEvent, derived_id
+
+IDENTITY_SUMMARIES = {
+    "customer.created": "Customer created",
+    "phone.linked": "Phone number linked",
+    "identity.linked": "Channel identity linked",
+    "identity.unlinked": "Channel identity unlinked",
+    "identity.verified": "Channel identity verified",
+    "identity.rejected": "Channel identity rejected",
+    "thread.linked": "Conversation linked",
+    "thread.unlinked": "Conversation unlinked",
+    "thread.backlinked": "Earlier messages linked",
+    "customers.merged": "Customers merged",
+    "customer.split": "Customers split",
+    "phone.shared": "Phone marked shared",
+    "phone.unshared": "Phone no longer shared",
+    "conflict.recorded": "Needs review",
+    "consent.changed": "Consent changed",
+    "customer.updated": "Customer details updated",
+    "customer.erased": "Customer erased",
+}
+# Identity payload fields that never go into the timeline row (the phone stays in identity tables).
+_PRIVATE = frozenset({"phone"})
+
+
+@dataclass(frozen=True)
+class Row:
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reproject:
+    """Set the owner of a thread's rows: only the unlinked ones (back-link) or all (re-link)."""
+
+    thread_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    only_unlinked: bool
+
+
+def project(event: LinkedEvent) -> tuple[Row, Reproject | None]:
+    if event.type == "timeline.event":
+        return _message_row(event), None
+    data = event.data
+    row = Row(
+        {
+            "id": derived_id("timeline", "event", event.event_id),
+            "idempotency_key": "event:" + event.event_id,
+            "customer_id": _uuid(event.customer_id),
+            "thread_id": _uuid(data.get("thread_id")),
+            "type": "consent" if event.type == "consent.changed" else "identity",
+            "channel": str(data.get("channel") or data.get("platform") or "identity"),
+            "platform": "phoneunify",
+            "kind": event.type,
+            "direction": None,
+            "occurred_at": parse_time(event.occurred_at),
+            "content": _summary(event),
+            "sender": None,
+            "payload": {k: v for k, v in data.items() if k not in _PRIVATE} | {"event_id": event.event_id},
+        }
+    )
+    reproject: Reproject | None = None
+    thread = _uuid(data.get("thread_id"))
+    if thread is not None and event.type == "thread.backlinked":
+        reproject = Reproject(thread, _uuid(data.get("customer_id")), only_unlinked=True)
+    elif (
+        thread is not None
+        and event.type in ("thread.linked", "thread.unlinked")
+        and data.get("actor") == "admin"
+    ):
+        reproject = Reproject(thread, _uuid(data.get("customer_id")), only_unlinked=False)
+    return row, reproject
+
+
+def _message_row(event: LinkedEvent) -> Row:
+    data = event.data
+    payload = {
+        key: data[key]
+        for key in ("attachments", "status", "booking", "evidence", "seen_ms")
+        if data.get(key) not in (None, [], {})
+    }
+    payload["event_id"] = event.event_id
+    return Row(
+        {
+            "id": derived_id("timeline", str(data["idempotency_key"])),
+            "idempotency_key": str(data["idempotency_key"]),
+            "customer_id": _uuid(data.get("owner_customer_id")),
+            "thread_id": _uuid(data.get("thread_id")),
+            "type": str(data.get("type") or data.get("channel")),
+            "channel": str(data["channel"]),
+            "platform": str(data.get("platform") or data["channel"]),
+            "kind": str(data.get("kind") or "message"),
+            "direction": data.get("direction"),
+            "occurred_at": parse_time(event.occurred_at),
+            "content": data.get("content"),
+            "sender": data.get("sender"),
+            "payload": payload,
+        }
+    )
+
+
+def _summary(event: LinkedEvent) -> str:
+    base = IDENTITY_SUMMARIES.get(event.type, event.type)
+    data = event.data
+    if event.type == "consent.changed":
+        return f"{base}: {data.get('status')} on {data.get('channel')}" + (
+            f" ({data.get('keyword')})" if data.get("keyword") else ""
+        )
+    if event.type == "identity.linked":
+        return f"{base}: {data.get('platform')} {data.get('handle') or data.get('name') or ''}".rstrip()
+    if event.type == "thread.backlinked":
+        return f"{base}: {data.get('messages', 0)} earlier message(s)"
+    if event.type == "conflict.recorded":
+        return f"{base}: {data.get('kind')}"
+    return base
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    if value in (None, "", "None"):
+        return None
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
