@@ -8,6 +8,8 @@ until every record of one webhook request is acknowledged by the broker (acks=al
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,6 +18,8 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 log = logging.getLogger(__name__)
+
+_RETRY_CONNECT_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -37,29 +41,61 @@ class Publisher(Protocol):
 
 
 class KafkaPublisher:
-    """kafka-python producer with acks=all and idempotence, bounded waits everywhere."""
+    """kafka-python producer with acks=all and idempotence, bounded waits everywhere.
+
+    The producer is created on first use, not in the constructor: kafka-python bootstraps
+    eagerly and would block (then fail) a process that starts while the broker is down.
+    Created lazily, the edge starts anyway and answers 503 until the broker is reachable.
+    """
 
     def __init__(self, bootstrap: str, timeout_s: float = 10.0, client_id: str = "phoneunify-ingest") -> None:
+        self._bootstrap = bootstrap
         self._timeout_s = timeout_s
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap.split(","),
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=2,
-            max_block_ms=int(timeout_s * 1000),
-            request_timeout_ms=int(timeout_s * 1000),
-            delivery_timeout_ms=int(timeout_s * 1000) + 1000,
-            max_request_size=8 * 1024 * 1024,
-        )
+        self._client_id = client_id
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+        self._failed_at = -_RETRY_CONNECT_AFTER_S
 
     def publish(self, records: Sequence[Record]) -> None:
         try:
-            futures = [self._producer.send(r.topic, key=r.key.encode(), value=r.value) for r in records]
+            producer = self._connect()
+            futures = [producer.send(r.topic, key=r.key.encode(), value=r.value) for r in records]
             for future in futures:
                 future.get(timeout=self._timeout_s)
         except KafkaError as exc:
             raise PublishError(f"broker did not acknowledge: {type(exc).__name__}") from exc
 
     def close(self) -> None:
-        self._producer.close(timeout=self._timeout_s)
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close(timeout=self._timeout_s)
+                self._producer = None
+
+    def _connect(self) -> KafkaProducer:
+        with self._lock:
+            if self._producer is None:
+                # While the broker is unreachable, requests queued behind a failed bootstrap fail
+                # at once instead of each waiting out the full timeout again.
+                if time.monotonic() - self._failed_at < _RETRY_CONNECT_AFTER_S:
+                    raise PublishError("broker unreachable (bootstrap failed moments ago)")
+                try:
+                    self._producer = self._create()
+                except KafkaError:
+                    self._failed_at = time.monotonic()
+                    raise
+            return self._producer
+
+    def _create(self) -> KafkaProducer:
+        timeout_ms = int(self._timeout_s * 1000)
+        return KafkaProducer(
+            bootstrap_servers=self._bootstrap.split(","),
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+            bootstrap_timeout_ms=timeout_ms,
+            max_block_ms=timeout_ms,
+            request_timeout_ms=timeout_ms,
+            delivery_timeout_ms=timeout_ms + 1000,
+            max_request_size=8 * 1024 * 1024,
+        )
