@@ -1,0 +1,36 @@
+"""`python -m ingest`: serve the webhooks, /metrics and /healthz with a Kafka publisher."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+
+from ingest.app import create_app
+from ingest.publisher import KafkaPublisher
+from phoneunify.settings import Settings
+
+log = logging.getLogger("ingest")
+
+
+def serve(settings: Settings) -> None:
+    """Run the ingest edge until interrupted; the producer is flushed and closed on the way out."""
+    log.info("ingest starting with %s", settings.redacted())
+    publisher = KafkaPublisher(settings.kafka_bootstrap, timeout_s=settings.publish_timeout_s)
+    app = create_app(settings, publisher, CollectorRegistry())
+    try:
+        uvicorn.run(
+            app, host=settings.ingest_host, port=settings.ingest_port, log_level="info", access_log=False
+        )
+    finally:
+        publisher.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve(Settings.from_env())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The ingest HTTP app: composition only. No globals, no connections at import.
+
+POST     /webhooks/twilio/sms         Twilio SMS/MMS/WhatsApp and status callbacks (form)
+GET|POST /webhooks/meta/messenger     Messenger (object "page"), Meta app secret
+GET|POST /webhooks/meta/instagram     Instagram (object "instagram"), Instagram app secret
+GET|POST /webhooks/meta/whatsapp      WhatsApp Cloud API, Meta app secret
+POST     /webhooks/ringcentral/sms    RingCentral message-store instant SMS events
+POST     /webhooks/booking            the business's booking form
+GET      /healthz, /metrics
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ingest.edge import Adapter, Edge
+from ingest.metrics import IngestMetrics
+from ingest.providers.booking import BookingAdapter
+from ingest.providers.meta import INSTAGRAM, MESSENGER, WHATSAPP, MetaAdapter
+from ingest.providers.ringcentral import RingCentralAdapter
+from ingest.providers.twilio import TwilioAdapter
+from ingest.publisher import Publisher
+from ingest.timeutil import now_iso
+from phoneunify.settings import Settings
+from schema.topics import Topics
+
+
+def adapters(settings: Settings) -> dict[str, tuple[Adapter, tuple[str, ...]]]:
+    """Every webhook path with its adapter and HTTP methods."""
+    meta_both = ("GET", "POST")
+    instagram_secret = settings.instagram_app_secret or settings.meta_app_secret
+    return {
+        "/webhooks/twilio/sms": (
+            TwilioAdapter(settings.twilio_auth_token, settings.public_base_url),
+            ("POST",),
+        ),
+        "/webhooks/meta/messenger": (
+            MetaAdapter(MESSENGER, settings.meta_app_secret, settings.meta_verify_token),
+            meta_both,
+        ),
+        "/webhooks/meta/instagram": (
+            MetaAdapter(INSTAGRAM, instagram_secret, settings.meta_verify_token),
+            meta_both,
+        ),
+        "/webhooks/meta/whatsapp": (
+            MetaAdapter(WHATSAPP, settings.meta_app_secret, settings.meta_verify_token),
+            meta_both,
+        ),
+        "/webhooks/ringcentral/sms": (RingCentralAdapter(settings.ringcentral_verification_token), ("POST",)),
+        "/webhooks/booking": (BookingAdapter(settings.booking_api_key), ("POST",)),
+    }
+
+
+def create_app(
+    settings: Settings,
+    publisher: Publisher,
+    registry: CollectorRegistry,
+    clock: Callable[[], str] = now_iso,
+) -> FastAPI:
+    """The ingest app; `clock` returns the receive time as ISO-8601 UTC (tests pin it)."""
+    app = FastAPI(
+        title="phoneunify ingest", version="1", openapi_url="/openapi.json", docs_url=None, redoc_url=None
+    )
+    edge = Edge(
+        publisher=publisher,
+        metrics=IngestMetrics.create(registry),
+        topics=Topics(settings.topic_prefix),
+        hash_key=settings.phone_hash_key,
+        max_body_bytes=settings.max_body_bytes,
+        clock=clock,
+    )
+    for path, (adapter, methods) in adapters(settings).items():
+        app.add_api_route(
+            path, _endpoint(edge, adapter), methods=list(methods), name=f"webhook_{adapter.name}"
+        )
+
+    # async: liveness must answer even when every worker thread waits on a slow broker.
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return JSONResponse({"error": "invalid request"}, status_code=400)
+
+    return app
+
+
+def _endpoint(edge: Edge, adapter: Adapter) -> Callable[[Request], object]:
+    async def webhook(request: Request) -> Response:
+        return await edge.handle(adapter, request)
+
+    webhook.__doc__ = f"{adapter.name} webhook: verify, map to raw envelopes, publish, then acknowledge."
+    return webhook

@@ -1,0 +1,145 @@
+"""The business's own booking form: a JSON POST from its website's backend.
+
+Authenticated by either header, both keyed by settings.booking_api_key:
+- `X-Api-Key: <key>` (simple; for a server-side form handler), or
+- `X-Signature-256: sha256=<hex HMAC-SHA256(key, raw body)>` (the key never travels).
+
+Body (only the contact fields matter; unknown fields are kept in `raw`):
+    {"id": "web-123", "name": "Ana", "email": "ana@example.com", "phone": "(916) 555-0142",
+     "guests": 4, "date": "2026-07-01T19:30", "total": "180.00", "notes": "window seat",
+     "source": "website", "submitted_at": "2026-06-20T10:00:00Z"}
+At least one of name, email and phone is required; the phone is kept exactly as typed.
+Without an `id` the booking's id is a hash of its canonical JSON, so a double submit of the
+same form is one booking downstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ingest import signatures
+from ingest.edge import Inbound, Reply, forbidden, json_reply, not_configured, outcome_of, unauthorized
+from ingest.providers.base import Mapped, PayloadError, load_json, opt_ident
+from ingest.timeutil import normalize
+from schema.envelopes import Booking, Party, RawEnvelope
+
+MAX_TEXT = 4000
+MAX_GUESTS = 100_000
+_TEXT_FIELDS = ("name", "email", "phone", "date", "notes")
+
+
+class BookingAdapter:
+    name = "booking"
+    channel = "booking"
+
+    def __init__(self, api_key: str) -> None:
+        self._key = api_key
+
+    def handshake(self, inbound: Inbound) -> Reply | None:
+        return None
+
+    def accept(self, inbound: Inbound) -> Mapped:
+        if not self._key:
+            raise not_configured("the booking API key")
+        api_key = inbound.headers.get("x-api-key")
+        signature = inbound.headers.get("x-signature-256")
+        if not api_key and not signature:
+            raise unauthorized("missing X-Api-Key or X-Signature-256")
+        if api_key and not signatures.tokens_equal(self._key, api_key):
+            raise forbidden("X-Api-Key does not match")
+        if signature and not signatures.sha256_header_valid(self._key, inbound.body, signature):
+            raise forbidden("X-Signature-256 does not match")
+        return map_payload(load_json(inbound.body), inbound.received_at)
+
+    def acknowledge(self, mapped: Mapped) -> Reply:
+        envelope = mapped.envelopes[0] if mapped.envelopes else None
+        payload = {"status": "ok", "booking_id": envelope.provider_message_id if envelope else None}
+        return json_reply(202 if envelope else 200, outcome_of(mapped), payload)
+
+
+def map_payload(payload: Any, received_at: str) -> Mapped:
+    if not isinstance(payload, dict):
+        raise PayloadError("body is not a JSON object")
+    texts = {name: _text(payload, name) for name in _TEXT_FIELDS}
+    if not (texts["name"] or texts["email"] or texts["phone"]):
+        raise PayloadError("one of name, email or phone is required")
+    booking = Booking(
+        name=texts["name"],
+        email=texts["email"],
+        phone=texts["phone"],
+        guests=_guests(payload),
+        date=texts["date"],
+        total=_total(payload),
+        notes=texts["notes"],
+    )
+    booking_id = opt_ident(payload, "id", "booking") or "sha256:" + _digest(payload)
+    source = _text(payload, "source") or "website"
+    envelope = RawEnvelope(
+        channel="booking",
+        provider="booking_form",
+        kind="booking",
+        direction="in",
+        provider_message_id=booking_id,
+        thread_key=f"booking:{source}:{booking_id}",
+        business_account=source,
+        customer=Party(
+            id=booking.email or booking.phone or "",
+            name=booking.name,
+            email=booking.email,
+            phone=booking.phone,
+        ),
+        occurred_at=normalize(payload.get("submitted_at"), received_at),
+        received_at=received_at,
+        text=booking.notes,
+        booking=booking,
+        raw=payload,
+    )
+    return Mapped((envelope,))
+
+
+def _text(payload: dict[str, Any], name: str) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{name}: not a string")
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise PayloadError(f"{name}: longer than {MAX_TEXT} characters")
+    return value or None
+
+
+def _guests(payload: dict[str, Any]) -> int | None:
+    value = payload.get("guests")
+    if value is None or value == "":
+        return None
+    if (
+        isinstance(value, str)
+        and value.strip().isascii()
+        and value.strip().isdigit()
+        and len(value.strip()) <= 6
+    ):
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GUESTS:
+        raise PayloadError(f"guests: not a whole number between 0 and {MAX_GUESTS}")
+    return value
+
+
+def _total(payload: dict[str, Any]) -> str | None:
+    value = payload.get("total")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) > 64:
+            raise PayloadError("total: longer than 64 characters")
+        return value.strip() or None
+    if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > 1e12:
+        raise PayloadError("total: not a number or a string")
+    return str(value)
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]

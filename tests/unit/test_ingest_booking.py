@@ -1,0 +1,115 @@
+"""The booking form endpoint: API key or HMAC, validated fields, booking events."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fakes import fixture_bytes, make_harness, schema_errors
+
+
+@pytest.fixture
+def h():
+    return make_harness()
+
+
+def only(h):
+    envelopes = h.publisher.envelopes()
+    assert len(envelopes) == 1
+    return envelopes[0]
+
+
+def test_booking_with_api_key(h):
+    response = h.send.booking(fixture_bytes("booking", "booking.json"))
+    assert response.status_code == 202
+    assert response.json() == {"status": "ok", "booking_id": "web-2026-000123"}
+    envelope = only(h)
+    assert (envelope.channel, envelope.provider, envelope.kind, envelope.direction) == (
+        "booking",
+        "booking_form",
+        "booking",
+        "in",
+    )
+    assert envelope.booking is not None
+    assert envelope.booking.name == "Ana López"
+    assert envelope.booking.email == "ana.lopez@example.com"
+    assert envelope.booking.phone == "(916) 555-0142"  # as typed
+    assert envelope.booking.guests == 4
+    assert envelope.booking.date == "2026-07-01T19:30"
+    assert envelope.booking.total == "180.00"
+    assert envelope.booking.notes == "Window seat if possible 🙂"
+    assert envelope.customer.phone == "(916) 555-0142"
+    assert envelope.customer.email == "ana.lopez@example.com"
+    assert envelope.occurred_at == "2026-06-20T10:00:00.000Z"
+    assert envelope.thread_key == "booking:website:web-2026-000123"
+    assert h.publisher.records[0].topic == "test.raw.booking"
+    assert schema_errors(h.publisher.records[0].value) == []
+
+
+def test_booking_with_hmac(h):
+    response = h.send.booking(fixture_bytes("booking", "booking.json"), hmac_key=h.settings.booking_api_key)
+    assert response.status_code == 202
+
+
+def test_minimal_booking_gets_a_content_id_stable_across_resubmits(h):
+    body = fixture_bytes("booking", "booking_minimal.json")
+    h.send.booking(body)
+    reformatted = json.dumps(json.loads(body), indent=4).encode()
+    h.send.booking(reformatted)
+    first, second = h.publisher.envelopes()
+    assert first.provider_message_id.startswith("sha256:")
+    assert first.provider_message_id == second.provider_message_id
+    assert first.booking.guests == 2
+    assert first.booking.phone == "916.555.0142"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"X-Api-Key": "wrong"}, 403),
+        ({"X-Signature-256": "sha256=" + "0" * 64}, 403),
+        ({"X-Api-Key": "booking-test-api-key", "X-Signature-256": "sha256=00"}, 403),
+    ],
+)
+def test_unauthenticated_or_forged(h, headers, status):
+    response = h.send.post("booking", fixture_bytes("booking", "booking.json"), headers)
+    assert response.status_code == status
+    assert "error" in response.json()
+    assert h.publisher.records == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"guests": 2}, "one of name, email or phone is required"),
+        ({"phone": 9165550142}, "phone: not a string"),
+        ({"phone": "1", "guests": -1}, "guests: not a whole number between 0 and 100000"),
+        ({"phone": "1", "guests": True}, "guests: not a whole number between 0 and 100000"),
+        ({"phone": "1", "guests": "²"}, "guests: not a whole number between 0 and 100000"),
+        ({"phone": "1", "total": [1]}, "total: not a number or a string"),
+        ({"phone": "1", "notes": "x" * 5000}, "notes: longer than 4000 characters"),
+        ([], "body is not a JSON object"),
+    ],
+)
+def test_invalid_bookings_are_400(h, payload, reason):
+    response = h.send.booking(json.dumps(payload).encode())
+    assert response.status_code == 400
+    assert response.json() == {"error": reason}
+    assert h.publisher.records == []
+
+
+def test_numeric_total_is_kept_as_text(h):
+    h.send.booking(json.dumps({"email": "a@example.com", "total": 49.5}).encode())
+    assert only(h).booking.total == "49.5"
+
+
+def test_unconfigured_key_is_503():
+    h = make_harness(booking_api_key="")
+    assert h.send.booking(fixture_bytes("booking", "booking.json"), api_key="").status_code == 503
+
+
+def test_broker_down_is_503(h):
+    h.publisher.down = True
+    assert h.send.booking(fixture_bytes("booking", "booking.json")).status_code == 503
