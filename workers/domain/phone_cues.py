@@ -22,6 +22,8 @@ from typing import Final
 #: How far left and right of a candidate the cue patterns look.
 LEFT_WINDOW: Final = 64
 RIGHT_WINDOW: Final = 40
+#: An anti-cue must sit right before the digits ("order number is 4155550123").
+ANTI_WINDOW: Final = 40
 
 _NUMBER_WORDS: Final = (
     r"(?:phone|cell|cellphone|cel|mobile|mob|number|num|no\.?|nr\.?|\#|digits|line|contact|tel|telephone"
@@ -172,20 +174,69 @@ def _nearest(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     return matches[-1] if matches else None
 
 
+def _word_keys(alternation: str) -> frozenset[str]:
+    """The first (up to) three letters of every word an alternation of words can begin with.
+
+    Used as a cheap prefilter: the big cue regexes only run when a word of the text starts with one
+    of these keys, since a regex with a hundred alternatives costs tens of microseconds per window.
+    """
+    keys: set[str] = set()
+    for alternative in alternation.removeprefix("(?:").removesuffix(")").split("|"):
+        variants = [""]
+        i = 0
+        while i < len(alternative) and min(len(v) for v in variants) < 3:
+            ch = alternative[i]
+            if ch == "[":
+                close = alternative.index("]", i)
+                variants = [v + option for v in variants for option in alternative[i + 1 : close]]
+                i = close + 1
+            elif ch == "\\":
+                variants = [v + alternative[i + 1] for v in variants]
+                i += 2
+            elif ch == "?":
+                variants = variants + [v[:-1] for v in variants]
+                i += 1
+            elif not ch.isalnum():
+                break
+            else:
+                variants = [v + ch for v in variants]
+                i += 1
+        keys.update(v[:3].lower() for v in variants if v)
+    return frozenset(keys)
+
+
+_TOKEN_RE: Final = re.compile(r"[^\W\d_]+")
+_ANTI_KEYS: Final = _word_keys(_ANTI_WORDS)
+_OTHER_KEYS: Final = _word_keys(_RELATION)
+_OTHER_WORDS: Final = frozenset(
+    "his her their them him su sus seu sua dele dela son sa leur sein seine ihr ihre not isn no n\u00e3o nao".split()
+)
+
+
+def _has_key(tokens: list[str], keys: frozenset[str]) -> bool:
+    return any(token[:3] in keys for token in tokens)
+
+
 def read_cues(left: str, right: str) -> CueReading:
     """Read the cues in ``left`` (text just before the digits) and ``right`` (just after)."""
     clause = _clause_left(left)
     tail = clause[-LEFT_WINDOW:]
-    anti = _ANTI_RE.search(tail)
-    if anti is not None and not _LABEL_WORD_RE.search(tail[: anti.start()].rstrip(" #:")):
+    tokens = _TOKEN_RE.findall(tail.lower())
+    near = tail[-ANTI_WINDOW:]
+    anti = _ANTI_RE.search(near) if _has_key(tokens[-6:], _ANTI_KEYS) else None
+    if anti is not None and not _LABEL_WORD_RE.search(near[: anti.start()].rstrip(" #:")):
         return CueReading(anti=anti.group(0).strip())
     if _HASH_RE.search(tail) and not _LABEL_WORD_RE.search(tail[:-1].rstrip(" #:")) and not _self_hash(tail):
         return CueReading(anti="#")
-    head = right[:RIGHT_WINDOW]
+    head = right[:RIGHT_WINDOW].split("\n", 1)[0]
     right_anti = _RIGHT_ANTI_RE.search(head)
     if right_anti is not None:
         return CueReading(anti=right_anti.group(0).strip())
-    other = _nearest(_OTHER_RE, tail)
+    other = (
+        _nearest(_OTHER_RE, tail)
+        if _has_key(tokens, _OTHER_KEYS) or not _OTHER_WORDS.isdisjoint(tokens)
+        else None
+    )
     self_cue = _nearest(_SELF_RE, tail)
     label = _LABEL_RE.search(tail)
     right_other = _RIGHT_OTHER_RE.search(head)

@@ -27,8 +27,8 @@ inbound message.
 * <= 0.1: owner BUSINESS, never identifying: the business's own numbers (configured per account) and
   every number in an outbound message.
 
-Decoys are not returned at all. Work is bounded: text past :data:`MAX_TEXT_CHARS` is not read, and at
-most ``max_tries`` digit runs are examined.
+Decoys are not returned at all. Work is bounded: text past :data:`MAX_TEXT_CHARS` is not read, at
+most :data:`MAX_RUNS` digit runs are examined, and reading stops after ``max_tries`` failed parses.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from workers.domain.phone_normalize import canonical, fold
 
 MAX_TEXT_CHARS: Final = 10_000
 DEFAULT_MAX_TRIES: Final = 64
+MAX_RUNS: Final = 1_000
+MAX_PARSES_PER_RUN: Final = 24
 MIN_DIGITS: Final = 7
 MAX_DIGITS: Final = 17  # IDD prefix (011 / 00) + the longest E.164 number
 
@@ -89,7 +91,7 @@ class Candidate:
 # --- step 1: digit runs ---------------------------------------------------------------------------------
 
 _SEP_CHARS: Final = (
-    " \t\u00a0\u2000-\u200a\u202f\u3000\\-\u2010-\u2015\u2212./()\uff08\uff09\uff0d\uff0e\uff0f"
+    " \t\u00a0\u2000-\u200a\u202f\u3000\\-\u2010-\u2015\u2212./()~\uff08\uff09\uff0d\uff0e\uff0f"
 )
 _SEP: Final = f"[{_SEP_CHARS}]"
 # Digit-first, so the regex engine can skip to the next digit quickly on the common digit-free text.
@@ -102,7 +104,11 @@ _EXT_RE: Final = re.compile(
     re.IGNORECASE,
 )
 # Strong separators cut a run into segments that may be separate numbers.
-_STRONG_SEP_RE: Final = re.compile(r"^(?:\s*/\s*|\s+[-\u2013\u2014]+\s+|\s*-{2,}\s*|\.\s+|\s{2,}|\)\s*\()$")
+_STRONG_SEP_RE: Final = re.compile(
+    r"^(?:\s*/\s*|\s+[-\u2013\u2014]+\s+|\s*-{2,}\s*|\.\s+|\s{2,}|\)?\s+\(|\)\()$"
+)
+# Separators no number spans: the end of a sentence.
+_HARD_SEP_RE: Final = re.compile(r"^\.\s+$")
 # Words that may be glued to the left of a number in hurried typing ("tel:" has its colon, "call415" not).
 _GLUE_OK_RE: Final = re.compile(
     r"(?:tel|cell|cel|phone|ph|mob|mobile|call|at|on|whatsapp|wa|no|nr|fone|zap|handy|nummer)$", re.IGNORECASE
@@ -179,14 +185,16 @@ _COUNTRY_HINTS: Final = {
     "italia": "IT",
     "argentina": "AR",
     "argentine": "AR",
-    "us": "US",
     "usa": "US",
+    "u.s.": "US",
     "american": "US",
     "portugal": "PT",
     "portuguese": "PT",
     "netherlands": "NL",
     "dutch": "NL",
 }
+#: How far left of a number a country name is looked for.
+HINT_WINDOW: Final = 40
 _HINT_RE: Final = re.compile(r"\b(" + "|".join(re.escape(k) for k in _COUNTRY_HINTS) + r")\b", re.IGNORECASE)
 
 
@@ -264,9 +272,12 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
         if price is not None:
             _block(groups, 0, price.end(), "price")
     if _CURRENCY_AFTER_RE.match(after):
+        why = "percent" if "%" in after[:2] else "price"
         price = _PRICE_TAIL_RE.search(run)
         if price is not None:
-            _block(groups, price.start(), len(run), "price" if "%" not in after[:2] else "percent")
+            _block(groups, price.start(), len(run), why)
+        elif not after[:1].isspace():  # "415-666-7777$": a sign glued to the digits makes them money
+            _block(groups, groups[-1].start, groups[-1].end, why)
     digits = "".join(run[g.start : g.end] for g in groups if not g.blocked)
     # Card numbers (issuer digit 2-6, 15 or 16 digits, Luhn check) typed without the usual 4-4-4-4.
     if (
@@ -288,24 +299,37 @@ class _Parsed:
     region_source: str
 
 
+def _parse_one(text: str, region: str | None) -> _Parsed | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    e164 = str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+    if phonenumbers.is_valid_number(number):
+        return _Parsed(e164, number, "")
+    # A retired form of a number in use (Mexico's mobile 1, Brazil's 8-digit mobiles): the person wrote
+    # a real number, so report the form that is in use today.
+    key = canonical(e164)
+    if key != e164:
+        current = phonenumbers.parse(key, None)
+        if phonenumbers.is_valid_number(current):
+            return _Parsed(key, current, "")
+    return None
+
+
 def _parse_valid(text: str, region: str | None, hint: str | None) -> _Parsed | None:
-    """Valid number read from ``text``: with its own country code, else in ``region``, else ``hint``."""
-    international = text.lstrip("( ").startswith("+")
-    regions: list[str | None] = [None] if international else []
-    if not international:
-        if region:
-            regions.append(region)
-        if hint and hint != region:
-            regions.append(hint)
-    for index, code in enumerate(regions):
-        try:
-            number = phonenumbers.parse(text, code)
-        except NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            source = "plus" if international else ("region" if index == 0 else "country_hint")
-            e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-            return _Parsed(str(e164), number, source)
+    """Valid number read from ``text``: with its own country code, else in the hinted country (when
+    the text named one: "my UK mobile"), else in ``region``."""
+    if text.lstrip("( ").startswith("+"):
+        parsed = _parse_one(text, None)
+        return _Parsed(parsed.e164, parsed.number, "plus") if parsed else None
+    tries = [(hint, "country_hint")] if hint and hint != region else []
+    if region:
+        tries.append((region, "region"))
+    for code, source in tries:
+        parsed = _parse_one(text, code)
+        if parsed is not None:
+            return _Parsed(parsed.e164, parsed.number, source)
     return None
 
 
@@ -323,7 +347,6 @@ class _Found:
 def _segments(run: str, groups: list[_Group]) -> list[list[int]]:
     """Indices of unblocked groups, cut at blocked groups and at strong separators."""
     segments: list[list[int]] = [[]]
-    segment_groups: list[list[int]] = []
     for index, group in enumerate(groups):
         if group.blocked:
             segments.append([])
@@ -331,74 +354,133 @@ def _segments(run: str, groups: list[_Group]) -> list[list[int]]:
         if segments[-1] and _STRONG_SEP_RE.match(run[groups[index - 1].end : group.start]):
             segments.append([])
         segments[-1].append(index)
-    segment_groups = [s for s in segments if s]
-    return segment_groups
+    return [s for s in segments if s]
 
 
-def _interpret(
-    *,
-    text: str,
-    run_start: int,
-    run: str,
-    groups: list[_Group],
-    region: str | None,
-    hint_text: str,
-    budget: list[int],
-) -> list[_Found]:
-    """Valid numbers in one run: longest valid joins of consecutive segments, left to right."""
-    segments = _segments(run, groups)
-    found: list[_Found] = []
-    blocked = tuple(sorted({g.blocked for g in groups if g.blocked}))
-    hint: str | None = None
-    hint_checked = False
-    i = 0
-    while i < len(segments):
-        best: tuple[int, _Parsed, int, int] | None = None
-        for j in range(min(len(segments), i + 3) - 1, i - 1, -1):
-            first = groups[segments[i][0]]
-            last = groups[segments[j][-1]]
-            digit_count = sum(groups[k].end - groups[k].start for s in segments[i : j + 1] for k in s)
-            if digit_count < MIN_DIGITS or digit_count > MAX_DIGITS:
+@dataclass
+class _RunReader:
+    """Reads one digit run. ``budget`` is shared by all runs of a text and counts runs that yielded no
+    number; ``attempts`` caps the parses spent on this run."""
+
+    text: str
+    run_start: int
+    run: str
+    groups: list[_Group]
+    region: str | None
+    hint: str | None
+    budget: list[int]
+    attempts: int = MAX_PARSES_PER_RUN
+
+    def parse(self, first: int, last: int) -> tuple[_Parsed, int, int] | None:
+        """Parse groups ``first..last`` (with a leading '+' or '(' just before them)."""
+        if self.attempts <= 0:
+            return None
+        lo = self.run_start + self.groups[first].start
+        hi = self.run_start + self.groups[last].end
+        lead = _LEAD_RE.search(self.text, max(0, lo - 4), lo)
+        if lead is not None:
+            lo = lead.start()
+        piece = fold(self.text[lo:hi])
+        opened, closed = piece.count("("), piece.count(")")
+        if opened > closed and piece.startswith("("):  # "(call me 415-555-0123)": the bracket is prose
+            lo += 1
+            piece = piece[1:]
+            opened -= 1
+        if opened != closed or opened > 1:
+            return None  # "80.585 ((79.964)", "(80).(585) (79).(9)64": brackets no phone has
+        self.attempts -= 1
+        parsed = _parse_valid(piece, self.region, self.hint)
+        return (parsed, lo, hi) if parsed is not None else None
+
+    def digits(self, first: int, last: int) -> int:
+        return sum(g.end - g.start for g in self.groups[first : last + 1] if not g.blocked)
+
+    def interpret(self) -> list[_Found]:
+        """Valid numbers in the run: longest valid joins of consecutive segments, left to right; a
+        segment no join explains may still hold one phone-shaped number (see :meth:`trim`)."""
+        segments = _segments(self.run, self.groups)
+        blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked}))
+        found: list[_Found] = []
+        i = 0
+        while i < len(segments) and self.attempts > 0:
+            best: tuple[int, tuple[_Parsed, int, int]] | None = None
+            for j in range(self._join_limit(segments, i), i - 1, -1):
+                count = self.digits(segments[i][0], segments[j][-1])
+                if MIN_DIGITS <= count <= MAX_DIGITS:
+                    result = self.parse(segments[i][0], segments[j][-1])
+                    if result is not None:
+                        best = (j, result)
+                        break
+            if best is None:
+                result = self.trim(segments[i])
+                best = (i, result) if result is not None else None
+            if best is None:
+                i += 1
                 continue
-            if budget[0] <= 0:
-                return found
-            budget[0] -= 1
-            lo = first.start
-            lead = _LEAD_RE.search(text, max(0, run_start + lo - 4), run_start + lo)
-            abs_lo = lead.start() if lead is not None else run_start + lo
-            piece = fold(text[abs_lo : run_start + last.end])
-            if piece.count("(") != piece.count(")"):
-                piece = piece.replace("(", " ").replace(")", " ")
-            parsed = _parse_valid(piece, region, hint)
-            if parsed is None and not piece.lstrip("( ").startswith("+"):
-                if not hint_checked:
-                    hint_checked = True
-                    hint = _country_hint(hint_text)
-                if hint is not None and hint != region:
-                    parsed = _parse_valid(piece, None, hint)
-                    if parsed is not None:
-                        parsed = _Parsed(parsed.e164, parsed.number, "country_hint")
-            if parsed is not None:
-                best = (j, parsed, abs_lo, run_start + last.end)
-                break
-        if best is None:
-            i += 1
-            continue
-        j, parsed, abs_lo, abs_hi = best
-        piece_text = text[abs_lo:abs_hi]
-        found.append(
-            _Found(
-                start=abs_lo,
-                end=abs_hi,
-                parsed=parsed,
-                formatted=any(not ch.isdigit() for ch in piece_text),
-                international=parsed.region_source == "plus",
-                extension=False,
-                blocked_nearby=blocked,
+            j, (parsed, lo, hi) = best
+            raw = self.text[lo:hi]
+            found.append(
+                _Found(
+                    start=lo,
+                    end=hi,
+                    parsed=parsed,
+                    formatted=any(not ch.isdigit() for ch in raw),
+                    international=parsed.region_source == "plus",
+                    extension=False,
+                    blocked_nearby=blocked,
+                )
             )
-        )
-        i = j + 1
-    return found
+            i = j + 1
+        return found
+
+    def trim(self, segment: list[int]) -> tuple[_Parsed, int, int] | None:
+        """A punctuated number inside a longer run, cut only at plain spaces: "415-666-7777 123 Main".
+
+        Only sub-ranges written like a phone (dashes, dots, slashes or brackets inside, or a leading
+        '+') are tried, so a space-grouped card, IBAN or tracking number never yields a window.
+        """
+        if len(segment) < 2:
+            return None
+        cuts = [k for k in range(len(segment) - 1) if self._space_only(segment[k], segment[k + 1])]
+        if not cuts:
+            return None
+        starts = [0] + [k + 1 for k in cuts]
+        ends = [k for k in cuts] + [len(segment) - 1]
+        options: list[tuple[int, int, int]] = []
+        for a in starts:
+            for b in ends:
+                if b < a or (a == 0 and b == len(segment) - 1):
+                    continue
+                count = self.digits(segment[a], segment[b])
+                if MIN_DIGITS <= count <= MAX_DIGITS and self._phone_shaped(segment[a], segment[b]):
+                    options.append((count, a, b))
+        for _, a, b in sorted(options, key=lambda o: (-o[0], o[1])):
+            result = self.parse(segment[a], segment[b])
+            if result is not None:
+                return result
+        return None
+
+    def _join_limit(self, segments: list[list[int]], i: int) -> int:
+        """Last segment a number starting at segment ``i`` may extend to: at most three segments,
+        never across the end of a sentence ("9002309. 158")."""
+        j = i
+        while j + 1 < len(segments) and j < i + 2:
+            sep = self.run[self.groups[segments[j][-1]].end : self.groups[segments[j + 1][0]].start]
+            if _HARD_SEP_RE.match(sep):
+                break
+            j += 1
+        return j
+
+    def _space_only(self, left: int, right: int) -> bool:
+        sep = self.run[self.groups[left].end : self.groups[right].start]
+        return sep.isspace()
+
+    def _phone_shaped(self, first: int, last: int) -> bool:
+        inner = self.run[self.groups[first].end : self.groups[last].start]
+        if any(ch in "-./()" for ch in inner):
+            return True
+        lo = self.run_start + self.groups[first].start
+        return bool(_LEAD_RE.search(self.text, max(0, lo - 4), lo))
 
 
 def _country_hint(text: str) -> str | None:
@@ -466,7 +548,9 @@ def extract(
 
     ``region`` is the default numbering plan for numbers written without a country code (the
     business's or channel's configured country); ``None`` finds only numbers with a ``+``.
-    ``max_tries`` bounds the number of parse attempts, so hostile input costs bounded time.
+    ``max_tries`` bounds the parse attempts that fail (as ``PhoneNumberMatcher``'s does: found numbers
+    do not count), and at most :data:`MAX_RUNS` digit runs of the first :data:`MAX_TEXT_CHARS`
+    characters are read, so hostile input costs bounded time.
     """
     if not text:
         return []
@@ -481,7 +565,7 @@ def extract(
     budget = [max(0, max_tries)]
     found: list[_Found] = []
     runs_seen = 0
-    while match is not None and runs_seen < max(1, max_tries):
+    while match is not None and runs_seen < MAX_RUNS and budget[0] > 0:
         runs_seen += 1
         found.extend(_read_run(text, match, region_code, budget))
         match = _RUN_RE.search(text, match.end())
@@ -547,16 +631,18 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
     _block_decoys(run, groups, before, fold(after))
     if all(g.blocked for g in groups):
         return []
-    hint_text = text[max(0, start - LEFT_WINDOW) : min(len(text), end + 24)]
-    results = _interpret(
+    reader = _RunReader(
         text=text,
         run_start=start,
         run=run,
         groups=groups,
         region=region,
-        hint_text=hint_text,
+        hint=_country_hint(text[max(0, start - HINT_WINDOW) : start]),
         budget=budget,
     )
+    results = reader.interpret()
+    if not results:
+        budget[0] -= 1
     if ext is not None and results and results[-1].end == end:
         last = results[-1]
         results[-1] = _Found(
