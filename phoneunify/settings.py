@@ -98,6 +98,10 @@ class Settings:
     worker_id: str = field(
         default="phoneunify-workers", metadata={"doc": "Faust application id (consumer group)."}
     )
+    worker_web_host: str = field(
+        default="127.0.0.1",
+        metadata={"doc": "Bind address of the workers' /metrics and /healthz (0.0.0.0 in a container)."},
+    )
     worker_web_port: int = field(default=6066, metadata={"doc": "Port of the workers' /metrics endpoint."})
     worker_data_dir: str = field(
         default=".local/faust", metadata={"doc": "Folder for faust's local files (no tables are kept there)."}
@@ -125,6 +129,10 @@ class Settings:
         default="phoneunify-timeline", metadata={"doc": "Timeline writer consumer group."}
     )
     writer_batch_size: int = field(default=1000, metadata={"doc": "Linked events written per transaction."})
+    writer_metrics_host: str = field(
+        default="127.0.0.1",
+        metadata={"doc": "Bind address of the writer's /metrics endpoint (0.0.0.0 in a container)."},
+    )
     writer_metrics_port: int = field(
         default=9108, metadata={"doc": "Port of the writer's /metrics endpoint."}
     )

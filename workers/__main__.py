@@ -23,7 +23,7 @@ def run_workers(settings: Settings, loglevel: str = "info") -> int:
         "--web-port",
         str(settings.worker_web_port),
         "--web-bind",
-        "127.0.0.1",
+        settings.worker_web_host,
     ]
     app.main()
     return 0

@@ -62,7 +62,7 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
-        web_host="127.0.0.1",
+        web_host=settings.worker_web_host,
         web_port=settings.worker_web_port,
         web_in_thread=False,
         stream_recovery_delay=0.0,

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def run_writer(settings: Settings) -> int:
     registry = CollectorRegistry()
-    start_http_server(settings.writer_metrics_port, addr="127.0.0.1", registry=registry)
+    start_http_server(settings.writer_metrics_port, addr=settings.writer_metrics_host, registry=registry)
     writer = TimelineWriter(
         make_engine(settings.database_url),
         settings.kafka_bootstrap,
