@@ -45,7 +45,7 @@ status:
 	deploy/stack.sh status
 
 demo: up
-	$(INFRA_ENV); $(BIN)/phoneunify demo
+	$(INFRA_ENV); set -a; source deploy/dev.env; set +a; $(BIN)/phoneunify demo
 
 test: venv infra-up
 	$(INFRA_ENV); $(BIN)/pytest -q

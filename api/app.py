@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -72,11 +73,17 @@ def create_app(
                 return "token:" + token[:4]
         raise HTTPException(403, "unknown token")
 
-    Auth = Annotated[str, Depends(authorized)]  # noqa: N806 - a type alias
+    # A default, not an Annotated alias: postponed annotations cannot see this closure.
+    auth = Depends(authorized)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        where = "; ".join(".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in exc.errors())
+        return JSONResponse({"error": where}, status_code=400)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, bool]:
@@ -90,10 +97,10 @@ def create_app(
     def timeline(
         customer_id: uuid.UUID,
         request: Request,
-        _: Auth,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: str | None = None,
         include_status: bool = False,
+        who: str = auth,
     ) -> dict[str, Any] | RedirectResponse:
         with engine.connect() as conn:
             survivor = queries.survivor_of(conn, customer_id)
@@ -117,7 +124,9 @@ def create_app(
             }
 
     @app.get("/api/v1/customers")
-    def find_by_phone(phone: Annotated[str, Query(min_length=1, max_length=64)], _: Auth) -> dict[str, Any]:
+    def find_by_phone(
+        phone: Annotated[str, Query(min_length=1, max_length=64)], who: str = auth
+    ) -> dict[str, Any]:
         try:
             e164 = phones.canonical(phones.normalize(phone, settings.default_region))
         except phones.PhoneError as exc:
@@ -131,7 +140,7 @@ def create_app(
             return {"phone": e164, "shared": False, "customers": [queries.customer_card(conn, owner)]}
 
     @app.get("/api/v1/customers/{customer_id}/ledger")
-    def ledger(customer_id: uuid.UUID, _: Auth) -> dict[str, Any]:
+    def ledger(customer_id: uuid.UUID, who: str = auth) -> dict[str, Any]:
         with engine.connect() as conn:
             survivor = queries.survivor_of(conn, customer_id)
             if survivor is None:
@@ -142,17 +151,17 @@ def create_app(
             }
 
     @app.get("/api/v1/review/threads")
-    def review_threads(_: Auth, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+    def review_threads(limit: Annotated[int, Query(ge=1, le=500)] = 100, who: str = auth) -> dict[str, Any]:
         with engine.connect() as conn:
             return {"threads": queries.unlinked_threads(conn, limit)}
 
     @app.get("/api/v1/review/conflicts")
-    def review_conflicts(_: Auth, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+    def review_conflicts(limit: Annotated[int, Query(ge=1, le=500)] = 100, who: str = auth) -> dict[str, Any]:
         with engine.connect() as conn:
             return {"conflicts": queries.open_conflicts(conn, limit)}
 
     @app.post("/api/v1/admin/commands", status_code=202)
-    def admin_command(body: CommandIn, who: Auth) -> dict[str, Any]:
+    def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
         try:
             command = Command(
                 action=body.action,

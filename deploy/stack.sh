@@ -15,6 +15,12 @@ BIN="$ROOT/.venv/bin"
 PROCESSES=(workers writer ingest api)
 mkdir -p "$RUN" "$LOGS"
 
+# Development secrets for variables the environment does not set already.
+while IFS='=' read -r key value; do
+  [[ -z "$key" || "$key" == \#* ]] && continue
+  [[ -z "${!key:-}" ]] && export "$key=$value"
+done <"$ROOT/deploy/dev.env"
+
 alive() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
 start_one() {

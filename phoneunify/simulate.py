@@ -92,7 +92,10 @@ class ProviderSimulator:
                 "availability": "Alive",
                 "subject": text,
                 "messageStatus": "Received" if inbound else "Sent",
-                "conversationId": "7876416245344257449",
+                # RingCentral keeps one conversation per pair of numbers; a stable stand-in for its id.
+                "conversationId": str(
+                    7876416245344257449 + int("".join(ch for ch in customer if ch.isdigit()))
+                ),
             },
         }
         headers = {"Content-Type": "application/json"}
