@@ -84,8 +84,11 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
     body = obj(payload, "body", "notification")
     if "/message-store/instant" not in event:
         return Mapped(ignored=1)  # change counts, subscription renewal reminders
-    if body.get("type") != "SMS":
-        return Mapped(ignored=1)
+    message_type = body.get("type")
+    if not isinstance(message_type, str):
+        raise PayloadError("body.type: missing")
+    if message_type != "SMS":
+        return Mapped(ignored=1)  # Pager, Fax, VoiceMail
     message_id = ident(body, "id", "body")
     direction_name = body.get("direction")
     direction = _DIRECTIONS.get(direction_name.lower()) if isinstance(direction_name, str) else None

@@ -102,6 +102,14 @@ def test_change_counts_are_acknowledged_and_counted(h):
     assert h.requests_total("ringcentral", "ignored") == 1
 
 
+def test_other_message_types_are_acknowledged_and_counted(h):
+    payload = fixture_json("ringcentral", "inbound.json")
+    payload["body"]["type"] = "VoiceMail"
+    assert h.send.ringcentral(json.dumps(payload).encode()).status_code == 200
+    assert h.publisher.records == []
+    assert h.messages_total("ringcentral", "sms", "ignored") == 1
+
+
 def test_missing_verification_token_is_401(h):
     response = h.client.post(
         "/webhooks/ringcentral/sms", content=fixture_bytes("ringcentral", "inbound.json")
@@ -126,6 +134,7 @@ def test_without_a_configured_token_notifications_are_accepted():
         (lambda p: p.pop("body"), "notification.body: missing"),
         (lambda p: p.pop("event"), "event: missing"),
         (lambda p: p["body"].pop("id"), "body.id: missing"),
+        (lambda p: p["body"].pop("type"), "body.type: missing"),
         (lambda p: p["body"].update({"direction": "Sideways"}), "body.direction: not Inbound or Outbound"),
         (lambda p: p["body"]["from"].pop("phoneNumber"), "body.from: no phoneNumber"),
         (lambda p: p["body"].update({"to": "x"}), "body.to: not a list"),

@@ -1,0 +1,339 @@
+"""The ingest edge against the real broker (deploy/infra.sh up; KAFKA_BOOTSTRAP).
+
+Each test gets its own topic prefix, runs the app with a real KafkaPublisher (acks=all), sends
+the providers' requests and then reads the raw topics back: the exact record count comes from
+the partitions' end offsets (final once the edge answered 2xx), the records are read with a
+polling deadline, never a sleep. "Nothing published" is shown by sending the hostile requests
+first and a valid one last: the topic then holds exactly the valid one's records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from kafka import KafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from ingest.app import create_app
+from ingest.publisher import KafkaPublisher
+from phoneunify.privacy import thread_key_hash
+from schema.envelopes import RawEnvelope
+from schema.topics import Topics
+from tests.fakes import Harness, fixture_bytes, fixture_json, make_harness, meta_signature, schema_errors
+
+pytestmark = pytest.mark.infra
+
+KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+DEADLINE_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def publisher() -> Iterator[KafkaPublisher]:
+    real = KafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=15.0, client_id="phoneunify-ingest-it")
+    yield real
+    real.close()
+
+
+@pytest.fixture
+def h(publisher: KafkaPublisher) -> Harness:
+    return make_harness(
+        publisher=publisher, kafka_bootstrap=KAFKA_BOOTSTRAP, topic_prefix=f"it{uuid.uuid4().hex[:12]}."
+    )
+
+
+@dataclass(frozen=True)
+class Consumed:
+    topic: str
+    key: str
+    envelope: RawEnvelope
+    value: bytes
+
+
+def consume(h: Harness, channels: set[str]) -> list[Consumed]:
+    """Every record on the given raw topics, in offset order per partition."""
+    topics = Topics(h.settings.topic_prefix)
+    consumer = KafkaConsumer(
+        bootstrap_servers=KAFKA_BOOTSTRAP,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        request_timeout_ms=20000,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        partitions: list[TopicPartition] = []
+        for channel in sorted(channels):
+            name = topics.raw(channel)
+            found = consumer.partitions_for_topic(name)
+            while not found and time.monotonic() < deadline:
+                consumer.topics()  # refresh metadata
+                found = consumer.partitions_for_topic(name)
+            assert found, f"topic {name} never appeared"
+            partitions += [TopicPartition(name, p) for p in sorted(found)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        starts = consumer.beginning_offsets(partitions)
+        expected = sum(ends[tp] - starts[tp] for tp in partitions)
+        out: list[Consumed] = []
+        while len(out) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                for record in batch:
+                    out.append(
+                        Consumed(
+                            record.topic,
+                            record.key.decode(),
+                            RawEnvelope.from_json(record.value),
+                            record.value,
+                        )
+                    )
+        assert len(out) == expected, f"read {len(out)} of {expected} records before the deadline"
+        return out
+    finally:
+        consumer.close()
+
+
+def assert_well_formed(h: Harness, records: list[Consumed]) -> None:
+    for record in records:
+        assert schema_errors(record.value) == []
+        assert record.key == thread_key_hash(record.envelope.thread_key, h.settings.phone_hash_key)
+        assert record.topic == Topics(h.settings.topic_prefix).raw(record.envelope.channel)
+
+
+def send(h: Harness, provider: str, name: str) -> httpx.Response:
+    if provider in ("messenger", "instagram", "whatsapp"):
+        return h.send.meta_fixture(provider, name)
+    if provider == "twilio":
+        return h.send.twilio_fixture(name)
+    if provider == "ringcentral":
+        return h.send.ringcentral_fixture(name)
+    return h.send.booking(fixture_bytes(provider, name))
+
+
+# (provider, fixture, [(channel, kind, direction), ...], a text fragment the first envelope carries)
+DELIVERIES = [
+    ("twilio", "sms.txt", [("sms", "message", "in")], "patio"),
+    ("twilio", "sms_phone.txt", [("sms", "message", "in")], "415 555 0199"),
+    ("twilio", "sms_unicode.txt", [("sms", "message", "in")], "mañana? 😊"),
+    ("twilio", "mms_empty_body.txt", [("sms", "message", "in")], None),
+    ("twilio", "mms_no_body.txt", [("sms", "message", "in")], None),
+    ("twilio", "status_delivered.txt", [("sms", "status", "out")], None),
+    ("twilio", "whatsapp.txt", [("whatsapp", "message", "in")], "¿está abierto hoy?"),
+    ("twilio", "stop.txt", [("sms", "message", "in"), ("sms", "consent", "in")], "STOP"),
+    ("messenger", "text.json", [("messenger", "message", "in")], "table for 4"),
+    ("messenger", "text_with_phone.json", [("messenger", "message", "in")], "(916) 555-0142"),
+    (
+        "messenger",
+        "spanish_emoji.json",
+        [("messenger", "message", "in")],
+        "mañana? Mi número es +34 612 34 56 78 😊",
+    ),
+    ("messenger", "echo.json", [("messenger", "message", "out")], "916-555-0199"),
+    ("messenger", "media_only.json", [("messenger", "message", "in")], None),
+    ("messenger", "delivery.json", [("messenger", "status", "out")], None),
+    ("messenger", "read.json", [("messenger", "status", "out")], None),
+    (
+        "messenger",
+        "batch.json",
+        [("messenger", "message", "in"), ("messenger", "message", "in"), ("messenger", "status", "out")],
+        "First message",
+    ),
+    ("instagram", "text.json", [("instagram", "message", "in")], "sundays"),
+    ("instagram", "text_with_phone.json", [("instagram", "message", "in")], "+44 7700 900123"),
+    ("instagram", "spanish_emoji.json", [("instagram", "message", "in")], "😍🔥 ¿puedo"),
+    ("instagram", "echo.json", [("instagram", "message", "out")], "See you Saturday"),
+    ("instagram", "media_only.json", [("instagram", "message", "in")], None),
+    ("instagram", "read.json", [("instagram", "status", "out")], None),
+    ("instagram", "deleted.json", [("instagram", "deleted", "in")], None),
+    ("instagram", "batch.json", [("instagram", "message", "in"), ("instagram", "message", "in")], "one"),
+    ("whatsapp", "text.json", [("whatsapp", "message", "in")], "another color"),
+    ("whatsapp", "text_with_phone.json", [("whatsapp", "message", "in")], "650 555 0199"),
+    ("whatsapp", "spanish_emoji.json", [("whatsapp", "message", "in")], "¡Gracias! 🙏🏽"),
+    ("whatsapp", "smb_echo.json", [("whatsapp", "message", "out")], "ships tomorrow"),
+    ("whatsapp", "image_caption.json", [("whatsapp", "message", "in")], "en azul"),
+    ("whatsapp", "media_only.json", [("whatsapp", "message", "in")], None),
+    ("whatsapp", "statuses.json", [("whatsapp", "status", "out")] * 3, None),
+    ("whatsapp", "username_no_phone.json", [("whatsapp", "message", "in")], "¿a qué hora abren?"),
+    (
+        "whatsapp",
+        "batch.json",
+        [("whatsapp", "message", "in"), ("whatsapp", "message", "in"), ("whatsapp", "status", "out")],
+        "first",
+    ),
+    ("ringcentral", "inbound.json", [("sms", "message", "in")], "deliver"),
+    ("ringcentral", "inbound_phone.json", [("sms", "message", "in")], "415-555-0123"),
+    ("ringcentral", "inbound_unicode.json", [("sms", "message", "in")], "😊 Grüße"),
+    ("ringcentral", "outbound.json", [("sms", "message", "out")], "table is ready"),
+    ("ringcentral", "mms_no_subject.json", [("sms", "message", "in")], None),
+    ("booking", "booking.json", [("booking", "booking", "in")], "Window seat"),
+    ("booking", "booking_minimal.json", [("booking", "booking", "in")], None),
+]
+
+
+@pytest.mark.parametrize(
+    ("provider", "name", "expected", "fragment"), DELIVERIES, ids=[f"{p}-{n}" for p, n, _, _ in DELIVERIES]
+)
+def test_delivery_reaches_its_raw_topic(h, provider, name, expected, fragment):
+    response = send(h, provider, name)
+    assert 200 <= response.status_code < 300, response.text
+    records = consume(h, {channel for channel, _, _ in expected})
+    assert_well_formed(h, records)
+    # Kafka orders records per partition only; compare as multisets, and the text on the first message.
+    got = sorted((r.envelope.channel, r.envelope.kind, r.envelope.direction) for r in records)
+    assert got == sorted(expected)
+    if fragment is not None:
+        assert any(r.envelope.text and fragment in r.envelope.text for r in records)
+    assert h.requests_total(provider, "accepted") == 1
+
+
+# Hostile requests per provider: a forged or unsigned one and a signed malformed one.
+def forged_and_malformed(h: Harness, provider: str) -> list[httpx.Response]:
+    if provider == "twilio":
+        return [
+            h.send.twilio_fixture("sms.txt", token="forged"),
+            h.client.post("/webhooks/twilio/sms", content=fixture_bytes("twilio", "sms.txt")),
+            h.send.twilio(b"From=%2B14155550132&Body=no+sid"),
+        ]
+    if provider == "ringcentral":
+        return [
+            h.send.ringcentral_fixture("inbound.json", token="forged"),
+            h.client.post("/webhooks/ringcentral/sms", content=fixture_bytes("ringcentral", "inbound.json")),
+            h.send.ringcentral(
+                b'{"event": "/restapi/v1.0/account/~/extension/1/message-store/instant", "body": {}}'
+            ),
+        ]
+    if provider == "booking":
+        body = fixture_bytes("booking", "booking.json")
+        return [h.send.booking(body, api_key="forged"), h.send.booking(b'{"guests": 2}')]
+    body = fixture_bytes(provider, "text.json")
+    return [
+        h.send.meta(provider, body, secret="forged"),
+        h.send.meta(provider, body.replace(b"text", b"tekst"), signature=meta_signature("x", body)),
+        h.client.post(f"/webhooks/meta/{provider}", content=body),
+        h.send.meta(provider, body[:-3]),
+    ]
+
+
+VALID = {
+    "twilio": ("sms.txt", "sms"),
+    "messenger": ("text.json", "messenger"),
+    "instagram": ("text.json", "instagram"),
+    "whatsapp": ("text.json", "whatsapp"),
+    "ringcentral": ("inbound.json", "sms"),
+    "booking": ("booking.json", "booking"),
+}
+
+
+@pytest.mark.parametrize("provider", sorted(VALID))
+def test_forged_and_malformed_publish_nothing(h, provider):
+    statuses = [response.status_code for response in forged_and_malformed(h, provider)]
+    assert all(status in (400, 401, 403) for status in statuses), statuses
+    name, channel = VALID[provider]
+    assert send(h, provider, name).status_code in (200, 202)
+    records = consume(h, {channel})
+    assert len(records) == 1  # only the valid request's envelope
+    assert_well_formed(h, records)
+
+
+@pytest.mark.parametrize("provider", ["messenger", "instagram", "whatsapp", "ringcentral"])
+def test_handshakes_and_test_payloads_publish_nothing(h, provider):
+    if provider == "ringcentral":
+        response = h.client.post("/webhooks/ringcentral/sms", headers={"Validation-Token": "tok-123"})
+        assert response.headers["validation-token"] == "tok-123"
+    else:
+        assert h.send.meta_verify(provider, "verify_get.json").text == "1158201444"
+        assert h.send.meta_verify(provider, "verify_get_wrong_token.json").status_code == 403
+        if provider != "messenger":
+            assert h.send.meta_fixture(provider, "dashboard_test.json").status_code == 200
+    name, channel = VALID[provider]
+    assert send(h, provider, name).status_code == 200
+    assert len(consume(h, {channel})) == 1
+
+
+def test_redelivery_is_published_again_with_the_same_idempotency_key(h):
+    for _ in range(2):
+        assert h.send.meta_fixture("whatsapp", "text.json").status_code == 200
+    first, second = consume(h, {"whatsapp"})
+    assert first.value == second.value
+    assert first.key == second.key
+    assert first.envelope.idempotency_key == second.envelope.idempotency_key
+
+
+def test_one_thread_keeps_its_order_on_one_partition(h):
+    for name in ("text.json", "text_with_phone.json", "spanish_emoji.json"):
+        payload = fixture_json("messenger", name)
+        payload["entry"][0]["messaging"][0]["sender"]["id"] = "6954325141259031"
+        assert h.send.meta("messenger", json.dumps(payload).encode()).status_code == 200
+    records = consume(h, {"messenger"})
+    assert len({r.key for r in records}) == 1
+    assert records[0].envelope.text.startswith("Hi!")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("provider", sorted(VALID))
+def test_broker_down_is_503(provider):
+    dead = KafkaPublisher(f"127.0.0.1:{_closed_port()}", timeout_s=1.0)
+    try:
+        h = make_harness(publisher=dead)
+        name, _ = VALID[provider]
+        response = send(h, provider, name)
+        assert response.status_code == 503
+        assert response.json()["error"].startswith("broker unavailable")
+        assert h.requests_total(provider, "unavailable") == 1
+    finally:
+        dead.close()
+
+
+def test_over_real_http_with_uvicorn(publisher):
+    """The app served by uvicorn on a socket: Content-Length, chunking and the size cap as a
+    provider's HTTP client meets them."""
+    prefix = f"it{uuid.uuid4().hex[:12]}."
+    h = make_harness(publisher=publisher, topic_prefix=prefix)
+    port = _closed_port()
+    app = create_app(h.settings, publisher, CollectorRegistry())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20.0) as client:
+            deadline = time.monotonic() + DEADLINE_S
+            while True:
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+            live = type(h.send)(client, h.settings)
+            assert live.meta_fixture("whatsapp", "batch.json").status_code == 200
+            assert live.twilio_fixture("sms_unicode.txt").status_code == 200
+            too_big = b"{" * (h.settings.max_body_bytes + 10)
+            assert live.meta("whatsapp", too_big).status_code == 413
+            streamed = client.post(
+                "/webhooks/meta/whatsapp",
+                content=iter([b"{" * 100_000] * 4),
+                headers={"X-Hub-Signature-256": "x"},
+            )
+            assert streamed.status_code == 413
+            assert 'outcome="accepted",provider="whatsapp"' in client.get("/metrics").text
+        records = consume(h, {"whatsapp", "sms"})
+        assert sorted(r.envelope.channel for r in records) == ["sms", "whatsapp", "whatsapp", "whatsapp"]
+        assert_well_formed(h, records)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
