@@ -51,7 +51,8 @@ PY = {
 }
 JS_FIND = {
     "source": "libphonenumber-js",
-    "origin": "catamphetamine/libphonenumber-js source/findNumbers.test.js, source/findPhoneNumbersInText.test.js",
+    "origin": "catamphetamine/libphonenumber-js source/findNumbers.test.js, "
+    "source/findPhoneNumbersInText.test.js",
     "license": "MIT",
 }
 JS_MATCHER = {
@@ -408,8 +409,9 @@ case(
 case(JS_FIND, "1111111111", "US")
 case(
     JS_FIND,
-    "\u0627\u0644\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u064e\u0651\u0629 +\u0664\u0664\u0663\u0663\u0663\u0663"
-    "\u0663\u0663\u0663\u0663\u0663\u0663\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u0651",
+    "\u0627\u0644\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u064e\u0651\u0629 "
+    "+\u0664\u0664\u0663\u0663\u0663\u0663\u0663\u0663\u0663\u0663\u0663\u0663"
+    "\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u0651",
     None,
     [("+443333333333", None)],
 )

@@ -24,6 +24,8 @@ LEFT_WINDOW: Final = 64
 RIGHT_WINDOW: Final = 40
 #: An anti-cue must sit right before the digits ("order number is 4155550123").
 ANTI_WINDOW: Final = 40
+#: Self cues ("my number is", "call me at") sit close to the number.
+SELF_WINDOW: Final = 48
 
 _NUMBER_WORDS: Final = (
     r"(?:phone|cell|cellphone|cel|mobile|mob|number|num|no\.?|nr\.?|\#|digits|line|contact|tel|telephone"
@@ -158,14 +160,15 @@ class CueReading:
 
 def _clause_left(left: str) -> str:
     """The part of the left window after the last sentence or line end ("Tel. " and "n. " are no end)."""
-    last = None
-    for match in _CLAUSE_END_RE.finditer(left):
-        if match.group(0)[0] == ".":
-            word = _WORD_BEFORE_RE.search(left, 0, match.start())
-            if word is not None and word.group(0).lower() in _ABBREVIATIONS:
-                continue
-        last = match
-    return left[last.end() :] if last is not None else left
+    cut = max(left.rfind("\n"), left.rfind(". "), left.rfind("! "), left.rfind("? "), left.rfind("; "))
+    if cut < 0:
+        return left
+    if left[cut] != ".":
+        return left[cut + 1 :]
+    word = _WORD_BEFORE_RE.search(left, 0, cut)
+    if word is None or word.group(0).lower() not in _ABBREVIATIONS:
+        return left[cut + 1 :]
+    return _clause_left(left[:cut]) + left[cut:] if cut else left
 
 
 def _nearest(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -209,12 +212,15 @@ _TOKEN_RE: Final = re.compile(r"[^\W\d_]+")
 _ANTI_KEYS: Final = _word_keys(_ANTI_WORDS)
 _OTHER_KEYS: Final = _word_keys(_RELATION)
 _OTHER_WORDS: Final = frozenset(
-    "his her their them him su sus seu sua dele dela son sa leur sein seine ihr ihre not isn no n\u00e3o nao".split()
+    {
+        *("his", "her", "their", "them", "him", "su", "sus", "seu", "sua", "dele", "dela", "son", "sa"),
+        *("leur", "sein", "seine", "ihr", "ihre", "not", "isn", "no", "n\u00e3o", "nao"),
+    }
 )
 
 
 def _has_key(tokens: list[str], keys: frozenset[str]) -> bool:
-    return any(token[:3] in keys for token in tokens)
+    return not keys.isdisjoint([token[:3] for token in tokens])
 
 
 def read_cues(left: str, right: str) -> CueReading:
@@ -226,10 +232,20 @@ def read_cues(left: str, right: str) -> CueReading:
     anti = _ANTI_RE.search(near) if _has_key(tokens[-6:], _ANTI_KEYS) else None
     if anti is not None and not _LABEL_WORD_RE.search(near[: anti.start()].rstrip(" #:")):
         return CueReading(anti=anti.group(0).strip())
-    if _HASH_RE.search(tail) and not _LABEL_WORD_RE.search(tail[:-1].rstrip(" #:")) and not _self_hash(tail):
+    hash_like = (
+        "#" in near[-3:] or "\u00ba" in near[-4:] or "\u00b0" in near[-4:] or "no." in near[-5:].lower()
+    )
+    if (
+        hash_like
+        and _HASH_RE.search(near)
+        and not _LABEL_WORD_RE.search(near[:-1].rstrip(" #:"))
+        and not _self_hash(near)
+    ):
         return CueReading(anti="#")
     head = right[:RIGHT_WINDOW].split("\n", 1)[0]
-    right_anti = _RIGHT_ANTI_RE.search(head)
+    right_anti = (
+        _RIGHT_ANTI_RE.search(head) if _has_key(_TOKEN_RE.findall(head.lower())[:6], _ANTI_KEYS) else None
+    )
     if right_anti is not None:
         return CueReading(anti=right_anti.group(0).strip())
     other = (
@@ -237,20 +253,22 @@ def read_cues(left: str, right: str) -> CueReading:
         if _has_key(tokens, _OTHER_KEYS) or not _OTHER_WORDS.isdisjoint(tokens)
         else None
     )
-    self_cue = _nearest(_SELF_RE, tail)
-    label = _LABEL_RE.search(tail)
+    self_cue = _nearest(_SELF_RE, tail[-SELF_WINDOW:])
     right_other = _RIGHT_OTHER_RE.search(head)
-    right_self = _RIGHT_SELF_RE.search(head)
+    right_self = _RIGHT_SELF_RE.search(head) if right_other is None else None
     other_text = other.group(0) if other is not None else None
     self_text = self_cue.group(0) if self_cue is not None else None
     # The nearer of a self cue and an other-person cue speaks for the number ("call my wife at 415 or
-    # me at 650": "me at" is nearer to 650).
-    if other is not None and self_cue is not None and self_cue.start() > other.end():
-        other_text = None
+    # me at 650": "me at" is nearer to 650). Offsets of self_cue count from the start of its window.
+    if other is not None and self_cue is not None:
+        self_start = len(tail) - min(len(tail), SELF_WINDOW) + self_cue.start()
+        if self_start > other.end():
+            other_text = None
     if right_other is not None:
         other_text = right_other.group(0).strip()
     elif right_self is not None and other_text is None:
         self_text = self_text or right_self.group(0).strip()
+    label = _LABEL_RE.search(tail[-24:]) if self_text is None and other_text is None else None
     return CueReading(
         self_cue=self_text.strip() if self_text else None,
         other_cue=other_text.strip() if other_text else None,

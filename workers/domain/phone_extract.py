@@ -34,14 +34,16 @@ most :data:`MAX_RUNS` digit runs are examined, and reading stops after ``max_tri
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Final
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
+from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from workers.domain.phone_cues import LEFT_WINDOW, RIGHT_WINDOW, CueReading, read_cues
+from workers.domain.phone_fastparse import UNSURE, fast_e164
 from workers.domain.phone_normalize import canonical, fold
 
 MAX_TEXT_CHARS: Final = 10_000
@@ -105,8 +107,9 @@ _EXT_RE: Final = re.compile(
 )
 # Strong separators cut a run into segments that may be separate numbers.
 _STRONG_SEP_RE: Final = re.compile(
-    r"^(?:\s*/\s*|\s+[-\u2013\u2014]+\s+|\s*-{2,}\s*|\.\s+|\s{2,}|\)?\s+\(|\)\()$"
+    r"^(?:\s*/\s*|\s+[-\u2013\u2014]+\s+|\s*-{2,}\s*|\.\s+|\s{2,}|\)?\s+\(|\)\(|\s+~\s*)$"
 )
+_WORD_END_RE: Final = re.compile(r"[^\W\d_]+$")
 # Separators no number spans: the end of a sentence.
 _HARD_SEP_RE: Final = re.compile(r"^\.\s+$")
 # Words that may be glued to the left of a number in hurried typing ("tel:" has its colon, "call415" not).
@@ -195,7 +198,7 @@ _COUNTRY_HINTS: Final = {
 }
 #: How far left of a number a country name is looked for.
 HINT_WINDOW: Final = 40
-_HINT_RE: Final = re.compile(r"\b(" + "|".join(re.escape(k) for k in _COUNTRY_HINTS) + r")\b", re.IGNORECASE)
+_HINT_WORD_RE: Final = re.compile(r"[^\W\d_]+(?:\.[^\W\d_]\.)?")
 
 
 @dataclass
@@ -228,7 +231,8 @@ def _plausible_date(day_or_month: str, month_or_day: str) -> bool:
 
 def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> None:
     """Mark the groups of ``run`` (ASCII-folded) that belong to a decoy, not to a phone number."""
-    for match in _DATE_RE.finditer(run):
+    punctuated = "/" in run or "." in run or "-" in run
+    for match in _DATE_RE.finditer(run) if punctuated else ():
         head = run[max(0, match.start() - 2) : match.start()]
         if len(head) == 2 and head[0].isdigit() and head[1] in "./-":
             continue  # the middle of a longer dotted/dashed sequence: a phone like 06-12-34-56-78
@@ -245,23 +249,24 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
     compact = _COMPACT_DATE_RE.match(run)
     if compact is not None and len(run) > compact.end() and run[compact.end()] == " ":
         _block(groups, 0, compact.end(), "date")
-    for pattern, why in (
-        (_YEAR_RANGE_RE, "year_range"),
-        (_FRACTION_RE, "fraction"),
-        (_CARD_GROUPS_RE, "card"),
-        (_CPF_RE, "tax_id"),
-        (_CNPJ_RE, "tax_id"),
-    ):
-        for match in pattern.finditer(run):
-            _block(groups, match.start(), match.end(), why)
+    if punctuated or " " in run:
+        for pattern, why in (
+            (_YEAR_RANGE_RE, "year_range"),
+            (_FRACTION_RE, "fraction"),
+            (_CARD_GROUPS_RE, "card"),
+            (_CPF_RE, "tax_id"),
+            (_CNPJ_RE, "tax_id"),
+        ):
+            for match in pattern.finditer(run):
+                _block(groups, match.start(), match.end(), why)
     zip4 = _ZIP4_RE.match(run)
     if zip4 is not None:  # a ZIP+4 opens its run ("CA 95814-2345"); "(11) 98765-4321" is a phone
         _block(groups, 0, zip4.end(), "zip4")
-    for match in _DECIMAL_RE.finditer(run):
+    for match in _DECIMAL_RE.finditer(run) if ("." in run or "," in run) else ():
         # "12.1 - 23.71" is a list of decimals; but "06.12.34" or "7493.524" are phone groups.
-        left = run[: match.start()].rstrip()
-        right = run[match.end() :].lstrip()
-        if (not left or left[-1] in "-/") and (not right or right[0] in "-/"):
+        left = run[: match.start()]
+        right = run[match.end() :]
+        if (not left or left[-2:] in {"- ", "/ "}) and (not right or right[:2] in {" -", " /"}):
             _block(groups, match.start(), match.end(), "decimal")
     if _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
         _block(groups, 0, len(run), "ip_address")
@@ -295,25 +300,38 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
 @dataclass(frozen=True)
 class _Parsed:
     e164: str
-    number: PhoneNumber
     region_source: str
 
 
-def _parse_one(text: str, region: str | None) -> _Parsed | None:
+def _read_e164(text: str, region: str | None) -> tuple[str, bool] | None:
+    """(E.164, valid) of a folded candidate, or None when it is no number."""
+    digits = "".join(ch for ch in text if "0" <= ch <= "9")
+    plus = text.lstrip("( ").startswith("+")
+    fast = fast_e164(digits, plus, region)
+    if fast != UNSURE:
+        return fast if isinstance(fast, tuple) else None
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
     e164 = str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
-    if phonenumbers.is_valid_number(number):
-        return _Parsed(e164, number, "")
+    return e164, bool(phonenumbers.is_valid_number(number))
+
+
+def _parse_one(text: str, region: str | None) -> _Parsed | None:
+    read = _read_e164(text, region)
+    if read is None:
+        return None
+    e164, valid = read
+    if valid:
+        return _Parsed(e164, "")
     # A retired form of a number in use (Mexico's mobile 1, Brazil's 8-digit mobiles): the person wrote
     # a real number, so report the form that is in use today.
     key = canonical(e164)
     if key != e164:
-        current = phonenumbers.parse(key, None)
-        if phonenumbers.is_valid_number(current):
-            return _Parsed(key, current, "")
+        current = _read_e164(key, None)
+        if current is not None and current[1]:
+            return _Parsed(current[0], "")
     return None
 
 
@@ -322,14 +340,18 @@ def _parse_valid(text: str, region: str | None, hint: str | None) -> _Parsed | N
     the text named one: "my UK mobile"), else in ``region``."""
     if text.lstrip("( ").startswith("+"):
         parsed = _parse_one(text, None)
-        return _Parsed(parsed.e164, parsed.number, "plus") if parsed else None
+        return _Parsed(parsed.e164, "plus") if parsed else None
     tries = [(hint, "country_hint")] if hint and hint != region else []
     if region:
         tries.append((region, "region"))
     for code, source in tries:
         parsed = _parse_one(text, code)
         if parsed is not None:
-            return _Parsed(parsed.e164, parsed.number, source)
+            return _Parsed(parsed.e164, source)
+    if text.startswith("00"):  # the international prefix of most of the world, typed where it is not
+        parsed = _parse_one("+" + text[2:], None)
+        if parsed is not None:
+            return _Parsed(parsed.e164, "plus")
     return None
 
 
@@ -485,8 +507,11 @@ class _RunReader:
 
 def _country_hint(text: str) -> str | None:
     """The country named nearest the end of ``text`` ("my UK mobile is ..."), if any."""
-    matches = list(_HINT_RE.finditer(text))
-    return _COUNTRY_HINTS[matches[-1].group(1).lower()] if matches else None
+    for word in reversed(_HINT_WORD_RE.findall(text.lower())):
+        region = _COUNTRY_HINTS.get(word)
+        if region is not None:
+            return region
+    return None
 
 
 def _is_latin_letter(ch: str) -> bool:
@@ -494,6 +519,11 @@ def _is_latin_letter(ch: str) -> bool:
 
 
 # --- step 4: attribution --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _business_keys(numbers: frozenset[str]) -> frozenset[str]:
+    return frozenset(canonical(n) for n in numbers)
 
 
 def _cues_for(found: _Found, text: str) -> CueReading:
@@ -571,7 +601,7 @@ def extract(
         match = _RUN_RE.search(text, match.end())
     if not found:
         return []
-    business_keys = frozenset(canonical(n) for n in context.business_numbers)
+    business_keys = _business_keys(context.business_numbers)
     readings = [_cues_for(f, text) for f in found]
     uncued = sum(
         1
@@ -621,7 +651,7 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
     if ext is None and after[:1] and _is_latin_letter(after[0]):
         return []  # "4155550123abc": part of a code or a word
     if before_char and _is_latin_letter(before_char):
-        word = re.search(r"[^\W\d_]+$", text[max(0, start - 12) : start])
+        word = _WORD_END_RE.search(text, max(0, start - 12), start)
         if word is None or not _GLUE_OK_RE.search(word.group(0)):
             return []
     if after[:1] and after[0] in "%":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import phonenumbers
 
+from workers.domain import phone_fastparse
 from workers.domain.phone_extract import (
     DEFAULT_MAX_TRIES,
     MAX_TEXT_CHARS,
@@ -57,3 +58,4 @@ __all__ = [
 def warm_up() -> None:
     """Load every region's metadata now rather than on the first message that needs it."""
     phonenumbers.PhoneMetadata.load_all()
+    phone_fastparse.warm_up()
