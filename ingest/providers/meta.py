@@ -78,7 +78,10 @@ class MetaAdapter:
         challenge = hub("challenge")
         if not challenge or len(challenge) > MAX_CHALLENGE:
             raise RejectedError(400, MALFORMED, "hub.challenge missing or too long")
-        return Reply(200, HANDSHAKE, challenge.encode("utf-8"), "text/plain")
+        # Echoed verbatim as Meta requires; nosniff keeps a reflected value from being rendered.
+        return Reply(
+            200, HANDSHAKE, challenge.encode("utf-8"), "text/plain", {"X-Content-Type-Options": "nosniff"}
+        )
 
     def accept(self, inbound: Inbound) -> Mapped:
         if not self._secret:
