@@ -47,7 +47,7 @@ status:
 demo: up
 	$(INFRA_ENV); set -a; source deploy/dev.env; set +a; $(BIN)/phoneunify demo
 
-test: venv infra-up
+test: venv infra-up lint
 	$(INFRA_ENV); $(BIN)/pytest -q
 
 test-unit: venv

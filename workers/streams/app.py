@@ -62,6 +62,9 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        # A killed worker's partitions move to a live one after this long, not faust's 60 s default.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         web_host=settings.worker_web_host,
         web_port=settings.worker_web_port,
         web_in_thread=False,

@@ -1,0 +1,58 @@
+"""The whole stack as separate processes against the real broker and database."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from phoneunify.demo import ApiClient
+from phoneunify.kafka_admin import ensure_topics
+from phoneunify.settings import Settings
+from phoneunify.simulate import ProviderSimulator
+from tests.harness import Process, wait_for, with_ports
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    processes: dict[str, Process]
+    sim: ProviderSimulator
+    api: ApiClient
+
+    def restart(self, name: str) -> None:
+        self.processes[name] = Process(name, self.settings).start()
+
+
+@pytest.fixture
+def stack(settings: Settings) -> Iterator[Stack]:
+    settings = with_ports(settings)
+    ensure_topics(settings)
+    processes = {name: Process(name, settings).start() for name in ("workers", "writer", "ingest", "api")}
+    try:
+        s = settings
+        for name, url in (
+            ("workers", f"http://127.0.0.1:{s.worker_web_port}/healthz"),
+            ("writer", f"http://127.0.0.1:{s.writer_metrics_port}/metrics"),
+            ("ingest", f"http://127.0.0.1:{s.ingest_port}/healthz"),
+            ("api", f"http://127.0.0.1:{s.api_port}/healthz"),
+        ):
+            wait_for(
+                lambda url=url: _answers(url),
+                timeout=60,
+                what=f"{name} to serve\n{processes[name].log_tail()}",
+            )
+        yield Stack(settings, processes, ProviderSimulator(settings), ApiClient(settings))
+    finally:
+        for process in processes.values():
+            process.stop()

@@ -1,0 +1,73 @@
+"""Invariant 2 under failure: SIGKILL the workers and the writer mid-stream, restart them, and
+every accepted message is exactly one timeline row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from kafka import KafkaProducer
+from sqlalchemy import Engine, text
+
+from phoneunify.privacy import thread_key_hash
+from schema.envelopes import Party, RawEnvelope, utc_iso
+from schema.topics import Topics
+from tests.e2e.conftest import Stack
+from tests.harness import wait_for
+
+pytestmark = pytest.mark.infra
+
+MESSAGES = 600
+
+
+def _rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(text("select count(*) from timeline_events where kind = 'message'")).scalar_one()
+        )
+
+
+def test_no_row_lost_or_doubled_when_workers_are_killed(stack: Stack, engine: Engine) -> None:
+    settings = stack.settings
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", linger_ms=5)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    topic = Topics(settings.topic_prefix).raw("sms")
+    for i in range(MESSAGES):
+        phone = f"+1916555{1000 + i % 50:04d}"
+        envelope = RawEnvelope(
+            channel="sms",
+            provider="twilio",
+            kind="message",
+            direction="in",
+            provider_message_id=f"SMkill{i:05d}",
+            thread_key=f"twilio:+19165550000:{phone}",
+            business_account="+19165550000",
+            customer=Party(id=phone, phone=phone),
+            occurred_at=utc_iso(start + timedelta(seconds=i)),
+            received_at=utc_iso(start),
+            text=f"message {i}",
+        )
+        producer.send(topic, key=thread_key_hash(envelope.thread_key, "k").encode(), value=envelope.to_json())
+    producer.flush(timeout=30)
+    producer.close()
+
+    # Kill both consumers as soon as the first rows land: some batches are mid-flight.
+    wait_for(lambda: _rows(engine) > 0, timeout=90, what="the first rows")
+    stack.processes["workers"].kill()
+    stack.processes["writer"].kill()
+    killed_at = _rows(engine)
+    assert killed_at < MESSAGES, "the stream finished before the kill; raise MESSAGES"
+
+    stack.restart("workers")
+    stack.restart("writer")
+    wait_for(lambda: _rows(engine) >= MESSAGES, timeout=180, what="every message after the restart")
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("select idempotency_key, count(*) from timeline_events where kind='message' group by 1")
+        ).all()
+        customers = conn.execute(text("select count(*) from customers")).scalar_one()
+    assert len(rows) == MESSAGES
+    assert all(count == 1 for _, count in rows)
+    assert {key for key, _ in rows} == {f"sms:SMkill{i:05d}" for i in range(MESSAGES)}
+    assert customers == 50  # one customer per phone, even across the crash
