@@ -136,6 +136,8 @@ def fast_e164(digits: str, plus: bool, region_code: str | None) -> tuple[str, bo
                 digits = digits[idd.end() :]
                 plus = True
     if plus:
+        if digits[:1] == "0":
+            return None  # no calling code begins with 0
         for size in (1, 2, 3):
             code = int(digits[:size]) if len(digits) >= size else 0
             if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
