@@ -12,16 +12,24 @@ Rules, in order (each is a test in tests/unit/test_identity_decide.py):
 4. Below the link threshold nothing links: a claim on an owned phone goes to review.
 5. An unlinked identity joins the phone's owner, unless a person said never, or the names
    clash (a family phone, a front desk: a shared-phone candidate for review); an unowned
-   phone makes a new customer.
+   phone makes a new customer. Provider-attested evidence skips the name check.
+   When the names claiming one phone make `policy.shared_phone_min_identities` distinct people
+   (`distinct_people`), the rule marks the phone shared, unless a person said it is not.
 6. A linked identity gains an unowned phone; a phone owned by another customer merges the two
-   only at or above the merge threshold and never against a person's "never link";
+   only at or above the merge threshold, never against a person's "never link" and never
+   when the two customers' names clash (two people on one phone is not one person);
    otherwise it is a conflict for review. The survivor is the older customer, named explicitly.
+
+Customer ids in a decision are effective ones (merge pointers followed); the resolver applies
+links and phones to the rows that hold them, so a split can restore each side exactly.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +43,8 @@ class Policy:
     link_threshold: float = 0.6
     merge_threshold: float = 0.9
     version: str = POLICY_VERSION
+    # Distinct people (by name) claiming one phone before the rule marks it shared.
+    shared_phone_min_identities: int = 3
 
 
 @dataclass(frozen=True)
@@ -46,9 +56,17 @@ class CustomerState:
 
 @dataclass(frozen=True)
 class PhoneState:
+    """What we know about a number. `owner` is the effective customer (merge pointers followed);
+    `claimants` are the names of the people who claimed it before (its owner and the identities
+    linked to it or waiting for review on it); `not_shared` is a person's "this phone is not shared";
+    `holder` is the customer row the phone belongs to (the owner before merge pointers)."""
+
     e164: str
     owner: CustomerState | None = None
     shared: bool = False
+    claimants: tuple[str, ...] = ()
+    not_shared: bool = False
+    holder: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +117,16 @@ class Review:
     other_customer_id: uuid.UUID | None = None
 
 
-Decision = NoChange | CreateCustomer | LinkIdentity | AddPhone | Merge | Review
+@dataclass(frozen=True)
+class MarkShared:
+    """The phone is claimed by too many distinct people: it links nobody from now on."""
+
+    previous_owner_id: uuid.UUID | None
+    people: int
+    rule: str = "shared_phone_by_rule"
+
+
+Decision = NoChange | CreateCustomer | LinkIdentity | AddPhone | Merge | Review | MarkShared
 
 
 def decide(
@@ -134,6 +161,9 @@ def decide(
         if owner.id in never_link:
             return NoChange("never_link")
         if evidence.source != "attested" and not names_compatible(identity.name, owner.name):
+            people = distinct_people((*phone.claimants, owner.name, identity.name))
+            if not phone.not_shared and people >= policy.shared_phone_min_identities:
+                return MarkShared(owner.id, people)
             return Review("shared_phone_candidate", owner.id)
         return LinkIdentity(owner.id, _rule(evidence, "phone_owner"))
 
@@ -145,7 +175,7 @@ def decide(
         return NoChange("already_linked")
     if owner.id in never_link or linked.id in never_link:
         return Review("identity_phone_conflict", linked.id, owner.id)
-    if evidence.confidence >= policy.merge_threshold:
+    if evidence.confidence >= policy.merge_threshold and names_compatible(linked.name, owner.name):
         survivor, merged = sorted((linked, owner), key=lambda c: (c.created_at, str(c.id)))
         return Merge(survivor.id, merged.id, _rule(evidence, "same_person_two_customers"))
     return Review("identity_phone_conflict", linked.id, owner.id)
@@ -159,7 +189,9 @@ _LETTERS = re.compile(r"[^\w]+|_|\d", re.UNICODE)
 
 
 def _letters(name: str) -> str:
-    return _LETTERS.sub("", name.casefold())
+    """Letters only, case and accents folded: 'José' and 'jose' are one name."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return _LETTERS.sub("", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
 def names_compatible(a: str | None, b: str | None) -> bool:
@@ -173,3 +205,16 @@ def names_compatible(a: str | None, b: str | None) -> bool:
     first_a = _letters(a.split()[0]) if a.split() else ""
     first_b = _letters(b.split()[0]) if b.split() else ""
     return bool(first_a) and first_a == first_b
+
+
+def distinct_people(names: Iterable[str | None]) -> int:
+    """How many different people these names must belong to at least: names that could be one
+    person (`names_compatible`) count once, and an unknown name counts for nobody. Order-free."""
+    known = sorted(
+        {name.strip() for name in names if name and _letters(name)}, key=lambda n: (_letters(n), n)
+    )
+    people: list[str] = []
+    for name in known:
+        if all(not names_compatible(name, person) for person in people):
+            people.append(name)
+    return len(people)
