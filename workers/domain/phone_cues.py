@@ -177,17 +177,17 @@ def _nearest(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     return matches[-1] if matches else None
 
 
-def _word_keys(alternation: str) -> frozenset[str]:
-    """The first (up to) three letters of every word an alternation of words can begin with.
+def _word_forms(alternation: str) -> frozenset[str]:
+    """Every first word an alternation of words can match, spelled out ("r[eé]serva" gives two).
 
-    Used as a cheap prefilter: the big cue regexes only run when a word of the text starts with one
-    of these keys, since a regex with a hundred alternatives costs tens of microseconds per window.
+    Used as a cheap prefilter: the big cue regexes only run when a word of the text is one of these
+    (or its plural), since a regex with a hundred alternatives costs microseconds per window.
     """
-    keys: set[str] = set()
+    forms: set[str] = set()
     for alternative in alternation.removeprefix("(?:").removesuffix(")").split("|"):
         variants = [""]
         i = 0
-        while i < len(alternative) and min(len(v) for v in variants) < 3:
+        while i < len(alternative):
             ch = alternative[i]
             if ch == "[":
                 close = alternative.index("]", i)
@@ -204,13 +204,13 @@ def _word_keys(alternation: str) -> frozenset[str]:
             else:
                 variants = [v + ch for v in variants]
                 i += 1
-        keys.update(v[:3].lower() for v in variants if v)
-    return frozenset(keys)
+        forms.update(v.lower() for v in variants if v)
+    return frozenset(forms)
 
 
 _TOKEN_RE: Final = re.compile(r"[^\W\d_]+")
-_ANTI_KEYS: Final = _word_keys(_ANTI_WORDS)
-_OTHER_KEYS: Final = _word_keys(_RELATION)
+_ANTI_FORMS: Final = _word_forms(_ANTI_WORDS)
+_RELATION_FORMS: Final = _word_forms(_RELATION)
 _OTHER_WORDS: Final = frozenset(
     {
         *("his", "her", "their", "them", "him", "su", "sus", "seu", "sua", "dele", "dela", "son", "sa"),
@@ -219,8 +219,24 @@ _OTHER_WORDS: Final = frozenset(
 )
 
 
-def _has_key(tokens: list[str], keys: frozenset[str]) -> bool:
-    return not keys.isdisjoint([token[:3] for token in tokens])
+def _has_form(tokens: list[str], forms: frozenset[str]) -> bool:
+    """A token is one of ``forms``, or its plural, or a word glued to it ("orderid")."""
+    for token in tokens:
+        if token in forms or (token[-1:] == "s" and token[:-1] in forms):
+            return True
+        if len(token) > 5 and (token[:5] in forms or token[:4] in forms):
+            return True
+    return False
+
+
+def anti_cue_before(left: str) -> str | None:
+    """The anti-cue right before the digits ("order #", "booking ref"), if any: a cheap early check."""
+    near = _clause_left(left[-(ANTI_WINDOW + 16) :])[-ANTI_WINDOW:]
+    if _has_form(_TOKEN_RE.findall(near.lower())[-6:], _ANTI_FORMS):
+        anti = _ANTI_RE.search(near)
+        if anti is not None and not _LABEL_WORD_RE.search(near[: anti.start()].rstrip(" #:")):
+            return anti.group(0).strip()
+    return None
 
 
 def read_cues(left: str, right: str) -> CueReading:
@@ -229,7 +245,7 @@ def read_cues(left: str, right: str) -> CueReading:
     tail = clause[-LEFT_WINDOW:]
     tokens = _TOKEN_RE.findall(tail.lower())
     near = tail[-ANTI_WINDOW:]
-    anti = _ANTI_RE.search(near) if _has_key(tokens[-6:], _ANTI_KEYS) else None
+    anti = _ANTI_RE.search(near) if _has_form(tokens[-6:], _ANTI_FORMS) else None
     if anti is not None and not _LABEL_WORD_RE.search(near[: anti.start()].rstrip(" #:")):
         return CueReading(anti=anti.group(0).strip())
     hash_like = (
@@ -244,13 +260,13 @@ def read_cues(left: str, right: str) -> CueReading:
         return CueReading(anti="#")
     head = right[:RIGHT_WINDOW].split("\n", 1)[0]
     right_anti = (
-        _RIGHT_ANTI_RE.search(head) if _has_key(_TOKEN_RE.findall(head.lower())[:6], _ANTI_KEYS) else None
+        _RIGHT_ANTI_RE.search(head) if _has_form(_TOKEN_RE.findall(head.lower())[:6], _ANTI_FORMS) else None
     )
     if right_anti is not None:
         return CueReading(anti=right_anti.group(0).strip())
     other = (
         _nearest(_OTHER_RE, tail)
-        if _has_key(tokens, _OTHER_KEYS) or not _OTHER_WORDS.isdisjoint(tokens)
+        if _has_form(tokens, _RELATION_FORMS) or not _OTHER_WORDS.isdisjoint(tokens)
         else None
     )
     self_cue = _nearest(_SELF_RE, tail[-SELF_WINDOW:])

@@ -42,7 +42,7 @@ from typing import Final
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from workers.domain.phone_cues import LEFT_WINDOW, RIGHT_WINDOW, CueReading, read_cues
+from workers.domain.phone_cues import LEFT_WINDOW, RIGHT_WINDOW, CueReading, anti_cue_before, read_cues
 from workers.domain.phone_fastparse import UNSURE, fast_e164
 from workers.domain.phone_normalize import canonical, fold
 
@@ -656,6 +656,9 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
             return []
     if after[:1] and after[0] in "%":
         return []
+    if before_char not in "+\uff0b" and anti_cue_before(text[max(0, start - LEFT_WINDOW) : start]):
+        budget[0] -= 1
+        return []  # "order #4155550123": an identifier, not worth a parse
     groups = [_Group(m.start(), m.end()) for m in _GROUP_RE.finditer(run)]
     before = fold(text[max(0, start - 4) : start])
     _block_decoys(run, groups, before, fold(after))
