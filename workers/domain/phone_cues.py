@@ -165,7 +165,7 @@ def _clause_left(left: str) -> str:
         return left
     if left[cut] != ".":
         return left[cut + 1 :]
-    word = _WORD_BEFORE_RE.search(left, 0, cut)
+    word = _WORD_BEFORE_RE.search(left, max(0, cut - 12), cut)
     if word is None or word.group(0).lower() not in _ABBREVIATIONS:
         return left[cut + 1 :]
     return _clause_left(left[:cut]) + left[cut:] if cut else left
@@ -220,13 +220,8 @@ _OTHER_WORDS: Final = frozenset(
 
 
 def _has_form(tokens: list[str], forms: frozenset[str]) -> bool:
-    """A token is one of ``forms``, or its plural, or a word glued to it ("orderid")."""
-    for token in tokens:
-        if token in forms or (token[-1:] == "s" and token[:-1] in forms):
-            return True
-        if len(token) > 5 and (token[:5] in forms or token[:4] in forms):
-            return True
-    return False
+    """A token is one of ``forms``, or its plural."""
+    return not forms.isdisjoint(tokens) or not forms.isdisjoint([t[:-1] for t in tokens if t[-1:] == "s"])
 
 
 def anti_cue_before(left: str) -> str | None:
