@@ -29,6 +29,7 @@ class ThreadRow:
     decided_by: str | None
     first_message_at: datetime | None
     message_count: int
+    last_message_at: datetime | None = None
 
 
 class IdentityStore:
@@ -104,7 +105,45 @@ class IdentityStore:
         if row is None:
             return PhoneState(e164)
         owner_id = self.effective(row.customer_id)
-        return PhoneState(e164, self.customer(owner_id), bool(row.shared))
+        return PhoneState(e164, self.customer(owner_id), bool(row.shared), holder=row.customer_id)
+
+    def phone_claimants(self, e164: str, holder: uuid.UUID | None) -> tuple[str, ...]:
+        """Names of the people who claimed a phone: the identities linked to the customer row
+        holding it, and those waiting for review on it (sorted, so decisions are replayable)."""
+        names: set[str] = set()
+        i, c = t.identities.c, t.conflicts.c
+        if holder is not None:
+            for display, handle in self.conn.execute(
+                select(i.display_name, i.handle).where(i.customer_id == holder)
+            ).all():
+                if display or handle:
+                    names.add(display or handle)
+        waiting = (
+            select(i.display_name, i.handle)
+            .join(t.conflicts, c.identity_id == i.id)
+            .where(
+                and_(
+                    c.status == "open",
+                    c.e164 == e164,
+                    c.kind.in_(("shared_phone_candidate", "shared_phone")),
+                )
+            )
+        )
+        for display, handle in self.conn.execute(waiting).all():
+            if display or handle:
+                names.add(display or handle)
+        return tuple(sorted(names))
+
+    def phone_pinned_not_shared(self, e164: str) -> bool:
+        """Did a person last say this phone is not shared?"""
+        c = t.constraints.c
+        latest = self.conn.execute(
+            select(c.kind)
+            .where(and_(c.e164 == e164, c.active.is_(True), c.kind.in_(("shared", "not_shared"))))
+            .order_by(c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return latest == "not_shared"
 
     def claim_phone(self, e164: str, customer_id: uuid.UUID, at: datetime, version: str) -> uuid.UUID | None:
         """Give an unowned phone to a customer; returns the owner after the attempt (the
@@ -126,13 +165,17 @@ class IdentityStore:
         ).scalar_one()
         return owner
 
-    def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
-        """Remember the routable address beside its number (an unowned phone row if it is new)."""
+    def ensure_phone(self, e164: str, at: datetime, version: str) -> None:
+        """Make sure the number has its (possibly unowned) row; waits for a writer inserting it."""
         self.conn.execute(
             insert(t.phones)
             .values(e164=e164, created_at=at, normalizer_version=version)
             .on_conflict_do_nothing(index_elements=["e164"])
         )
+
+    def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
+        """Remember the routable address beside its number (an unowned phone row if it is new)."""
+        self.ensure_phone(e164, at, version)
         self.conn.execute(
             insert(t.phone_addresses)
             .values(channel=channel, address=address, e164=e164, normalizer_version=version)
@@ -293,12 +336,19 @@ class IdentityStore:
                 t.threads.c.decided_by,
                 t.threads.c.first_message_at,
                 t.threads.c.message_count,
+                t.threads.c.last_message_at,
             )
             .where(t.threads.c.id == thread_id)
             .with_for_update()
         ).one()
         return ThreadRow(
-            row.id, row.customer_id, row.identity_id, row.decided_by, row.first_message_at, row.message_count
+            row.id,
+            row.customer_id,
+            row.identity_id,
+            row.decided_by,
+            row.first_message_at,
+            row.message_count,
+            row.last_message_at,
         )
 
     def link_thread(
@@ -377,6 +427,38 @@ class IdentityStore:
 
     def conflict(self, **values: Any) -> None:
         self.conn.execute(insert(t.conflicts).values(**values))
+
+    def open_conflict_exists(
+        self,
+        kind: str,
+        identity_id: uuid.UUID | None,
+        e164: str | None,
+        customer_id: uuid.UUID | None,
+        other_customer_id: uuid.UUID | None,
+    ) -> bool:
+        """Is the same question already waiting for a person? (Then asking again is noise.)"""
+        c = t.conflicts.c
+
+        def same(column: Any, value: Any) -> Any:
+            return column.is_(None) if value is None else column == value
+
+        return (
+            self.conn.execute(
+                select(c.id)
+                .where(
+                    and_(
+                        c.status == "open",
+                        c.kind == kind,
+                        same(c.identity_id, identity_id),
+                        same(c.e164, e164),
+                        same(c.customer_id, customer_id),
+                        same(c.other_customer_id, other_customer_id),
+                    )
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
 
     def consent(self, **values: Any) -> bool:
         result = self.conn.execute(

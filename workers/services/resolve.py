@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from phoneunify.privacy import phone_key
 from phoneunify.retry import transient_db_error
 from schema.envelopes import RawEnvelope, parse_time, utc_iso
 from schema.linked import LinkedEvent, derived_id, make_event
-from workers.adapters.identity_store import IdentityStore
+from workers.adapters.identity_store import IdentityStore, ThreadRow
 from workers.domain import identity as rules
 from workers.domain.model import PhoneEvidence
 from workers.domain.phones import NORMALIZER_VERSION
@@ -121,7 +121,7 @@ class Resolver:
             env.customer.name or (env.booking.name if env.booking else None),
             at,
         )
-        thread = store.upsert_thread(
+        store.upsert_thread(
             ctx.thread_id,
             env.thread_key,
             env.channel,
@@ -134,7 +134,7 @@ class Resolver:
         for evidence in sorted(request.sender_evidence, key=lambda e: -e.confidence):
             outcome = ctx.apply_evidence(evidence) or outcome
 
-        ctx.follow_identity(thread)
+        ctx.follow_identity()
         owner = store.thread(ctx.thread_id).customer_id
         effective = store.effective(owner)
         if effective is not None and outcome == "unlinked":
@@ -184,6 +184,7 @@ class _Context:
     at: datetime
     when: str
     events: list[LinkedEvent] = field(default_factory=list)
+    linked_now: bool = False
 
     @property
     def env(self) -> RawEnvelope:
@@ -211,67 +212,66 @@ class _Context:
             **values,
         )
 
-    def apply_evidence(self, evidence: PhoneEvidence) -> str | None:
+    def apply_evidence(self, evidence: PhoneEvidence, raced: bool = False) -> str | None:
+        """Decide on one piece of evidence and apply the decision. `raced`: a second look after
+        another writer claimed the phone first (the ledger evidence says so)."""
         store, policy = self.store, self.resolver.policy
         identity = store.identity(self.identity_id)
+        if evidence.source == "attested":
+            # The address's phone row exists before we lock it, so its phone_addresses row
+            # (whose foreign key takes a key-share lock) comes after our row lock, never before:
+            # two writers upgrading key-share locks on one phone would deadlock.
+            store.ensure_phone(evidence.e164, self.at, NORMALIZER_VERSION)
         phone = store.phone(evidence.e164)
+        if identity.customer is None and phone.owner is not None and evidence.source != "attested":
+            # Rule 5 may compare names: tell it who claimed this phone before.
+            phone = replace(
+                phone,
+                claimants=store.phone_claimants(evidence.e164, phone.holder),
+                not_shared=store.phone_pinned_not_shared(evidence.e164),
+            )
         linked = identity.customer.id if identity.customer else None
         decision = rules.decide(evidence, identity, phone, policy, store.never_link(identity.id, linked))
         proof = _evidence_record(evidence)
+        if raced:
+            proof["lost_race"] = True
         if evidence.source == "attested":
-            store.record_address(self.env.channel, evidence.address, evidence.e164, NORMALIZER_VERSION, self.at)
+            store.record_address(
+                self.env.channel, evidence.address, evidence.e164, NORMALIZER_VERSION, self.at
+            )
         verification = "verified" if evidence.source == "attested" else None
 
         match decision:
             case rules.CreateCustomer(rule=rule):
-                customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
-                name, email = _details(self.env)
-                store.create_customer(customer, self.at, name, email)
-                owner = store.claim_phone(evidence.e164, customer, self.at, NORMALIZER_VERSION)
-                if owner != customer:  # another worker won the race: join its customer
-                    store.conn.execute(_delete_customer(customer))
-                    return self._link(evidence, owner, rule + ":lost_race", verification, proof)
-                self.ledger(
-                    "customer.created",
-                    rule,
-                    confidence=evidence.confidence,
-                    customer_id=customer,
-                    e164=evidence.e164,
-                    identity_id=identity.id,
-                    evidence=proof,
-                )
-                self.emit(
-                    "customer.created",
-                    customer,
-                    {
-                        "customer_id": str(customer),
-                        "name": name,
-                        "email": email,
-                        "phone": evidence.e164,
-                        "source": self.env.channel,
-                    },
-                )
-                return self._link(evidence, customer, rule, verification, proof, created=True)
+                return self._create(evidence, identity.id, rule, verification, proof, raced)
             case rules.LinkIdentity(customer_id=customer, rule=rule):
-                return self._link(evidence, customer, rule, verification, proof)
+                # Link to the customer row that holds the phone, not the survivor it was merged
+                # into: a later split then takes this identity back with the phone.
+                holder = phone.holder if phone.owner is not None and phone.owner.id == customer else None
+                return self._link(evidence, holder or customer, rule, verification, proof)
             case rules.AddPhone(customer_id=customer, rule=rule):
-                owner = store.claim_phone(evidence.e164, customer, self.at, NORMALIZER_VERSION)
-                if owner != customer:
-                    return self._review("identity_phone_conflict", evidence, customer, owner)
+                # The phone goes to the row the identity is linked to (see LinkIdentity).
+                direct = store.identity_owner(identity.id)
+                target = direct if direct is not None and store.effective(direct) == customer else customer
+                owner = store.claim_phone(evidence.e164, target, self.at, NORMALIZER_VERSION)
+                if owner != target:
+                    return self._review(
+                        "identity_phone_conflict", evidence, customer, store.effective(owner), proof
+                    )
                 self.ledger(
                     "phone.linked",
                     rule,
                     confidence=evidence.confidence,
-                    customer_id=customer,
+                    customer_id=target,
                     e164=evidence.e164,
                     identity_id=identity.id,
                     evidence=proof,
                 )
                 self.emit(
                     "phone.linked",
-                    store.effective(customer),
+                    store.effective(target),
                     {
-                        "customer_id": str(customer),
+                        "customer_id": str(target),
                         "phone": evidence.e164,
                         "rule": rule,
                         "confidence": evidence.confidence,
@@ -303,14 +303,100 @@ class _Context:
                     str(merged),
                 )
                 return "merged"
+            case rules.MarkShared(previous_owner_id=previous, people=people, rule=rule):
+                return self._mark_shared(evidence, previous, phone.holder, people, rule, proof)
             case rules.Review(kind=kind, customer_id=customer, other_customer_id=other):
-                return self._review(kind, evidence, customer, other)
+                return self._review(kind, evidence, customer, other, proof)
             case rules.NoChange(reason=reason):
                 if reason == "already_linked":
                     store.raise_confidence(identity.id, evidence.confidence)
                     return "linked"
                 return None
         return None
+
+    def _create(
+        self,
+        evidence: PhoneEvidence,
+        identity: uuid.UUID,
+        rule: str,
+        verification: str | None,
+        proof: dict[str, Any],
+        raced: bool = False,
+    ) -> str | None:
+        store = self.store
+        customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
+        name, email = _details(self.env)
+        store.create_customer(customer, self.at, name, email)
+        owner = store.claim_phone(evidence.e164, customer, self.at, NORMALIZER_VERSION)
+        if owner != customer:
+            # Another writer claimed the phone first (the database unique key decided, after
+            # waiting for its commit). Drop our customer and decide again against the phone as
+            # it now is, so the rules (names, never-link, shared) hold under a race too.
+            store.conn.execute(_delete_customer(customer))
+            if not raced:
+                return self.apply_evidence(evidence, raced=True)
+            if owner is None:
+                return self._review("shared_phone", evidence, None, None, proof)
+            return self._link(evidence, owner, rule + ":lost_race", verification, proof)
+        self.ledger(
+            "customer.created",
+            rule,
+            confidence=evidence.confidence,
+            customer_id=customer,
+            e164=evidence.e164,
+            identity_id=identity,
+            evidence=proof,
+        )
+        self.emit(
+            "customer.created",
+            customer,
+            {
+                "customer_id": str(customer),
+                "name": name,
+                "email": email,
+                "phone": evidence.e164,
+                "source": self.env.channel,
+            },
+        )
+        return self._link(evidence, customer, rule, verification, proof, created=True)
+
+    def _mark_shared(
+        self,
+        evidence: PhoneEvidence,
+        previous: uuid.UUID | None,
+        holder: uuid.UUID | None,
+        people: int,
+        rule: str,
+        proof: dict[str, Any],
+    ) -> str:
+        """Too many people claim this phone: from now on it links nobody (its owner keeps the
+        identities and threads it has), and this identity waits for a person."""
+        store = self.store
+        store.set_shared(evidence.e164, True, "rule", self.at, NORMALIZER_VERSION)
+        self.ledger(
+            "phone.shared",
+            rule,
+            confidence=evidence.confidence,
+            customer_id=holder,
+            e164=evidence.e164,
+            identity_id=self.identity_id,
+            thread_id=self.thread_id,
+            evidence={**proof, "people": people},
+        )
+        self.emit(
+            "phone.shared",
+            previous,
+            {
+                "phone": evidence.e164,
+                "customer_id": str(holder) if holder else None,
+                "actor": "rule",
+                "rule": rule,
+                "people": people,
+            },
+            evidence.e164,
+        )
+        self._review("shared_phone", evidence, previous, None, proof)
+        return "shared"
 
     def _link(
         self,
@@ -324,6 +410,7 @@ class _Context:
         store = self.store
         identity = self.identity_id
         store.link_identity(identity, customer, evidence.confidence, verification=verification)
+        self.linked_now = True
         if customer is not None and not created:
             name, email = _details(self.env)
             store.fill_customer_details(customer, name, email)
@@ -356,9 +443,16 @@ class _Context:
         return "created" if created else "linked"
 
     def _review(
-        self, kind: str, evidence: PhoneEvidence, customer: uuid.UUID | None, other: uuid.UUID | None
+        self,
+        kind: str,
+        evidence: PhoneEvidence,
+        customer: uuid.UUID | None,
+        other: uuid.UUID | None,
+        proof: dict[str, Any] | None = None,
     ) -> str:
-        proof = _evidence_record(evidence)
+        proof = proof if proof is not None else _evidence_record(evidence)
+        if self.store.open_conflict_exists(kind, self.identity_id, evidence.e164, customer, other):
+            return "review"  # the same question already waits for a person
         self.store.conflict(
             kind=kind,
             identity_id=self.identity_id,
@@ -397,37 +491,67 @@ class _Context:
         )
         return "review"
 
-    def follow_identity(self, thread: Any) -> None:
-        """A thread follows its identity's customer; linking an unlinked thread back-links its
-        earlier messages."""
+    def follow_identity(self) -> None:
+        """A thread follows its identity's customer. Linking an unlinked thread back-links its
+        earlier messages; when this message linked the identity, its other unlinked threads
+        (earlier bookings from the same email, say) follow too."""
         store = self.store
         owner = store.identity_owner(self.identity_id)
-        current = store.thread(self.thread_id)
-        if owner is None or current.customer_id is not None or current.decided_by is not None:
+        if owner is None:
             return
-        store.link_thread(self.thread_id, owner)
+        current = store.thread(self.thread_id)
+        if current.customer_id is None and current.decided_by is None:
+            earlier = current.message_count - (1 if self.env.kind in ("message", "booking") else 0)
+            started = current.first_message_at is not None and current.first_message_at < self.at
+            # A thread's first message needs no back-link event, only its ledger entry.
+            announce = earlier > 0 or started
+            self._backlink(current, owner, earlier, current.first_message_at or self.at, self.at, announce)
+        if not self.linked_now:
+            return
+        for thread in store.unlinked_threads_of_identity(self.identity_id):
+            if thread.id != self.thread_id:
+                self._backlink(
+                    thread,
+                    owner,
+                    thread.message_count,
+                    thread.first_message_at or self.at,
+                    thread.last_message_at or self.at,
+                )
+
+    def _backlink(
+        self,
+        thread: ThreadRow,
+        owner: uuid.UUID,
+        messages: int,
+        start: datetime,
+        end: datetime,
+        announce: bool = True,
+    ) -> None:
+        """Link a thread to its identity's customer; the event names the back-linked range."""
+        store = self.store
+        store.link_thread(thread.id, owner)
         self.ledger(
             "thread.linked",
             "thread_follows_identity",
             customer_id=owner,
             identity_id=self.identity_id,
-            thread_id=self.thread_id,
+            thread_id=thread.id,
         )
-        earlier = current.message_count - (1 if self.env.kind in ("message", "booking") else 0)
-        if earlier > 0 or (current.first_message_at is not None and current.first_message_at < self.at):
-            self.emit(
-                "thread.backlinked",
-                store.effective(owner),
-                {
-                    "thread_id": str(self.thread_id),
-                    "customer_id": str(owner),
-                    "from": utc_iso(current.first_message_at or self.at),
-                    "to": self.when,
-                    "messages": max(earlier, 0),
-                    "through": self.env.idempotency_key,
-                },
-                str(self.thread_id),
-            )
+        if not announce:
+            return
+        self.emit(
+            "thread.backlinked",
+            store.effective(owner),
+            {
+                "thread_id": str(thread.id),
+                "customer_id": str(owner),
+                "from": utc_iso(start),
+                "to": utc_iso(end),
+                "messages": max(messages, 0),
+                "through": self.env.idempotency_key,
+            },
+            str(thread.id),
+        )
 
     def apply_consent(self, effective: uuid.UUID | None) -> None:
         signal = self.request.consent
