@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select, update
 
 from schema import tables as t
 from schema.commands import Command, CommandError
-from schema.envelopes import utc_iso
+from schema.envelopes import EnvelopeError, parse_time, utc_iso
 from schema.linked import LinkedEvent, make_event
 from workers.adapters.identity_store import IdentityStore
 from workers.domain import phones
@@ -36,29 +36,43 @@ class CommandHandler:
             stored = store.outbox_get(key)
             if stored is not None:
                 return [LinkedEvent.from_dict(e) for e in stored]
-            at = datetime.now(UTC)
-            run = _Run(store, command, at, self.policy.version)
+            at = _issued_at(command)
+            run = _Run(store, command, at, self.policy.version, self.region)
             handler = getattr(run, command.action)
             handler()
             store.outbox_put(key, None, None, [e.to_dict() for e in run.events], at)
             return run.events
 
 
+def _issued_at(command: Command) -> datetime:
+    """When the person issued the command (so replaying commands gives the same ledger), or now."""
+    if command.issued_at:
+        try:
+            return parse_time(command.issued_at)
+        except EnvelopeError:
+            pass
+    return datetime.now(UTC)
+
+
 class _Run:
-    def __init__(self, store: IdentityStore, command: Command, at: datetime, version: str) -> None:
+    def __init__(
+        self, store: IdentityStore, command: Command, at: datetime, version: str, region: str = "US"
+    ) -> None:
         self.store = store
         self.command = command
         self.at = at
         self.when = utc_iso(at)
         self.version = version
+        self.region = region
         self.actor = "admin:" + command.actor
         self.events: list[LinkedEvent] = []
 
     # --- helpers -----------------------------------------------------------------------------
-    def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any]) -> None:
+    def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any], *id_parts: str) -> None:
+        """`id_parts` tell apart several events of one type from one command (one per thread)."""
         data = {**data, "actor": "admin", "by": self.command.actor, "command_id": self.command.command_id}
         self.events.append(
-            make_event(type_, self.when, customer, data, "command", self.command.command_id, type_)
+            make_event(type_, self.when, customer, data, "command", self.command.command_id, type_, *id_parts)
         )
 
     def ledger(self, action: str, **values: Any) -> None:
@@ -103,10 +117,18 @@ class _Run:
         ).scalars()
         for thread in list(rows):
             self.store.link_thread(thread, customer)
+            self.ledger(
+                "thread.linked" if customer else "thread.unlinked",
+                customer_id=customer,
+                identity_id=identity,
+                thread_id=thread,
+                confidence=1.0 if customer else None,
+            )
             self.emit(
                 "thread.linked" if customer else "thread.unlinked",
                 self.store.effective(customer),
                 {"thread_id": str(thread), "customer_id": str(customer) if customer else None},
+                str(thread),
             )
 
     # --- actions -----------------------------------------------------------------------------
@@ -185,7 +207,9 @@ class _Run:
         survivor, merged = self._customer("survivor_id"), self._customer("merged_id")
         if self.store.effective(survivor) == self.store.effective(merged):
             raise CommandError("these customers are already one")
+        # Merge whole clusters: a customer already merged elsewhere brings its survivor along.
         survivor = self.store.effective(survivor) or survivor
+        merged = self.store.effective(merged) or merged
         self.store.set_merged_into(merged, survivor)
         self.ledger("customers.merged", customer_id=survivor, other_customer_id=merged)
         self.emit("customers.merged", survivor, {"survivor_id": str(survivor), "merged_ids": [str(merged)]})
@@ -207,10 +231,18 @@ class _Run:
         self.emit("customer.split", customer, {"customer_id": str(customer), "survivor_id": str(survivor)})
 
     def _phone(self) -> str:
+        """The canonical E.164 of the command's phone, in the business's region; a provider form
+        libphonenumber calls invalid (a Brazilian WhatsApp id without the 9th digit) is accepted
+        when its canonical form is valid."""
+        raw = str(self.command.params["phone"])
         try:
-            return phones.canonical(phones.normalize(str(self.command.params["phone"]), "US"))
+            return phones.canonical(phones.normalize(raw, self.region))
         except phones.PhoneError as exc:
-            raise CommandError(f"not a phone number: {exc.reason}") from exc
+            try:
+                key = phones.normalize_channel_address(raw, "twilio", self.region).canonical
+                return phones.normalize(key)  # the canonical form must be a number in use
+            except phones.PhoneError:
+                raise CommandError(f"not a phone number: {exc.reason}") from exc
 
     def mark_shared(self) -> None:
         e164 = self._phone()
