@@ -121,7 +121,7 @@ class Settings:
     shared_phone_min_identities: int = field(
         default=3,
         metadata={
-            "doc": "Distinct identities claiming one phone before it is flagged as a shared candidate."
+            "doc": "Distinct people (by name) claiming one phone before a rule marks it shared."
         },
     )
     # --- timeline writer ---------------------------------------------------------------------

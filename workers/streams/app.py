@@ -74,7 +74,11 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
     )
     metrics = WorkerMetrics.create(registry)
     evidence_policy = EvidencePolicy.build(settings.default_region, settings.business_numbers)
-    policy = Policy(settings.link_threshold, settings.merge_threshold)
+    policy = Policy(
+        settings.link_threshold,
+        settings.merge_threshold,
+        shared_phone_min_identities=settings.shared_phone_min_identities,
+    )
     resolver = Resolver(engine, policy, settings.phone_hash_key, on_outcome=None)
     commands = CommandHandler(engine, policy)
     # One thread: batches reach the database in the order they were read.
