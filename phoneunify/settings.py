@@ -120,9 +120,7 @@ class Settings:
     )
     shared_phone_min_identities: int = field(
         default=3,
-        metadata={
-            "doc": "Distinct people (by name) claiming one phone before a rule marks it shared."
-        },
+        metadata={"doc": "Distinct people (by name) claiming one phone before a rule marks it shared."},
     )
     # --- timeline writer ---------------------------------------------------------------------
     writer_group: str = field(
