@@ -38,6 +38,10 @@ customers = Table(
     Column("name", Text),
     Column("email", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # When the stored name and email were observed: the earliest of the best kind wins, so a
+    # replay in another cross-channel order keeps the same details.
+    Column("name_at", DateTime(timezone=True)),
+    Column("email_at", DateTime(timezone=True)),
     # A merge is a soft pointer to the survivor, so a split can undo it exactly.
     Column("merged_into", UUID(as_uuid=True), ForeignKey("customers.id")),
     Column("erased_at", DateTime(timezone=True)),

@@ -989,6 +989,38 @@ def test_claim_phone_race_is_decided_by_the_unique_key(
     assert entry["evidence"]["idempotency_key"] == envelope.idempotency_key
 
 
+def test_rebalance_double_apply_waits_and_becomes_a_redelivery(engine: Engine, script: Script) -> None:
+    """While partitions move, the old owner of a phone may still be inside its batch when the
+    new owner reads the same message. The old owner is played here by a transaction holding the
+    batch's advisory locks and applying the message; the new owner must wait for its commit and
+    then find the message done: one customer, one ledger entry, identical events."""
+    from workers.adapters.identity_store import IdentityStore
+    from workers.services.resolve import _lock_keys
+
+    envelope = script.sms("+19165554242", "hi, table for two?")
+    request = gather(envelope, EVIDENCE)[0]
+    old_owner = Resolver(engine, Policy(), "k")
+    second: dict[str, BatchResult] = {}
+    with engine.connect() as conn:
+        tx = conn.begin()
+        store = IdentityStore(conn)
+        store.lock_keys(_lock_keys(request))
+        first_events, first_outcome = old_owner._resolve_one(store, request)
+        new_owner = threading.Thread(
+            target=lambda: second.setdefault("r", Resolver(engine, Policy(), "k").resolve_batch([request]))
+        )
+        new_owner.start()
+        new_owner.join(timeout=0.5)
+        assert new_owner.is_alive(), "the new owner must wait for the old owner's batch"
+        tx.commit()
+        new_owner.join(timeout=10)
+    assert first_outcome == "created"
+    assert second["r"].outcomes == {"redelivered": 1}
+    assert [e.to_dict() for e in second["r"].events] == [e.to_dict() for e in first_events]
+    assert len(customers(engine)) == 1
+    assert len(rows(engine, t.identity_ledger, t.identity_ledger.c.action == "customer.created")) == 1
+
+
 def _counts(engine: Engine) -> dict[str, int]:
     tables = (
         t.customers,

@@ -7,18 +7,23 @@ single-writer-per-phone rule when partitions move between workers.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from schema import tables as t
 from workers.domain.identity import CustomerState, IdentityState, PhoneState
 
 MAX_MERGE_HOPS = 32
+# Advisory locks: a namespace of our own (two-int form), and how many buckets keys fold into.
+LOCK_SPACE = 0x5055  # "PU"
+LOCK_BUCKETS = 1024
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,25 @@ class ThreadRow:
 class IdentityStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def lock_keys(self, keys: Iterable[str]) -> None:
+        """Hold transaction-scoped advisory locks on the phones and threads a batch touches.
+
+        Kafka gives one resolver each phone, but while partitions move, the old owner may still
+        be finishing a batch the new owner has started: the lock makes the second wait for the
+        first's commit, and then its outbox check sees the message as done. Keys fold into
+        LOCK_BUCKETS buckets (bounded lock-table use per batch), taken in sorted order in one
+        statement so two batches never deadlock on each other.
+        """
+        buckets = sorted({_bucket(key) for key in keys})
+        if buckets:
+            self.conn.execute(
+                text(
+                    "SELECT count(pg_advisory_xact_lock(:space, b))"
+                    " FROM (SELECT unnest(CAST(:buckets AS int[])) AS b ORDER BY 1) AS ordered"
+                ),
+                {"space": LOCK_SPACE, "buckets": buckets},
+            )
 
     # --- customers ---------------------------------------------------------------------------
     def customer(self, customer_id: uuid.UUID | None) -> CustomerState | None:
@@ -66,25 +90,45 @@ class IdentityStore:
     ) -> bool:
         result = self.conn.execute(
             insert(t.customers)
-            .values(id=customer_id, created_at=at, name=name, email=email)
+            .values(
+                id=customer_id,
+                created_at=at,
+                name=name,
+                email=email,
+                name_at=at if name else None,
+                email_at=at if email else None,
+            )
             .on_conflict_do_nothing(index_elements=["id"])
         )
         return bool(result.rowcount)
 
-    def fill_customer_details(self, customer_id: uuid.UUID, name: str | None, email: str | None) -> bool:
-        """Fill a missing name or email, or replace a bare @handle by a real name; never erase."""
+    def customer_exists(self, customer_id: uuid.UUID) -> bool:
+        return (
+            self.conn.execute(select(t.customers.c.id).where(t.customers.c.id == customer_id)).first()
+            is not None
+        )
+
+    def note_customer_details(
+        self, customer_id: uuid.UUID, name: str | None, email: str | None, at: datetime
+    ) -> bool:
+        """Keep the details a replay in any order would keep: a real name beats an @handle, and
+        between two of the same kind the earlier observation wins; the customer dates from its
+        earliest message. Never erases a detail."""
+        c = t.customers.c
         row = self.conn.execute(
-            select(t.customers.c.name, t.customers.c.email).where(t.customers.c.id == customer_id)
+            select(c.name, c.email, c.name_at, c.email_at, c.created_at).where(c.id == customer_id)
         ).one_or_none()
         if row is None:
             return False
         values: dict[str, Any] = {}
-        if name and (not row.name or (row.name.startswith("@") and not name.startswith("@"))):
-            values["name"] = name
-        if email and not row.email:
-            values["email"] = email
+        if name and _better_name(name, at, row.name, row.name_at):
+            values |= {"name": name, "name_at": at}
+        if email and (not row.email or row.email_at is None or at < row.email_at):
+            values |= {"email": email, "email_at": at}
+        if at < row.created_at:
+            values["created_at"] = at
         if values:
-            self.conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(**values))
+            self.conn.execute(update(t.customers).where(c.id == customer_id).values(**values))
         return bool(values)
 
     def set_merged_into(self, customer_id: uuid.UUID, survivor: uuid.UUID | None) -> None:
@@ -468,14 +512,6 @@ class IdentityStore:
         )
         return bool(result.rowcount)
 
-    def consent_status(self, e164: str, channel: str) -> str | None:
-        return self.conn.execute(
-            select(t.consent_ledger.c.status)
-            .where(and_(t.consent_ledger.c.e164 == e164, t.consent_ledger.c.channel == channel))
-            .order_by(t.consent_ledger.c.seq.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-
     def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
         return self.conn.execute(
             select(t.resolved_messages.c.events).where(t.resolved_messages.c.idempotency_key == key)
@@ -500,3 +536,17 @@ class IdentityStore:
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
+
+
+def _better_name(name: str, at: datetime, current: str | None, current_at: datetime | None) -> bool:
+    if not current:
+        return True
+    handle, current_handle = name.startswith("@"), current.startswith("@")
+    if handle != current_handle:
+        return current_handle  # a real name replaces a bare @handle, never the reverse
+    return current_at is None or at < current_at
+
+
+def _bucket(key: str) -> int:
+    # A stable hash (not Python's salted hash()): every worker process must agree on buckets.
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % LOCK_BUCKETS

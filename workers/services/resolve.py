@@ -94,6 +94,7 @@ class Resolver:
         result = BatchResult()
         with self.engine.begin() as conn:
             store = IdentityStore(conn)
+            store.lock_keys(key for request in requests for key in _lock_keys(request))
             for request in requests:
                 events, outcome = self._resolve_one(store, request)
                 result.events.extend(events)
@@ -324,7 +325,12 @@ class _Context:
         raced: bool = False,
     ) -> str | None:
         store = self.store
-        customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
+        # The customer first created for a phone takes its id from the phone alone, so a replay
+        # that meets the phone first on another channel creates the same customer. A phone that
+        # comes back unowned (an admin moved it, or it was unshared) gets a fresh customer.
+        customer = derived_id("customer", evidence.e164)
+        if store.customer_exists(customer):
+            customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
         name, email = _details(self.env)
         store.create_customer(customer, self.at, name, email)
         owner = store.claim_phone(evidence.e164, customer, self.at, NORMALIZER_VERSION)
@@ -413,7 +419,7 @@ class _Context:
         self.linked_now = True
         if customer is not None and not created:
             name, email = _details(self.env)
-            store.fill_customer_details(customer, name, email)
+            store.note_customer_details(customer, name, email, self.at)
         self.ledger(
             "identity.linked",
             rule,
@@ -559,7 +565,6 @@ class _Context:
         if signal is None or not attested:
             return
         e164 = attested[0].e164
-        before = self.store.consent_status(e164, self.env.channel)
         self.store.consent(
             e164=e164,
             channel=self.env.channel,
@@ -570,19 +575,30 @@ class _Context:
             evidence={"idempotency_key": self.env.idempotency_key, "text": self.env.text},
             at=self.at,
         )
-        if before != signal.status:
-            self.emit(
-                "consent.changed",
-                effective,
-                {
-                    "phone_key": phone_key(e164, self.resolver.hash_key),
-                    "phone": e164,
-                    "channel": self.env.channel,
-                    "status": signal.status,
-                    "source": signal.source,
-                    "keyword": signal.keyword,
-                },
-            )
+        # Every signal goes on the timeline, not only changes against what arrived before: the
+        # events then do not depend on the order a replay reads the channels in.
+        self.emit(
+            "consent.changed",
+            effective,
+            {
+                "phone_key": phone_key(e164, self.resolver.hash_key),
+                "phone": e164,
+                "channel": self.env.channel,
+                "status": signal.status,
+                "source": signal.source,
+                "keyword": signal.keyword,
+            },
+        )
+
+
+def _lock_keys(request: ResolveRequest) -> list[str]:
+    """What one message may write: its thread, its identity and every phone of its evidence."""
+    env = request.envelope
+    return [
+        "thread:" + env.thread_key,
+        f"identity:{env.channel}:{env.business_account}:{_user_id(env)}",
+        *("phone:" + e.e164 for e in request.evidence),
+    ]
 
 
 def _delete_customer(customer: uuid.UUID) -> Any:
