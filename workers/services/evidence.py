@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from schema.envelopes import RawEnvelope
 from workers.domain import phones
@@ -22,6 +23,13 @@ ATTESTED_CONFIDENCE = 1.0
 FORM_CONFIDENCE = 0.95
 
 _ADDRESS_PROVIDER = {"whatsapp": "whatsapp", "booking": "booking_form"}
+# The raw envelope's consent statuses (opt_out/opt_in, what the adapters send) to the ledger's.
+_PROVIDER_CONSENT: dict[str, Literal["opted_out", "opted_in"]] = {
+    "opt_out": "opted_out",
+    "opt_in": "opted_in",
+    "opted_out": "opted_out",
+    "opted_in": "opted_in",
+}
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,9 @@ def gather(
             )
 
     consent: ConsentSignal | None = keyword_signal(envelope.text, envelope.channel, envelope.direction)
-    if envelope.kind == "consent" and envelope.status in ("opted_out", "opted_in"):
-        consent = ConsentSignal(status=envelope.status, source="provider")  # type: ignore[arg-type]
+    provider_status = _PROVIDER_CONSENT.get(envelope.status or "")
+    if envelope.kind == "consent" and provider_status is not None:
+        consent = ConsentSignal(status=provider_status, source="provider")
     return ResolveRequest(
         envelope=envelope, evidence=tuple(evidence), consent=consent, seen_ms=seen_ms
     ), rejected
