@@ -154,6 +154,34 @@ class ProviderSimulator:
         }
         return self._meta(product, payload)
 
+    def whatsapp(
+        self,
+        phone_number_id: str,
+        wa_id: str,
+        wamid: str,
+        text: str,
+        name: str | None = None,
+        at: datetime | None = None,
+    ) -> Sent:
+        """A WhatsApp Cloud API text message from `wa_id` (digits, no '+', as Meta sends it)."""
+        seconds = str(int((at or datetime.now(UTC)).timestamp()))
+        contact: dict[str, Any] = {"wa_id": wa_id}
+        if name:
+            contact["profile"] = {"name": name}
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+            "contacts": [contact],
+            "messages": [
+                {"from": wa_id, "id": wamid, "timestamp": seconds, "type": "text", "text": {"body": text}}
+            ],
+        }
+        payload = {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "waba-" + phone_number_id, "changes": [{"value": value, "field": "messages"}]}],
+        }
+        return self._meta("whatsapp", payload)
+
     # --- booking form ------------------------------------------------------------------------
     def booking(self, booking: dict[str, Any]) -> Sent:
         return self._post(

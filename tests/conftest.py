@@ -27,34 +27,28 @@ def _admin_engine() -> Engine:
     return create_engine(make_url(DATABASE_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
-@pytest.fixture
-def database_url(unique: str) -> Iterator[str]:
-    """A fresh, migrated database for one test, dropped afterwards."""
+def create_database(name: str) -> str:
+    """Create and migrate a database on the test server; returns its URL."""
     from schema.migrate import upgrade
 
-    name = f"pu_test_{unique}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     url = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return url
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = create_engine(database_url)
-    yield eng
-    eng.dispose()
+def drop_database(name: str) -> None:
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
-@pytest.fixture
-def settings(database_url: str, unique: str) -> Settings:
+def make_settings(database_url: str, unique: str) -> Settings:
+    """Test settings: the real servers, a unique topic prefix and groups, test secrets."""
     return Settings.from_env(
         {},
         kafka_bootstrap=KAFKA_BOOTSTRAP,
@@ -69,3 +63,26 @@ def settings(database_url: str, unique: str) -> Settings:
         business_numbers=("+19165550000",),
         resolve_batch_within_s=0.02,
     )
+
+
+@pytest.fixture
+def database_url(unique: str) -> Iterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    name = f"pu_test_{unique}"
+    url = create_database(name)
+    try:
+        yield url
+    finally:
+        drop_database(name)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, unique: str) -> Settings:
+    return make_settings(database_url, unique)

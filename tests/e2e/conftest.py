@@ -34,24 +34,38 @@ class Stack:
         self.processes[name] = Process(name, self.settings).start()
 
 
+def health_url(name: str, s: Settings) -> str:
+    return {
+        "workers": f"http://127.0.0.1:{s.worker_web_port}/healthz",
+        "writer": f"http://127.0.0.1:{s.writer_metrics_port}/metrics",
+        "ingest": f"http://127.0.0.1:{s.ingest_port}/healthz",
+        "api": f"http://127.0.0.1:{s.api_port}/healthz",
+    }[name]
+
+
+def start_processes(settings: Settings, names: tuple[str, ...]) -> dict[str, Process]:
+    """Start the named stack processes and wait until each serves; stop them all on failure."""
+    processes = {name: Process(name, settings).start() for name in names}
+    try:
+        for name in names:
+            wait_for(
+                lambda name=name: _answers(health_url(name, settings)),
+                timeout=60,
+                what=f"{name} to serve\n{processes[name].log_tail()}",
+            )
+    except BaseException:
+        for process in processes.values():
+            process.stop()
+        raise
+    return processes
+
+
 @pytest.fixture
 def stack(settings: Settings) -> Iterator[Stack]:
     settings = with_ports(settings)
     ensure_topics(settings)
-    processes = {name: Process(name, settings).start() for name in ("workers", "writer", "ingest", "api")}
+    processes = start_processes(settings, ("workers", "writer", "ingest", "api"))
     try:
-        s = settings
-        for name, url in (
-            ("workers", f"http://127.0.0.1:{s.worker_web_port}/healthz"),
-            ("writer", f"http://127.0.0.1:{s.writer_metrics_port}/metrics"),
-            ("ingest", f"http://127.0.0.1:{s.ingest_port}/healthz"),
-            ("api", f"http://127.0.0.1:{s.api_port}/healthz"),
-        ):
-            wait_for(
-                lambda url=url: _answers(url),
-                timeout=60,
-                what=f"{name} to serve\n{processes[name].log_tail()}",
-            )
         yield Stack(settings, processes, ProviderSimulator(settings), ApiClient(settings))
     finally:
         for process in processes.values():
