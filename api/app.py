@@ -3,13 +3,14 @@ the identity.commands topic and are applied by the resolver, the single writer o
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,7 +18,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from api import queries
+from api import commands_check, models, queries
+from api.phone_input import canonical_phone
 from ingest.publisher import Publisher, PublishError, Record
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS, Command, CommandError
@@ -25,6 +27,12 @@ from schema.topics import Topics
 from workers.domain import phones
 
 bearer = HTTPBearer(auto_error=False)
+
+
+def actor_of(token: str) -> str:
+    """Who issued a command, as the ledger records it: a digest of the token, never the token
+    itself (nor a prefix of it, which would shorten a brute force)."""
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 class CommandIn(BaseModel):
@@ -68,10 +76,14 @@ def create_app(
     ) -> str:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        presented = credentials.credentials.encode()
         for token in tokens:
-            if hmac.compare_digest(credentials.credentials.encode(), token.encode()):
-                return "token:" + token[:4]
-        raise HTTPException(403, "unknown token")
+            if hmac.compare_digest(presented, token.encode()):
+                return actor_of(token)
+        # 401, not 403 (RFC 6750): the credentials are wrong, not the permissions.
+        raise HTTPException(
+            401, "unknown bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        )
 
     # A default, not an Annotated alias: postponed annotations cannot see this closure.
     auth = Depends(authorized)
@@ -93,26 +105,47 @@ def create_app(
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/api/v1/customers/{customer_id}/timeline", response_model=None)
+    def redirect_to(request: Request, survivor: uuid.UUID, view: str) -> RedirectResponse:
+        """308 keeps the method and the query (limit, cursor) on the way to the survivor."""
+        target = request.url.replace(path=f"/api/v1/customers/{survivor}/{view}")
+        return RedirectResponse(str(target), status_code=308)
+
+    errors: dict[int | str, dict[str, Any]] = {
+        400: {"model": models.Error},
+        401: {"model": models.Error},
+        404: {"model": models.Error},
+    }
+    redirects: dict[int | str, dict[str, Any]] = {
+        **errors,
+        308: {"description": "The customer was merged: the Location header names the survivor's URL."},
+    }
+
+    @app.get(
+        "/api/v1/customers/{customer_id}/timeline",
+        response_model=models.Timeline,
+        response_model_exclude_unset=True,
+        responses=redirects,
+    )
     def timeline(
         customer_id: uuid.UUID,
         request: Request,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        cursor: str | None = None,
+        cursor: Annotated[str | None, Query(max_length=512)] = None,
         include_status: bool = False,
         who: str = auth,
-    ) -> dict[str, Any] | RedirectResponse:
+    ) -> Any:
+        """The customer's unified timeline across every channel, oldest first by the time each
+        event happened (not when it arrived), one page at a time."""
+        try:
+            after = queries.Cursor.decode(cursor) if cursor else None
+        except ValueError as exc:
+            raise HTTPException(400, f"bad cursor: {exc}") from exc
         with engine.connect() as conn:
             survivor = queries.survivor_of(conn, customer_id)
             if survivor is None:
-                raise HTTPException(404, "no such customer")
+                raise HTTPException(404, f"no customer {customer_id}")
             if survivor != customer_id:
-                target = request.url.replace(path=f"/api/v1/customers/{survivor}/timeline")
-                return RedirectResponse(str(target), status_code=308)
-            try:
-                after = queries.Cursor.decode(cursor) if cursor else None
-            except ValueError as exc:
-                raise HTTPException(400, "bad cursor") from exc
+                return redirect_to(request, survivor, "timeline")
             ids = queries.members(conn, survivor)
             items, next_cursor = queries.timeline_page(conn, ids, limit, after, include_status)
             return {
@@ -123,12 +156,19 @@ def create_app(
                 "next_cursor": next_cursor.encode() if next_cursor else None,
             }
 
-    @app.get("/api/v1/customers")
+    @app.get(
+        "/api/v1/customers",
+        response_model=models.CustomerLookup,
+        response_model_exclude_unset=True,
+        responses=errors,
+    )
     def find_by_phone(
         phone: Annotated[str, Query(min_length=1, max_length=64)], who: str = auth
     ) -> dict[str, Any]:
+        """The customer who owns a phone number written in any format (national, international,
+        with or without punctuation)."""
         try:
-            e164 = phones.canonical(phones.normalize(phone, settings.default_region))
+            e164 = canonical_phone(phone, settings.default_region)
         except phones.PhoneError as exc:
             raise HTTPException(400, f"not a phone number: {exc.reason}") from exc
         with engine.connect() as conn:
@@ -139,29 +179,42 @@ def create_app(
                 raise HTTPException(404, "no customer has this phone")
             return {"phone": e164, "shared": False, "customers": [queries.customer_card(conn, owner)]}
 
-    @app.get("/api/v1/customers/{customer_id}/ledger")
-    def ledger(customer_id: uuid.UUID, who: str = auth) -> dict[str, Any]:
+    @app.get("/api/v1/customers/{customer_id}/ledger", response_model=models.Ledger, responses=redirects)
+    def ledger(customer_id: uuid.UUID, request: Request, who: str = auth) -> Any:
+        """Every identity decision about the customer (and those merged into it): actor, rule,
+        confidence, evidence, policy version."""
         with engine.connect() as conn:
             survivor = queries.survivor_of(conn, customer_id)
             if survivor is None:
-                raise HTTPException(404, "no such customer")
+                raise HTTPException(404, f"no customer {customer_id}")
+            if survivor != customer_id:
+                return redirect_to(request, survivor, "ledger")
             return {
                 "customer_id": str(survivor),
                 "entries": queries.ledger_of(conn, queries.members(conn, survivor)),
             }
 
-    @app.get("/api/v1/review/threads")
+    @app.get("/api/v1/review/threads", response_model=models.ReviewThreads, responses=errors)
     def review_threads(limit: Annotated[int, Query(ge=1, le=500)] = 100, who: str = auth) -> dict[str, Any]:
+        """Conversations no customer is linked to yet, most recently active first."""
         with engine.connect() as conn:
             return {"threads": queries.unlinked_threads(conn, limit)}
 
-    @app.get("/api/v1/review/conflicts")
+    @app.get("/api/v1/review/conflicts", response_model=models.ReviewConflicts, responses=errors)
     def review_conflicts(limit: Annotated[int, Query(ge=1, le=500)] = 100, who: str = auth) -> dict[str, Any]:
+        """Open questions for a person (clashing evidence, shared phones), oldest first."""
         with engine.connect() as conn:
             return {"conflicts": queries.open_conflicts(conn, limit)}
 
-    @app.post("/api/v1/admin/commands", status_code=202)
+    @app.post(
+        "/api/v1/admin/commands",
+        status_code=202,
+        response_model=models.CommandAccepted,
+        responses={**errors, 503: {"model": models.Error}},
+    )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
+        """Queue an identity decision for the resolver (the single writer of identity). 202 means
+        it is on the commands topic; GET /api/v1/admin/commands/{command_id} says once applied."""
         try:
             command = Command(
                 action=body.action,
@@ -169,15 +222,31 @@ def create_app(
                 params=body.params,
                 issued_at=datetime.now(UTC).isoformat(),
             )
+            problem = commands_check.invalid_params(command, settings.default_region)
         except CommandError as exc:
             raise HTTPException(400, str(exc)) from exc
-        key = str(
-            command.params.get("customer_id") or command.params.get("identity_id") or command.command_id
-        )
+        if problem:
+            raise HTTPException(400, problem)
+        with engine.connect() as conn:
+            missing = commands_check.missing_reference(conn, command)
+        if missing:
+            raise HTTPException(404, missing)
+        key = commands_check.partition_key(command, settings.default_region, settings.phone_hash_key)
         try:
             commands.publish([Record(topics.commands, key, command.to_json())])
         except PublishError as exc:
             raise HTTPException(503, str(exc)) from exc
         return {"command_id": command.command_id, "action": command.action, "status": "accepted"}
+
+    @app.get("/api/v1/admin/commands/{command_id}", response_model=models.CommandApplied, responses=errors)
+    def command_status(command_id: Annotated[str, Path(max_length=64)], who: str = auth) -> dict[str, Any]:
+        """Whether the resolver applied a command, and the events it produced."""
+        with engine.connect() as conn:
+            events = queries.command_events(conn, command_id)
+        if events is None:
+            raise HTTPException(
+                404, "not applied: still queued, or rejected by the resolver (see the dead-letter topic)"
+            )
+        return {"command_id": command_id, "status": "applied", "events": events}
 
     return app

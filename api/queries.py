@@ -18,6 +18,9 @@ MAX_MERGE_HOPS = 32
 
 @dataclass(frozen=True)
 class Cursor:
+    """Where a page ended: the last item's (occurred_at, id). Keyset, not offset, so a page
+    never repeats or skips an item when events are written meanwhile (older ones included)."""
+
     occurred_at: datetime
     id: uuid.UUID
 
@@ -27,12 +30,16 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
+        """Raises ValueError with the reason when `text` is not a cursor this API issued."""
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             moment, ident = json.loads(raw)
-            return cls(datetime.fromisoformat(moment), uuid.UUID(ident))
+            cursor = cls(datetime.fromisoformat(moment), uuid.UUID(ident))
         except (ValueError, TypeError) as exc:
-            raise ValueError("bad cursor") from exc
+            raise ValueError("not a cursor this API issued (use next_cursor as given)") from exc
+        if cursor.occurred_at.tzinfo is None:
+            raise ValueError("cursor time has no timezone")
+        return cursor
 
 
 def survivor_of(conn: Connection, customer_id: uuid.UUID) -> uuid.UUID | None:
@@ -98,29 +105,46 @@ def customer_card(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
         "name": name,
         "merged_ids": [str(i) for i in ids if i != customer_id],
         "created_at": main.created_at.isoformat(),
-        "consent": consent_status(conn, phones),
+        "consent": consent_status(conn, consent_phones(conn, ids, phones)),
     }
 
 
+def consent_phones(conn: Connection, ids: list[uuid.UUID], owned: list[str]) -> list[str]:
+    """The numbers whose consent concerns this customer: the phones it owns, and the numbers its
+    own SMS and WhatsApp identities text from. The second half keeps an opt-out on the card when
+    the phone itself no longer links anyone (marked shared): consent is never lost by relinking."""
+    pa, idn = t.phone_addresses.c, t.identities.c
+    attested = conn.execute(
+        select(pa.e164)
+        .join(t.identities, and_(idn.platform == pa.channel, idn.provider_user_id == pa.address))
+        .where(idn.customer_id.in_(ids))
+    ).scalars()
+    return sorted(set(owned) | set(attested))
+
+
 def consent_status(conn: Connection, phones: list[str]) -> list[dict[str, Any]]:
-    """Latest consent per (phone, channel): an opt-out stays until the same person opts in."""
+    """Current consent per (phone, channel): the ledger row latest by the event's own time, so a
+    replay in another order gives the same answer; at the same instant an opt-out wins."""
     if not phones:
         return []
+    cl = t.consent_ledger.c
     latest = (
         select(
-            t.consent_ledger.c.e164,
-            t.consent_ledger.c.channel,
-            t.consent_ledger.c.status,
-            t.consent_ledger.c.at,
-            t.consent_ledger.c.keyword,
+            cl.e164,
+            cl.channel,
+            cl.status,
+            cl.source,
+            cl.at,
+            cl.keyword,
             func.row_number()
             .over(
-                partition_by=(t.consent_ledger.c.e164, t.consent_ledger.c.channel),
-                order_by=t.consent_ledger.c.seq.desc(),
+                partition_by=(cl.e164, cl.channel),
+                # 'opted_out' sorts after 'opted_in': descending puts the opt-out first on a tie.
+                order_by=(cl.at.desc(), cl.status.desc(), cl.seq.desc()),
             )
             .label("n"),
         )
-        .where(t.consent_ledger.c.e164.in_(phones))
+        .where(cl.e164.in_(phones))
         .subquery()
     )
     rows = conn.execute(select(latest).where(latest.c.n == 1).order_by(latest.c.e164, latest.c.channel)).all()
@@ -129,8 +153,9 @@ def consent_status(conn: Connection, phones: list[str]) -> list[dict[str, Any]]:
             "phone": r.e164,
             "channel": r.channel,
             "status": r.status,
-            "at": r.at.isoformat(),
+            "source": r.source,
             "keyword": r.keyword,
+            "at": r.at.isoformat(),
         }
         for r in rows
     ]
@@ -306,3 +331,15 @@ def ledger_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def command_events(conn: Connection, command_id: str) -> list[str] | None:
+    """Types of the events an applied admin command produced; None while it is not applied."""
+    stored = conn.execute(
+        select(t.resolved_messages.c.events).where(
+            t.resolved_messages.c.idempotency_key == "command:" + command_id
+        )
+    ).scalar_one_or_none()
+    if stored is None:
+        return None
+    return [str(event.get("type")) for event in stored]
