@@ -1,0 +1,563 @@
+"""End-to-end throughput and latency of the real pipeline, against a null pipeline's ceiling.
+
+Usage: ``.venv/bin/python bench/bench_pipeline.py [--quick] [--messages N] [--rate R] [--duration S]``
+(``make bench`` runs it after the extraction benchmark; Kafka and PostgreSQL from deploy/infra.sh).
+
+Every run makes its own database and topics (like the tests) and starts the real processes:
+
+1. backfill: N synthetic provider messages (bench/traffic.py: every channel, ~1/3 with a phone in
+   the text, repeat senders, threads of several messages) are mapped by the ingest adapters and
+   published straight to the raw topics; then the workers and the timeline writer start, and we
+   time raw topic -> committed timeline row. "Sustained" is the rate between the 10th and 90th
+   percentile of the rows' commit-transaction times (timeline_events.written_at, set by
+   PostgreSQL's now()), so start-up and the tail do not dilute it; "total" is N over the whole
+   run from process start to the last row seen, start-up included.
+2. latency: on the same stack, warm from the backfill, the ingest edge starts and signed webhooks
+   are posted at a fixed rate (open loop, bench/loadgen.py). Latency is 2xx received -> row
+   visible to a reader polling PostgreSQL by idempotency key every 20 ms (it overstates the
+   truth by at most one poll interval). The first seconds are warm-up and not counted.
+3. null pipeline: the same messages through pass-through faust agents and a COPY writer
+   (bench/null_pipeline.py), same topics and partitions: the ceiling, and ours/null.
+4. profile: a second backfill with py-spy sampling the workers and the writer (bench/profile.py),
+   plus CPU seconds per component (/proc) and per-stage batch times from /metrics in every run.
+
+Figures go to stdout as a table and to .local/bench/pipeline.json. Exits 1 when a target is
+missed (full mode: sustained backfill >= --min-rate, p99 <= --max-p99-ms) or a row is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import null_pipeline, profile  # noqa: E402
+from bench.loadgen import Observer, send_open_loop  # noqa: E402
+from bench.stack import (  # noqa: E402
+    Database,
+    Proc,
+    base_database_url,
+    bench_settings,
+    cpu_seconds,
+    create_topics,
+    kafka_pid,
+    new_tag,
+    phoneunify,
+    produce,
+    scrape,
+    wait_for,
+    wait_serving,
+)
+from bench.traffic import Traffic  # noqa: E402
+from ingest.publisher import Record  # noqa: E402
+from phoneunify.settings import Settings  # noqa: E402
+from schema.topics import Topics  # noqa: E402
+
+OUT = ROOT / ".local" / "bench"
+MESSAGE_ROWS = "select count(*) from timeline_events where idempotency_key not like 'event:%'"
+
+
+# --- one stack -------------------------------------------------------------------------------
+@dataclass
+class Stack:
+    """A database, topics and the processes of one run; close() removes all of it."""
+
+    tag: str
+    db: Database
+    settings: Settings
+    procs: dict[str, Proc] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, **overrides: Any) -> Stack:
+        tag = new_tag()
+        db = Database(base_database_url(), f"pu_bench_{tag}")
+        settings = bench_settings(db.url, tag, **overrides)
+        create_topics(settings)
+        return cls(tag, db, settings)
+
+    def start(self, name: str, proc: Proc, health: str) -> Proc:
+        self.procs[name] = proc.start()
+        wait_serving([(proc, health)], timeout=90)
+        return proc
+
+    def start_pipeline(self, null: bool = False) -> None:
+        s = self.settings
+        if null:
+            workers = Proc("null-workers", ["-m", "bench.null_pipeline", "workers"], s)
+            writer = Proc("null-writer", ["-m", "bench.null_pipeline", "writer"], s)
+            null_pipeline.create_table(self.db.engine)
+        else:
+            workers, writer = phoneunify("workers", s), phoneunify("writer", s)
+        # Both start together, as a deployment would; then wait until each serves.
+        self.procs["workers"], self.procs["writer"] = workers.start(), writer.start()
+        wait_serving(
+            [
+                (workers, f"http://127.0.0.1:{s.worker_web_port}/healthz"),
+                (writer, f"http://127.0.0.1:{s.writer_metrics_port}/metrics"),
+            ],
+            timeout=90,
+        )
+
+    def stage_seconds(self) -> dict[str, dict[str, float]]:
+        """Per-stage batch counts and seconds from the processes' own /metrics."""
+        out: dict[str, dict[str, float]] = {}
+        s = self.settings
+        try:
+            workers = scrape(f"http://127.0.0.1:{s.worker_web_port}/metrics")
+            writer = scrape(f"http://127.0.0.1:{s.writer_metrics_port}/metrics")
+        except OSError:
+            return out
+        for stage in ("extract", "resolve"):
+            out[stage] = {
+                "batches": workers.get(f"phoneunify_worker_batch_seconds_count{{stage={stage}}}", 0.0),
+                "seconds": workers.get(f"phoneunify_worker_batch_seconds_sum{{stage={stage}}}", 0.0),
+            }
+        out["writer"] = {
+            "batches": writer.get("phoneunify_timeline_batch_seconds_count{}", 0.0),
+            "seconds": writer.get("phoneunify_timeline_batch_seconds_sum{}", 0.0),
+        }
+        return out
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            proc.stop()
+        self.db.close()
+        _delete_topics(self.settings)
+
+
+def _delete_topics(settings: Settings) -> None:
+    from kafka.admin import KafkaAdminClient
+
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=30000
+        )
+    except Exception:  # the broker went away: nothing to clean
+        return
+    try:
+        existing = set(admin.list_topics())
+        mine = [t for t in Topics(settings.topic_prefix).all if t in existing]
+        # faust's own internal topics (changelogs, leader election) carry the app id.
+        mine += [t for t in existing if t.startswith(settings.worker_id)]
+        if mine:
+            admin.delete_topics(mine, timeout_ms=30000)
+    except Exception as exc:
+        print(f"(could not delete bench topics: {type(exc).__name__})", file=sys.stderr)
+    finally:
+        admin.close()
+
+
+# --- CPU accounting --------------------------------------------------------------------------
+class CpuMeter:
+    """CPU seconds used by each component between start() and stop()."""
+
+    def __init__(self, stack: Stack, names: Sequence[str]) -> None:
+        self.stack = stack
+        self.names = names
+        self.before: dict[str, float] = {}
+        self.backends_before: dict[int, float] = {}
+
+    def _now(self) -> tuple[dict[str, float], dict[int, float]]:
+        values = {
+            name: cpu_seconds(self.stack.procs[name].pid) for name in self.names if name in self.stack.procs
+        }
+        kafka = kafka_pid()
+        if kafka is not None:
+            values["kafka broker (shared)"] = cpu_seconds(kafka)
+        backends = {pid: cpu_seconds(pid) for pid in self.stack.db.backend_pids()}
+        return values, backends
+
+    def start(self) -> CpuMeter:
+        self.before, self.backends_before = self._now()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        after, backends = self._now()
+        out = {name: round(after[name] - self.before.get(name, 0.0), 2) for name in after}
+        out["postgres backends"] = round(
+            sum(cpu - self.backends_before.get(pid, 0.0) for pid, cpu in backends.items()), 2
+        )
+        return out
+
+
+# --- phases ----------------------------------------------------------------------------------
+def backfill_records(
+    traffic: Traffic, messages: int, people: int, topics: Topics, hash_key: str
+) -> list[Record]:
+    crowd = traffic.people(people)
+    hooks = traffic.backfill(messages, crowd, datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    return [record for hook in hooks for record in hook.records(topics, hash_key)]
+
+
+def retarget(records: Sequence[Record], source: Topics, target: Topics) -> list[Record]:
+    return [Record(target.prefix + r.topic[len(source.prefix) :], r.key, r.value) for r in records]
+
+
+def run_backfill(
+    stack: Stack,
+    records: Sequence[Record],
+    count_sql: str,
+    rows_table: str,
+    timeout: float,
+    null: bool = False,
+    during: Callable[[Stack, float], Any] | None = None,
+) -> dict[str, Any]:
+    expected = len(records)
+    produce_s = produce(stack.settings, records)
+    started_wall = time.time()
+    started = time.perf_counter()
+    stack.start_pipeline(null=null)
+    serving_s = time.perf_counter() - started
+    meter = CpuMeter(stack, ("workers", "writer")).start()
+    extra = during(stack, serving_s) if during else None
+    wait_for(
+        lambda: _check_alive(stack) and stack.db.scalar(count_sql) >= expected,
+        timeout,
+        f"{expected} rows",
+        interval=0.25,
+    )
+    elapsed = time.perf_counter() - started
+    cpu = meter.stop()
+    stages = {} if null else stack.stage_seconds()
+    with stack.db.engine.connect() as conn:
+        times = [
+            float(t)
+            for t in conn.exec_driver_sql(
+                f"select extract(epoch from written_at) from {rows_table} order by 1"
+            ).scalars()
+        ]
+    rows = stack.db.scalar(count_sql)
+    result: dict[str, Any] = {
+        "messages": expected,
+        "rows": rows,
+        "produce_s": round(produce_s, 2),
+        "startup_s": round(serving_s, 2),
+        "first_row_s": round(times[0] - started_wall, 2) if times else None,
+        "elapsed_s": round(elapsed, 2),
+        "total_rate": round(expected / elapsed, 1),
+        "sustained_rate": round(_sustained(times), 1),
+        "cpu_s": cpu,
+        "cpu_ms_per_msg": {k: round(1000 * v / expected, 3) for k, v in cpu.items()},
+        "stages": stages,
+    }
+    if extra is not None:
+        result["profile"] = extra
+    return result
+
+
+def _sustained(times: list[float]) -> float:
+    """Rows per second between the 10th and the 90th percentile of commit times."""
+    if len(times) < 20:
+        return len(times) / max(times[-1] - times[0], 1e-3) if times else 0.0
+    lo, hi = int(len(times) * 0.1), int(len(times) * 0.9)
+    return (hi - lo) / max(times[hi] - times[lo], 1e-3)
+
+
+def _check_alive(stack: Stack) -> bool:
+    for proc in stack.procs.values():
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
+    return True
+
+
+def run_latency(
+    stack: Stack, traffic: Traffic, rate: float, duration: float, warmup: float
+) -> dict[str, Any]:
+    s = stack.settings
+    ingest = phoneunify("ingest", s)
+    stack.start("ingest", ingest, f"http://127.0.0.1:{s.ingest_port}/healthz")
+    crowd = traffic.people(max(200, int(rate * duration / 6)))
+    count = int(rate * duration)
+    hooks = traffic.live(count, crowd, datetime.now(UTC) + timedelta(seconds=1), rate)
+    keys = [tuple(e.idempotency_key for e in hook.envelopes("2026-01-01T00:00:00.000Z")) for hook in hooks]
+    observer = Observer(s.database_url).start()
+    meter = CpuMeter(stack, ("ingest", "workers", "writer")).start()
+    started = time.perf_counter()
+    outcomes = send_open_loop(hooks, keys, s.ingest_port, rate, observer)
+    send_s = time.perf_counter() - started
+    observer.finish(timeout=60)
+    cpu = meter.stop()
+    first_due = outcomes[0].due
+    counted = [o for o in outcomes if o.due - first_due >= warmup]
+    counted_keys = {k for o in counted if o.accepted for k in o.keys}
+    lat = sorted(observer.visible[k] - observer.accepted[k] for k in counted_keys if k in observer.visible)
+    edge = sorted(o.accepted - o.due for o in counted if 200 <= o.status < 300)
+    statuses: dict[str, int] = {}
+    for o in outcomes:
+        label = str(o.status) if o.status else (o.error or "none")
+        statuses[label] = statuses.get(label, 0) + 1
+    return {
+        "offered_rate": rate,
+        "duration_s": duration,
+        "warmup_s": warmup,
+        "webhooks": len(outcomes),
+        "send_s": round(send_s, 2),
+        "statuses": statuses,
+        "accepted": sum(1 for o in outcomes if 200 <= o.status < 300),
+        "rows_expected": len(observer.accepted),
+        "rows_missing": observer.missing(),
+        "counted": len(lat),
+        "visible_ms": _percentiles(lat),
+        "edge_ms": _percentiles(edge),
+        "poll_interval_ms": observer.interval * 1000,
+        "cpu_s": cpu,
+        "cpu_ms_per_msg": {k: round(1000 * v / max(len(outcomes), 1), 3) for k, v in cpu.items()},
+    }
+
+
+def _percentiles(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+    return {
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(1000 * ordered[-1], 1),
+        "mean": round(1000 * statistics.fmean(ordered), 1),
+    }
+
+
+def profile_during(seconds: float) -> Callable[[Stack, float], Any]:
+    """Start py-spy on the workers and the writer for `seconds` (after they serve)."""
+
+    def start(stack: Stack, _serving_s: float) -> Any:
+        out_dir = OUT / "profile"
+        return [
+            profile.record(name, stack.procs[name].pid, seconds, out_dir) for name in ("workers", "writer")
+        ]
+
+    return start
+
+
+# --- main ------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small and fast: a smoke run, no targets")
+    parser.add_argument("--messages", type=int, help="backfill messages (default 100000; quick 1500)")
+    parser.add_argument("--rate", type=float, help="latency run: webhooks per second (default 1000)")
+    parser.add_argument("--duration", type=float, help="latency run: seconds of load (default 25)")
+    parser.add_argument("--min-rate", type=float, default=5000.0, help="target: sustained backfill msgs/s")
+    parser.add_argument("--max-p99-ms", type=float, default=500.0, help="target: p99 latency in ms")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiled run")
+    parser.add_argument("--no-null", action="store_true", help="skip the null pipeline")
+    parser.add_argument("--no-latency", action="store_true", help="skip the latency run")
+    parser.add_argument("--json", type=Path, help="where to write the figures")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a Settings override"
+    )
+    args = parser.parse_args(argv)
+
+    quick = args.quick
+    messages = args.messages or (1500 if quick else 100_000)
+    rate = args.rate or (200.0 if quick else 1000.0)
+    duration = args.duration or (4.0 if quick else 25.0)
+    warmup = 1.0 if quick else 3.0
+    do_profile = not (quick or args.no_profile)
+    overrides = _overrides(args.set)
+    out_path = args.json or OUT / ("pipeline-quick.json" if quick else "pipeline.json")
+    timeout = 120 + messages / 200
+
+    report: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "machine": {"cpus": os.cpu_count()},
+        "settings": overrides,
+    }
+    print(f"pipeline benchmark ({report['mode']}): {messages:,} backfill messages", flush=True)
+
+    stack = Stack.create(**overrides)
+    try:
+        topics = Topics(stack.settings.topic_prefix)
+        traffic = Traffic(stack.settings)
+        records = backfill_records(
+            traffic, messages, max(50, messages // 8), topics, stack.settings.phone_hash_key
+        )
+        report["settings"] = {
+            "topic_partitions": stack.settings.topic_partitions,
+            "resolve_batch_size": stack.settings.resolve_batch_size,
+            "resolve_batch_within_s": stack.settings.resolve_batch_within_s,
+            "writer_batch_size": stack.settings.writer_batch_size,
+            **overrides,
+        }
+        print("  backfill ...", flush=True)
+        report["backfill"] = run_backfill(stack, records, MESSAGE_ROWS, "timeline_events", timeout)
+        if not args.no_latency:
+            print(f"  latency at {rate:g}/s for {duration:g}s ...", flush=True)
+            report["latency"] = run_latency(stack, traffic, rate, duration, warmup)
+    finally:
+        stack.close()
+
+    if not args.no_null:
+        print("  null pipeline ...", flush=True)
+        null_stack = Stack.create(**overrides)
+        try:
+            null_records = retarget(records, topics, Topics(null_stack.settings.topic_prefix))
+            report["null"] = run_backfill(
+                null_stack,
+                null_records,
+                f"select count(*) from {null_pipeline.TABLE}",
+                null_pipeline.TABLE,
+                timeout,
+                null=True,
+            )
+        finally:
+            null_stack.close()
+
+    if do_profile:
+        if profile.pyspy() is None:
+            report["profile"] = {"error": "py-spy not installed (make venv)"}
+        else:
+            print("  profiled backfill ...", flush=True)
+            seconds = report["backfill"]["elapsed_s"] - report["backfill"]["startup_s"]
+            prof_stack = Stack.create(**overrides)
+            try:
+                prof_records = retarget(records, topics, Topics(prof_stack.settings.topic_prefix))
+                run = run_backfill(
+                    prof_stack,
+                    prof_records,
+                    MESSAGE_ROWS,
+                    "timeline_events",
+                    timeout,
+                    during=profile_during(seconds),
+                )
+                recordings = run.pop("profile", [])
+                for recording in recordings:
+                    if recording is not None:
+                        recording.proc.wait(timeout=seconds + 60)
+                report["profile"] = {
+                    "backfill_under_profiler": {k: run[k] for k in ("sustained_rate", "elapsed_s", "cpu_s")},
+                    **{r.name: profile.summarize(r.output).as_dict() for r in recordings if r is not None},
+                }
+            finally:
+                prof_stack.close()
+
+    failures = _verdict(report, quick, args.min_rate, args.max_p99_ms)
+    report["failures"] = failures
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+    print(f"figures: {out_path}")
+    if failures:
+        print("MISSED: " + "; ".join(failures))
+    return 1 if failures else 0
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    from dataclasses import fields
+
+    from phoneunify.settings import _coerce
+
+    defaults = {f.name: f.default for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in defaults:
+            raise SystemExit(f"--set: unknown setting {name!r}")
+        out[name] = _coerce(value, defaults[name])
+    return out
+
+
+def _verdict(report: dict[str, Any], quick: bool, min_rate: float, max_p99: float) -> list[str]:
+    failures: list[str] = []
+    backfill = report.get("backfill", {})
+    if backfill.get("rows") != backfill.get("messages"):
+        failures.append(f"backfill rows {backfill.get('rows')} != messages {backfill.get('messages')}")
+    latency = report.get("latency")
+    if latency is not None and latency["rows_missing"]:
+        failures.append(f"latency run: {latency['rows_missing']} accepted message(s) never became rows")
+    if latency is not None and latency["accepted"] != latency["webhooks"]:
+        failures.append(f"latency run: {latency['webhooks'] - latency['accepted']} webhook(s) not accepted")
+    null = report.get("null")
+    if null is not None and null.get("rows") != null.get("messages"):
+        failures.append("null pipeline lost rows")
+    if quick:
+        return failures
+    if backfill.get("sustained_rate", 0) < min_rate:
+        failures.append(f"sustained backfill {backfill.get('sustained_rate')}/s < {min_rate:g}/s")
+    if latency is not None and latency["visible_ms"].get("p99", float("inf")) > max_p99:
+        failures.append(f"p99 {latency['visible_ms'].get('p99')} ms > {max_p99:g} ms")
+    return failures
+
+
+def print_table(report: dict[str, Any]) -> None:
+    b = report["backfill"]
+    null = report.get("null")
+    print()
+    print(f"{'':34}{'ours':>14}{'null':>14}{'ours/null':>11}")
+
+    def line(label: str, key: str, fmt: str = "{:,.0f}") -> None:
+        ours = b.get(key)
+        theirs = null.get(key) if null else None
+        ratio = f"{ours / theirs:.2f}" if ours and theirs else ""
+        print(
+            f"{label:34}{fmt.format(ours) if ours is not None else '-':>14}"
+            f"{fmt.format(theirs) if theirs is not None else '-':>14}{ratio:>11}"
+        )
+
+    line("backfill messages", "messages")
+    line("sustained msgs/s (p10-p90 rows)", "sustained_rate")
+    line("total msgs/s (incl. start-up)", "total_rate")
+    line("seconds, start to last row", "elapsed_s", "{:.1f}")
+    line("seconds to start serving", "startup_s", "{:.1f}")
+    print("CPU ms per message:")
+    for name, value in b["cpu_ms_per_msg"].items():
+        theirs = null["cpu_ms_per_msg"].get(name) if null else None
+        print(f"  {name:32}{value:>14.3f}{'' if theirs is None else f'{theirs:.3f}':>14}")
+    for stage, figures in b.get("stages", {}).items():
+        if figures.get("batches"):
+            print(
+                f"  stage {stage:10} {figures['batches']:>6.0f} batches,"
+                f" {figures['seconds']:.1f}s in batches,"
+                f" {1000 * figures['seconds'] / figures['batches']:.1f} ms per batch"
+            )
+    latency = report.get("latency")
+    if latency:
+        v, e = latency["visible_ms"], latency["edge_ms"]
+        print(
+            f"\nlatency at {latency['offered_rate']:g} webhooks/s for {latency['duration_s']:g}s"
+            f" ({latency['counted']:,} messages after {latency['warmup_s']:g}s warm-up;"
+            f" statuses {latency['statuses']}):"
+        )
+        print(f"  {'':30}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
+        for label, values in (("2xx -> row visible (ms)", v), ("due -> 2xx at the edge (ms)", e)):
+            print(
+                f"  {label:30}"
+                + "".join(f"{values.get(q, float('nan')):>8.0f}" for q in ("p50", "p95", "p99", "max"))
+            )
+        print(
+            "  CPU ms per message: " + ", ".join(f"{k} {v:.3f}" for k, v in latency["cpu_ms_per_msg"].items())
+        )
+    prof = report.get("profile")
+    if prof and "error" not in prof:
+        print(f"\nprofile (py-spy, CPU samples; run under the profiler: {prof['backfill_under_profiler']})")
+        for name in ("workers", "writer"):
+            summary = prof.get(name)
+            if not summary:
+                continue
+            print(f"  {name} ({summary['samples']} samples), % of CPU by where it was spent:")
+            print("    " + ", ".join(f"{k} {v}" for k, v in summary["categories_pct"].items()))
+            print("    inclusive: " + ", ".join(f"{k} {v}" for k, v in summary["inclusive_pct"].items()))
+    elif prof:
+        print(f"\nprofile: {prof['error']}")
+    print()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

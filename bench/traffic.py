@@ -1,0 +1,389 @@
+"""Synthetic provider traffic for the pipeline benchmark: signed webhooks of every channel.
+
+Deterministic for a seed. A population of people, each with a phone and one or two channels,
+writes threads of several messages; a few people write a lot (repeat senders), most write a
+little. About a third of the inbound messages carry a phone number in their text (mostly the
+sender's own, after a cue, in the layouts people type; otherwise a corpus message that names
+some number). The rest are the business chat corpus' messages without numbers, so extraction
+costs what it costs on real chat. Business replies (Meta echoes) and SMS status callbacks are
+mixed in.
+
+Every webhook is built exactly as its provider sends it and signed with the settings' secrets,
+so the latency run posts them to the real ingest edge; the backfill run maps the same bodies
+with the ingest adapters' own mapping functions (no HTTP), which gives the raw envelopes the
+edge would have published.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat
+
+from ingest.edge import records_for
+from ingest.providers import booking, meta, ringcentral, twilio
+from ingest.publisher import Record
+from ingest.signatures import hmac_sha256_hex, twilio_signature
+from phoneunify.settings import Settings
+from schema.envelopes import RawEnvelope, utc_iso
+from schema.topics import Topics
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus" / "business_chat.jsonl"
+
+TWILIO_LINE = "+19165550000"
+RINGCENTRAL_LINE = "+19165550002"
+WA_LINE_ID = "106540352242922"
+WA_DISPLAY = "19165550001"
+PAGE_ID = "109876543210987"
+IG_ACCOUNT = "17841405793187218"
+BUSINESS_NUMBERS = (TWILIO_LINE, RINGCENTRAL_LINE, "+" + WA_DISPLAY)
+
+# Channel shares of the people's first channel (SMS over Twilio leads, as for most small businesses).
+CHANNELS = {"sms": 30, "whatsapp": 24, "instagram": 18, "messenger": 15, "ringcentral": 6, "booking": 7}
+US_AREAS = ("916", "530", "415", "510", "213", "312", "646", "305", "512", "206", "617", "702")
+FIRST = ("Ana", "Luis", "Maria", "John", "Priya", "Wei", "Fatima", "Tom", "Sofia", "Omar", "Emma", "Kenji")
+LAST = ("Lopez", "Smith", "Garcia", "Chen", "Patel", "Silva", "Brown", "Khan", "Rossi", "Muller", "Kim")
+SELF_CUES = (
+    "my number is {p}",
+    "you can text me at {p}",
+    "call me on {p} please",
+    "Hi! It's {n}, my cell is {p}",
+    "mi número es {p}",
+    "reach me at {p} after 5pm",
+    "{p} is my phone, thanks",
+)
+REPLIES = ("Thanks! See you then.", "We open at 9am tomorrow.", "Yes, we have a table for 4 at 8pm.")
+
+
+@dataclass(frozen=True)
+class Person:
+    index: int
+    e164: str
+    name: str
+    email: str
+    psid: str
+    igsid: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One provider delivery: where it is posted, its exact bytes and headers."""
+
+    channel: str  # our channel family: sms, ringcentral, whatsapp, messenger, instagram, booking
+    path: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    at: datetime  # when it happened (provider timestamps inside the body say the same)
+
+    def envelopes(self, received_at: str) -> tuple[RawEnvelope, ...]:
+        """The raw envelopes the ingest edge publishes for this delivery."""
+        if self.channel == "sms":
+            return twilio.map_params(twilio.parse_form(self.body), received_at).envelopes
+        payload = json.loads(self.body)
+        if self.channel == "ringcentral":
+            return ringcentral.map_payload(payload, received_at).envelopes
+        if self.channel == "booking":
+            return booking.map_payload(payload, received_at).envelopes
+        return meta.map_payload(payload, received_at, meta.PRODUCTS[self.channel]).envelopes
+
+    def records(self, topics: Topics, hash_key: str) -> list[Record]:
+        return records_for(self.envelopes(utc_iso(self.at)), topics, hash_key)
+
+
+class Traffic:
+    """Webhooks for a benchmark run, signed for `settings` (its secrets and public URL)."""
+
+    def __init__(self, settings: Settings, seed: int = 6, phone_share: float = 0.4) -> None:
+        self.settings = settings
+        self.rng = random.Random(seed)
+        self.phone_share = phone_share
+        with_phone, without = _corpus()
+        self.corpus_with_phone, self.corpus_plain = with_phone, without
+        self.foreign = sorted({p for _, phones in with_phone for p in phones})
+        self._sid = 0
+
+    # --- people ------------------------------------------------------------------------------
+    def people(self, count: int) -> list[Person]:
+        rng = self.rng
+        out: list[Person] = []
+        seen: set[str] = set()
+        names = list(CHANNELS)
+        weights = list(CHANNELS.values())
+        while len(out) < count:
+            e164 = self._phone(rng)
+            if e164 in seen:
+                continue
+            seen.add(e164)
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            primary = rng.choices(names, weights)[0]
+            channels: tuple[str, ...] = (primary,)
+            if rng.random() < 0.3:
+                second = rng.choices(names, weights)[0]
+                channels = (primary, second) if second != primary else channels
+            i = len(out)
+            out.append(
+                Person(
+                    index=i,
+                    e164=e164,
+                    name=f"{first} {last}",
+                    email=f"{first.lower()}.{last.lower()}{i}@example.com",
+                    psid=str(6_900_000_000_000_000 + i * 7919),
+                    igsid=str(1_914_000_000_000_000 + i * 104729),
+                    channels=channels,
+                )
+            )
+        return out
+
+    def _phone(self, rng: random.Random) -> str:
+        if self.foreign and rng.random() < 0.15:
+            return rng.choice(self.foreign)
+        while True:
+            number = f"+1{rng.choice(US_AREAS)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+            if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+                return number
+
+    # --- message streams ---------------------------------------------------------------------
+    def backfill(self, total: int, people: list[Person], start: datetime) -> list[Webhook]:
+        """`total` deliveries spread over the 30 days after `start`, in time order, threads interleaved."""
+        rng = self.rng
+        weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(people))]  # a few people write a lot
+        span = 30 * 86400
+        out: list[Webhook] = []
+        while len(out) < total:
+            person = rng.choices(people, weights)[0]
+            channel = rng.choice(person.channels)
+            length = 1 if channel == "booking" else min(1 + int(rng.expovariate(1 / 3.5)), 12)
+            at = start + timedelta(seconds=rng.uniform(0, span))
+            for hook in self.thread(person, channel, length, at):
+                out.append(hook)
+        out.sort(key=lambda h: h.at)
+        return out[:total]
+
+    def live(self, count: int, people: list[Person], start: datetime, rate: float) -> list[Webhook]:
+        """`count` deliveries at `rate` per second from `start`, one message per pick (a thread
+        grows as its person writes again)."""
+        rng = self.rng
+        weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(people))]
+        out: list[Webhook] = []
+        for i in range(count):
+            person = rng.choices(people, weights)[0]
+            channel = rng.choice(person.channels)
+            at = start + timedelta(seconds=i / rate)
+            out.extend(self.thread(person, channel, 1, at, replies=False))
+        return out
+
+    def thread(
+        self, person: Person, channel: str, length: int, at: datetime, replies: bool = True
+    ) -> Iterator[Webhook]:
+        rng = self.rng
+        for _ in range(length):
+            outbound = replies and channel in ("messenger", "instagram") and rng.random() < 0.2
+            if outbound:
+                yield self._meta_dm(channel, person, rng.choice(REPLIES), at, echo=True)
+            elif replies and channel == "sms" and rng.random() < 0.08:
+                yield self._twilio_status(person, at)
+            else:
+                yield self._inbound(person, channel, self._text(person), at)
+            at += timedelta(seconds=rng.uniform(20, 900))
+
+    def _text(self, person: Person) -> str:
+        rng = self.rng
+        if rng.random() >= self.phone_share:
+            return rng.choice(self.corpus_plain)
+        if rng.random() < 0.65:
+            number = phonenumbers.parse(person.e164)
+            layout = rng.choice((PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL))
+            written = phonenumbers.format_number(number, layout)
+            if rng.random() < 0.3:
+                written = written.replace(" ", ".").replace("(", "").replace(")", "").replace("-", ".")
+            first = person.name.split()[0]
+            return rng.choice(SELF_CUES).format(p=written, n=first)
+        return rng.choice(self.corpus_with_phone)[0]
+
+    def _inbound(self, person: Person, channel: str, text: str, at: datetime) -> Webhook:
+        if channel == "sms":
+            return self._twilio_sms(person, text, at)
+        if channel == "ringcentral":
+            return self._ringcentral(person, text, at)
+        if channel == "whatsapp":
+            return self._whatsapp(person, text, at)
+        if channel == "booking":
+            return self._booking(person, text, at)
+        return self._meta_dm(channel, person, text, at)
+
+    def _next_id(self) -> int:
+        self._sid += 1
+        return self._sid
+
+    # --- providers ---------------------------------------------------------------------------
+    def _twilio(self, params: dict[str, str], at: datetime) -> Webhook:
+        path = "/webhooks/twilio/sms"
+        url = self.settings.public_base_url.rstrip("/") + path
+        signature = twilio_signature(self.settings.twilio_auth_token, url, sorted(params.items()))
+        headers = (("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature))
+        return Webhook("sms", path, urllib.parse.urlencode(params).encode(), headers, at)
+
+    def _twilio_sms(self, person: Person, text: str, at: datetime) -> Webhook:
+        sid = f"SM{self._next_id():032x}"
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": person.e164,
+            "To": TWILIO_LINE,
+            "Body": text,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+        return self._twilio(params, at)
+
+    def _twilio_status(self, person: Person, at: datetime) -> Webhook:
+        sid = f"SM{self._next_id():032x}"
+        params = {
+            "MessageSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": TWILIO_LINE,
+            "To": person.e164,
+            "MessageStatus": "delivered",
+            "ApiVersion": "2010-04-01",
+        }
+        return self._twilio(params, at)
+
+    def _ringcentral(self, person: Person, text: str, at: datetime) -> Webhook:
+        moment = utc_iso(at)
+        body = {
+            "uuid": f"rc-{self._next_id()}",
+            "event": "/restapi/v1.0/account/~/extension/62264425001/message-store/instant?type=SMS",
+            "subscriptionId": "sub-bench",
+            "ownerId": "62264425001",
+            "timestamp": moment,
+            "body": {
+                "id": str(9_000_000_000 + self._sid),
+                "to": [{"phoneNumber": RINGCENTRAL_LINE}],
+                "from": {"phoneNumber": person.e164},
+                "type": "SMS",
+                "creationTime": moment,
+                "lastModifiedTime": moment,
+                "readStatus": "Unread",
+                "direction": "Inbound",
+                "availability": "Alive",
+                "subject": text,
+                "messageStatus": "Received",
+                "conversationId": str(7_876_416_245_344_257_449 + person.index),
+            },
+        }
+        return Webhook(
+            "ringcentral",
+            "/webhooks/ringcentral/sms",
+            json.dumps(body).encode(),
+            (("Content-Type", "application/json"),),
+            at,
+        )
+
+    def _signed_meta(self, channel: str, payload: dict[str, Any], at: datetime) -> Webhook:
+        # Meta sends compact JSON with non-ASCII escaped; the signature covers exactly these bytes.
+        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).encode()
+        secret = self.settings.meta_app_secret
+        if channel == "instagram" and self.settings.instagram_app_secret:
+            secret = self.settings.instagram_app_secret
+        headers = (
+            ("Content-Type", "application/json"),
+            ("X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(secret, raw)),
+        )
+        return Webhook(channel, f"/webhooks/meta/{channel}", raw, headers, at)
+
+    def _meta_dm(self, channel: str, person: Person, text: str, at: datetime, echo: bool = False) -> Webhook:
+        ms = int(at.timestamp() * 1000)
+        account = PAGE_ID if channel == "messenger" else IG_ACCOUNT
+        user = person.psid if channel == "messenger" else person.igsid
+        sender, recipient = (account, user) if echo else (user, account)
+        message: dict[str, Any] = {"mid": f"m_{channel[:2]}{self._next_id():024d}", "text": text}
+        if echo:
+            message["is_echo"] = True
+        payload = {
+            "object": "page" if channel == "messenger" else "instagram",
+            "entry": [
+                {
+                    "id": account,
+                    "time": ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": sender},
+                            "recipient": {"id": recipient},
+                            "timestamp": ms,
+                            "message": message,
+                        }
+                    ],
+                }
+            ],
+        }
+        return self._signed_meta(channel, payload, at)
+
+    def _whatsapp(self, person: Person, text: str, at: datetime) -> Webhook:
+        wa_id = person.e164.lstrip("+")
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": WA_DISPLAY, "phone_number_id": WA_LINE_ID},
+            "contacts": [{"profile": {"name": person.name}, "wa_id": wa_id}],
+            "messages": [
+                {
+                    "from": wa_id,
+                    "id": f"wamid.bench{self._next_id():020d}",
+                    "timestamp": str(int(at.timestamp())),
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+        }
+        payload = {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}],
+        }
+        return self._signed_meta("whatsapp", payload, at)
+
+    def _booking(self, person: Person, text: str, at: datetime) -> Webhook:
+        number = phonenumbers.parse(person.e164)
+        body = {
+            "id": f"web-{self._next_id()}",
+            "name": person.name,
+            "email": person.email,
+            "phone": phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+            "guests": 1 + person.index % 6,
+            "date": (at + timedelta(days=3)).strftime("%Y-%m-%dT19:30"),
+            "notes": text,
+            "source": "website",
+            "submitted_at": utc_iso(at),
+        }
+        headers = (("Content-Type", "application/json"), ("X-Api-Key", self.settings.booking_api_key))
+        return Webhook("booking", "/webhooks/booking", json.dumps(body).encode(), headers, at)
+
+
+def _corpus() -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """Business chat messages, inbound ones only: (text, phones) with numbers, and texts without."""
+    with_phone: list[tuple[str, list[str]]] = []
+    without: list[str] = []
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record.get("direction") != "in" or not record["text"].strip():
+            continue
+        if record["phones"]:
+            with_phone.append((record["text"], list(record["phones"])))
+        else:
+            without.append(record["text"])
+    return with_phone, without
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
