@@ -135,6 +135,19 @@ class IdentityStore:
         self.conn.execute(
             update(t.customers).where(t.customers.c.id == customer_id).values(merged_into=survivor)
         )
+        if survivor is not None:
+            # A merge answers the open questions about these two being one person: the review
+            # queue should not keep asking (and a replay that merged first never asked).
+            c = t.conflicts.c
+            pair = or_(
+                and_(c.customer_id == customer_id, c.other_customer_id == survivor),
+                and_(c.customer_id == survivor, c.other_customer_id == customer_id),
+            )
+            self.conn.execute(
+                update(t.conflicts)
+                .where(and_(c.status == "open", pair))
+                .values(status="resolved", resolved_at=func.now())
+            )
 
     def merged_members(self, survivor: uuid.UUID) -> list[uuid.UUID]:
         return list(
