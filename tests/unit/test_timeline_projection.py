@@ -70,3 +70,46 @@ def test_identity_rows_never_carry_the_phone() -> None:
     )
     row, _ = project(event)
     assert "phone" not in row.values["payload"]
+
+
+def test_an_admin_relink_reprojects_every_row_of_the_thread_and_an_automatic_one_none() -> None:
+    other = uuid.uuid4()
+    data = {"thread_id": str(THREAD), "customer_id": str(other)}
+    _, reproject = project(make_event("thread.linked", "2025-11-20T10:00:00.000Z", other, data, "a"))
+    assert reproject is None  # the resolver's own links arrive as back-links
+    admin = {**data, "actor": "admin", "by": "ops", "command_id": "c1"}
+    _, reproject = project(make_event("thread.linked", "2025-11-20T10:00:00.000Z", other, admin, "b"))
+    assert reproject is not None and not reproject.only_unlinked
+    assert (reproject.thread_id, reproject.customer_id) == (THREAD, other)
+    unlinked = {"thread_id": str(THREAD), "customer_id": None, "actor": "admin"}
+    _, reproject = project(make_event("thread.unlinked", "2025-11-20T10:00:00.000Z", None, unlinked, "c"))
+    assert reproject is not None and reproject.customer_id is None and not reproject.only_unlinked
+
+
+def test_rows_keep_the_events_own_time_not_the_arrival_time() -> None:
+    row, _ = project(_message())  # type: ignore[arg-type]
+    assert row.values["occurred_at"].isoformat() == "2025-11-19T15:00:00+00:00"
+    assert "written_at" not in row.values  # arrival is the database's business, never the order
+
+
+def test_a_providers_consent_report_is_a_consent_row_not_an_empty_message() -> None:
+    event = _message("sms:consent:SM1")
+    event.data.update(kind="consent", content=None, status="opt_out")  # type: ignore[attr-defined]
+    row, _ = project(event)  # type: ignore[arg-type]
+    assert (row.values["type"], row.values["kind"]) == ("consent", "consent")
+    assert row.values["content"] == "twilio reported opt-out"
+
+
+def test_a_consent_change_names_the_keyword_or_the_source() -> None:
+    def change(**data: object) -> str:
+        event = make_event("consent.changed", "2025-11-20T10:00:00.000Z", CUSTOMER, dict(data), "k")
+        row, _ = project(event)
+        assert row.values["type"] == "consent" and "phone" not in row.values["payload"]
+        return str(row.values["content"])
+
+    keyword = change(status="opted_out", channel="sms", keyword="STOP", source="keyword", phone="+1")
+    assert keyword == "Consent changed: opted_out on sms (STOP)"
+    assert (
+        change(status="opted_in", channel="sms", source="provider")
+        == "Consent changed: opted_in on sms (provider)"
+    )

@@ -93,19 +93,29 @@ def _message_row(event: LinkedEvent) -> Row:
         if data.get(key) not in (None, [], {})
     }
     payload["event_id"] = event.event_id
+    kind = str(data.get("kind") or "message")
+    platform = str(data.get("platform") or data["channel"])
+    content = data.get("content")
+    type_ = str(data.get("type") or data.get("channel"))
+    if kind == "consent":
+        # A provider's opt-out/opt-in report (Twilio's OptOutType) is consent evidence, not a
+        # message: shown as such, so a reader never sees an empty SMS.
+        type_ = "consent"
+        status = str(data.get("status") or "a consent change").replace("_", "-")
+        content = content or f"{platform} reported {status}"
     return Row(
         {
             "id": derived_id("timeline", str(data["idempotency_key"])),
             "idempotency_key": str(data["idempotency_key"]),
             "customer_id": _uuid(data.get("owner_customer_id")),
             "thread_id": _uuid(data.get("thread_id")),
-            "type": str(data.get("type") or data.get("channel")),
+            "type": type_,
             "channel": str(data["channel"]),
-            "platform": str(data.get("platform") or data["channel"]),
-            "kind": str(data.get("kind") or "message"),
+            "platform": platform,
+            "kind": kind,
             "direction": data.get("direction"),
             "occurred_at": parse_time(event.occurred_at),
-            "content": data.get("content"),
+            "content": content,
             "sender": data.get("sender"),
             "payload": payload,
         }
@@ -116,9 +126,8 @@ def _summary(event: LinkedEvent) -> str:
     base = IDENTITY_SUMMARIES.get(event.type, event.type)
     data = event.data
     if event.type == "consent.changed":
-        return f"{base}: {data.get('status')} on {data.get('channel')}" + (
-            f" ({data.get('keyword')})" if data.get("keyword") else ""
-        )
+        why = data.get("keyword") or data.get("source")
+        return f"{base}: {data.get('status')} on {data.get('channel')}" + (f" ({why})" if why else "")
     if event.type == "identity.linked":
         return f"{base}: {data.get('platform')} {data.get('handle') or data.get('name') or ''}".rstrip()
     if event.type == "thread.backlinked":
