@@ -131,7 +131,9 @@ class IdentityStore:
             self.conn.execute(update(t.customers).where(c.id == customer_id).values(**values))
         return bool(values)
 
-    def set_merged_into(self, customer_id: uuid.UUID, survivor: uuid.UUID | None) -> None:
+    def set_merged_into(
+        self, customer_id: uuid.UUID, survivor: uuid.UUID | None, at: datetime | None = None
+    ) -> None:
         self.conn.execute(
             update(t.customers).where(t.customers.c.id == customer_id).values(merged_into=survivor)
         )
@@ -146,7 +148,7 @@ class IdentityStore:
             self.conn.execute(
                 update(t.conflicts)
                 .where(and_(c.status == "open", pair))
-                .values(status="resolved", resolved_at=func.now())
+                .values(status="resolved", resolved_at=at if at is not None else func.now())
             )
 
     def merged_members(self, survivor: uuid.UUID) -> list[uuid.UUID]:

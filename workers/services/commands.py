@@ -210,7 +210,7 @@ class _Run:
         # Merge whole clusters: a customer already merged elsewhere brings its survivor along.
         survivor = self.store.effective(survivor) or survivor
         merged = self.store.effective(merged) or merged
-        self.store.set_merged_into(merged, survivor)
+        self.store.set_merged_into(merged, survivor, self.at)
         self.ledger("customers.merged", customer_id=survivor, other_customer_id=merged)
         self.emit("customers.merged", survivor, {"survivor_id": str(survivor), "merged_ids": [str(merged)]})
 

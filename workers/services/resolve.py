@@ -281,7 +281,7 @@ class _Context:
                 )
                 return "phone_added"
             case rules.Merge(survivor_id=survivor, merged_id=merged, rule=rule):
-                store.set_merged_into(merged, survivor)
+                store.set_merged_into(merged, survivor, self.at)
                 self.ledger(
                     "customers.merged",
                     rule,
