@@ -126,17 +126,73 @@ _RIGHT_OTHER: Final = (
     rf"{_RELATION}(?:'s|\u2019s)?\b|(?:is|es)\s+(?:his|hers|theirs)\b)"
 )
 
-_FLAGS: Final = re.IGNORECASE
-_SELF_RE: Final = re.compile("|".join(f"(?:{p})" for p in _SELF_PATTERNS), _FLAGS)
-_LABEL_RE: Final = re.compile(_LABEL_PATTERN, _FLAGS)
-_OTHER_RE: Final = re.compile("|".join(f"(?:{p})" for p in _OTHER_PATTERNS), _FLAGS)
-_ANTI_RE: Final = re.compile(_ANTI_PATTERN, _FLAGS)
-_HASH_RE: Final = re.compile(_HASH_PATTERN, _FLAGS)
-_RIGHT_ANTI_RE: Final = re.compile(_RIGHT_ANTI, _FLAGS)
-_RIGHT_SELF_RE: Final = re.compile(_RIGHT_SELF, _FLAGS)
-_RIGHT_OTHER_RE: Final = re.compile(_RIGHT_OTHER, _FLAGS)
-# Where a clause ends: cues before it speak of something else.
-_CLAUSE_END_RE: Final = re.compile(r"[.!?;\n](?:\s|$)|\n")
+# --- matching: every cue pattern is case-insensitive ----------------------------------------------------
+#
+# Python's regex engine is about three times slower with IGNORECASE than without. So each pattern is also
+# compiled case-sensitively (its sources are all lowercase) and run on ``text.lower()`` whenever that gives
+# exactly the case-insensitive answer: always for ASCII, and for other text unless it holds one of the
+# few characters whose lowercase differs from the engine's case folding (dotted and dotless i, long s).
+# Offsets are the same in both strings, so cue text is always cut from the original.
+
+_FOLD_UNSAFE: Final = frozenset("\u0130\u0131\u017f")
+_Span = tuple[int, int]
+
+
+def _lowered(text: str) -> str | None:
+    """``text.lower()`` when a case-sensitive match on it equals a case-insensitive match on ``text``."""
+    if text.isascii():
+        return text.lower()
+    if not _FOLD_UNSAFE.isdisjoint(text):
+        return None
+    low = text.lower()
+    return low if len(low) == len(text) else None
+
+
+class _Cue:
+    """One case-insensitive cue pattern, with its case-sensitive twin for lowercased text."""
+
+    __slots__ = ("folded", "lowered")
+
+    def __init__(self, source: str) -> None:
+        self.folded = re.compile(source, re.IGNORECASE)
+        self.lowered = re.compile(source)
+
+    def search(self, text: str, low: str | None) -> _Span | None:
+        match = self.lowered.search(low) if low is not None else self.folded.search(text)
+        return match.span() if match is not None else None
+
+    def nearest(self, text: str, low: str | None) -> _Span | None:
+        """The last match (the one nearest the number, for a left window), as ``finditer`` finds them."""
+        span = None
+        for match in self.lowered.finditer(low) if low is not None else self.folded.finditer(text):
+            span = match.span()
+        return span
+
+
+_SELF_RE: Final = _Cue("|".join(f"(?:{p})" for p in _SELF_PATTERNS))
+_LABEL_RE: Final = _Cue(_LABEL_PATTERN)
+_OTHER_RE: Final = _Cue("|".join(f"(?:{p})" for p in _OTHER_PATTERNS))
+_ANTI_RE: Final = _Cue(_ANTI_PATTERN)
+_HASH_RE: Final = _Cue(_HASH_PATTERN)
+_RIGHT_ANTI_RE: Final = _Cue(_RIGHT_ANTI)
+_RIGHT_SELF_RE: Final = _Cue(_RIGHT_SELF)
+_RIGHT_OTHER_RE: Final = _Cue(_RIGHT_OTHER)
+_LABEL_WORD_RE: Final = _Cue(r"(?:phone|cell|tel|mobile|contact|whats ?app)\s*$")
+_SELF_HASH_RE: Final = _Cue(r"\b(?:my|mi|meu|our)\s*(?:\w+\s*)?\#\s*$")
+#: Every cue pattern, for the tests that check the case-sensitive twins are exact.
+CUE_PATTERNS: Final = (
+    _SELF_RE,
+    _LABEL_RE,
+    _OTHER_RE,
+    _ANTI_RE,
+    _HASH_RE,
+    _RIGHT_ANTI_RE,
+    _RIGHT_SELF_RE,
+    _RIGHT_OTHER_RE,
+    _LABEL_WORD_RE,
+    _SELF_HASH_RE,
+)
+
 _WORD_BEFORE_RE: Final = re.compile(r"\w+$")
 _ABBREVIATIONS: Final = frozenset(
     {
@@ -145,7 +201,6 @@ _ABBREVIATIONS: Final = frozenset(
         *("vs", "p", "p\u00e1g"),
     }
 )
-_LABEL_WORD_RE: Final = re.compile(r"(?:phone|cell|tel|mobile|contact|whats ?app)\s*$", _FLAGS)
 
 
 @dataclass(frozen=True)
@@ -156,6 +211,9 @@ class CueReading:
     self_cue: str | None = None
     other_cue: str | None = None
     label: str | None = None
+
+
+_NO_CUES: Final = CueReading()
 
 
 def _clause_left(left: str) -> str:
@@ -169,12 +227,6 @@ def _clause_left(left: str) -> str:
     if word is None or word.group(0).lower() not in _ABBREVIATIONS:
         return left[cut + 1 :]
     return _clause_left(left[:cut]) + left[cut:] if cut else left
-
-
-def _nearest(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The last (nearest to the number) match in the left window."""
-    matches = list(pattern.finditer(text))
-    return matches[-1] if matches else None
 
 
 def _word_forms(alternation: str) -> frozenset[str]:
@@ -224,69 +276,90 @@ def _has_form(tokens: list[str], forms: frozenset[str]) -> bool:
     return not forms.isdisjoint(tokens) or not forms.isdisjoint([t[:-1] for t in tokens if t[-1:] == "s"])
 
 
-def anti_cue_before(left: str) -> str | None:
-    """The anti-cue right before the digits ("order #", "booking ref"), if any: a cheap early check."""
-    near = _clause_left(left[-(ANTI_WINDOW + 16) :])[-ANTI_WINDOW:]
-    if _has_form(_TOKEN_RE.findall(near.lower())[-6:], _ANTI_FORMS):
-        anti = _ANTI_RE.search(near)
-        if anti is not None and not _LABEL_WORD_RE.search(near[: anti.start()].rstrip(" #:")):
-            return anti.group(0).strip()
+def _not_after_label(text: str, low: str | None, end: int) -> bool:
+    """No phone label ("phone", "cell #") right before ``end``: "phone # 415..." is no identifier."""
+    head = text[:end].rstrip(" #:")
+    return _LABEL_WORD_RE.search(head, low[: len(head)] if low is not None else None) is None
+
+
+def _left_anti(near: str, low: str | None, tokens: list[str]) -> str | None:
+    """The anti-cue ending ``near`` ("order #", "booking ref") when one of the last words names one."""
+    if not _has_form(tokens[-6:], _ANTI_FORMS):
+        return None
+    anti = _ANTI_RE.search(near, low)
+    if anti is not None and _not_after_label(near, low, anti[0]):
+        return near[anti[0] : anti[1]].strip()
     return None
 
 
-def read_cues(left: str, right: str) -> CueReading:
-    """Read the cues in ``left`` (text just before the digits) and ``right`` (just after)."""
-    clause = _clause_left(left)
-    tail = clause[-LEFT_WINDOW:]
-    tokens = _TOKEN_RE.findall(tail.lower())
+def anti_cue_before(left: str) -> str | None:
+    """The anti-cue right before the digits ("order #", "booking ref"), if any: a cheap early check."""
+    near = _clause_left(left[-(ANTI_WINDOW + 16) :])[-ANTI_WINDOW:]
+    low = _lowered(near)
+    tokens = _TOKEN_RE.findall(low if low is not None else near.lower())
+    return _left_anti(near, low, tokens)
+
+
+def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
+    """Read the cues in ``left`` (text just before the digits) and ``right`` (just after).
+
+    With ``owner=False`` only the anti-cues are read (the caller already knows whose number it is:
+    the business's own, or any number the business sends); the owner fields are then left empty.
+    """
+    tail = _clause_left(left)[-LEFT_WINDOW:]
+    tail_low = _lowered(tail)
+    tokens = _TOKEN_RE.findall(tail_low if tail_low is not None else tail.lower())
     near = tail[-ANTI_WINDOW:]
-    anti = _ANTI_RE.search(near) if _has_form(tokens[-6:], _ANTI_FORMS) else None
-    if anti is not None and not _LABEL_WORD_RE.search(near[: anti.start()].rstrip(" #:")):
-        return CueReading(anti=anti.group(0).strip())
+    near_low = tail_low[-ANTI_WINDOW:] if tail_low is not None else None
+    anti = _left_anti(near, near_low, tokens)
+    if anti is not None:
+        return CueReading(anti=anti)
     hash_like = (
         "#" in near[-3:] or "\u00ba" in near[-4:] or "\u00b0" in near[-4:] or "no." in near[-5:].lower()
     )
     if (
         hash_like
-        and _HASH_RE.search(near)
-        and not _LABEL_WORD_RE.search(near[:-1].rstrip(" #:"))
-        and not _self_hash(near)
+        and _HASH_RE.search(near, near_low) is not None
+        and _not_after_label(near, near_low, len(near) - 1)
+        and _SELF_HASH_RE.search(near, near_low) is None  # "my #", "my cell #": a phone label
     ):
         return CueReading(anti="#")
     head = right[:RIGHT_WINDOW].split("\n", 1)[0]
-    right_anti = (
-        _RIGHT_ANTI_RE.search(head) if _has_form(_TOKEN_RE.findall(head.lower())[:6], _ANTI_FORMS) else None
-    )
+    head_low = _lowered(head)
+    head_tokens = _TOKEN_RE.findall(head_low if head_low is not None else head.lower())[:6]
+    right_anti = _RIGHT_ANTI_RE.search(head, head_low) if _has_form(head_tokens, _ANTI_FORMS) else None
     if right_anti is not None:
-        return CueReading(anti=right_anti.group(0).strip())
+        return CueReading(anti=head[right_anti[0] : right_anti[1]].strip())
+    if not owner:
+        return _NO_CUES
     other = (
-        _nearest(_OTHER_RE, tail)
+        _OTHER_RE.nearest(tail, tail_low)
         if _has_form(tokens, _RELATION_FORMS) or not _OTHER_WORDS.isdisjoint(tokens)
         else None
     )
-    self_cue = _nearest(_SELF_RE, tail[-SELF_WINDOW:])
-    right_other = _RIGHT_OTHER_RE.search(head)
-    right_self = _RIGHT_SELF_RE.search(head) if right_other is None else None
-    other_text = other.group(0) if other is not None else None
-    self_text = self_cue.group(0) if self_cue is not None else None
+    self_offset = len(tail) - min(len(tail), SELF_WINDOW)
+    self_cue = _SELF_RE.nearest(tail[self_offset:], tail_low[self_offset:] if tail_low is not None else None)
+    right_other = _RIGHT_OTHER_RE.search(head, head_low)
+    right_self = _RIGHT_SELF_RE.search(head, head_low) if right_other is None else None
+    other_text = tail[other[0] : other[1]] if other is not None else None
+    self_text = tail[self_offset + self_cue[0] : self_offset + self_cue[1]] if self_cue is not None else None
     # The nearer of a self cue and an other-person cue speaks for the number ("call my wife at 415 or
-    # me at 650": "me at" is nearer to 650). Offsets of self_cue count from the start of its window.
-    if other is not None and self_cue is not None:
-        self_start = len(tail) - min(len(tail), SELF_WINDOW) + self_cue.start()
-        if self_start > other.end():
-            other_text = None
+    # me at 650": "me at" is nearer to 650).
+    if other is not None and self_cue is not None and self_offset + self_cue[0] > other[1]:
+        other_text = None
     if right_other is not None:
-        other_text = right_other.group(0).strip()
+        other_text = head[right_other[0] : right_other[1]].strip()
     elif right_self is not None and other_text is None:
-        self_text = self_text or right_self.group(0).strip()
-    label = _LABEL_RE.search(tail[-24:]) if self_text is None and other_text is None else None
+        self_text = self_text or head[right_self[0] : right_self[1]].strip()
+    label = None
+    if self_text is None and other_text is None:
+        label_offset = max(0, len(tail) - 24)
+        found = _LABEL_RE.search(
+            tail[label_offset:], tail_low[label_offset:] if tail_low is not None else None
+        )
+        label = tail[label_offset + found[0] : label_offset + found[1]] if found is not None else None
     return CueReading(
         self_cue=self_text.strip() if self_text else None,
         other_cue=other_text.strip() if other_text else None,
-        label=label.group(0).strip() if label is not None else None,
+        label=label.strip() if label is not None else None,
     )
-
-
-def _self_hash(tail: str) -> bool:
-    """'my #', 'my cell #' and 'phone #' are phone labels, not identifiers."""
-    return bool(re.search(r"\b(?:my|mi|meu|our)\s*(?:\w+\s*)?\#\s*$", tail, _FLAGS))

@@ -201,7 +201,7 @@ HINT_WINDOW: Final = 40
 _HINT_WORD_RE: Final = re.compile(r"[^\W\d_]+(?:\.[^\W\d_]\.)?")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     start: int  # offsets in the run
     end: int
@@ -246,20 +246,22 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
         elif not _plausible_date(match.group("d2"), match.group("m2")):
             continue
         _block(groups, match.start(), match.end(), "date")
-    compact = _COMPACT_DATE_RE.match(run)
+    compact = _COMPACT_DATE_RE.match(run) if run[:2] in ("19", "20") else None
     if compact is not None and len(run) > compact.end() and run[compact.end()] == " ":
         _block(groups, 0, compact.end(), "date")
     if punctuated or " " in run:
-        for pattern, why in (
-            (_YEAR_RANGE_RE, "year_range"),
-            (_FRACTION_RE, "fraction"),
-            (_CARD_GROUPS_RE, "card"),
-            (_CPF_RE, "tax_id"),
-            (_CNPJ_RE, "tax_id"),
+        # Each decoy needs some character or shape to be there at all; checking that first is cheaper
+        # than running its pattern over every run.
+        for pattern, why, possible in (
+            (_YEAR_RANGE_RE, "year_range", "19" in run or "20" in run),
+            (_FRACTION_RE, "fraction", "/" in run),
+            (_CARD_GROUPS_RE, "card", len(groups) >= 4),
+            (_CPF_RE, "tax_id", "." in run and "-" in run),
+            (_CNPJ_RE, "tax_id", "/" in run and "." in run),
         ):
-            for match in pattern.finditer(run):
+            for match in pattern.finditer(run) if possible else ():
                 _block(groups, match.start(), match.end(), why)
-    zip4 = _ZIP4_RE.match(run)
+    zip4 = _ZIP4_RE.match(run) if run[5:6] == "-" else None
     if zip4 is not None:  # a ZIP+4 opens its run ("CA 95814-2345"); "(11) 98765-4321" is a phone
         _block(groups, 0, zip4.end(), "zip4")
     for match in _DECIMAL_RE.finditer(run) if ("." in run or "," in run) else ():
@@ -268,7 +270,7 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
         right = run[match.end() :]
         if (not left or left[-2:] in {"- ", "/ "}) and (not right or right[:2] in {" -", " /"}):
             _block(groups, match.start(), match.end(), "decimal")
-    if _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
+    if "." in run and _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
         _block(groups, 0, len(run), "ip_address")
     if _TIME_AFTER_RE.match(after):
         _block(groups, groups[-1].start, groups[-1].end, "time")
@@ -283,8 +285,10 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
             _block(groups, price.start(), len(run), why)
         elif not after[:1].isspace():  # "415-666-7777$": a sign glued to the digits makes them money
             _block(groups, groups[-1].start, groups[-1].end, why)
-    digits = "".join(run[g.start : g.end] for g in groups if not g.blocked)
     # Card numbers (issuer digit 2-6, 15 or 16 digits, Luhn check) typed without the usual 4-4-4-4.
+    if len(run) < 15:
+        return
+    digits = "".join(run[g.start : g.end] for g in groups if not g.blocked)
     if (
         len(digits) in (15, 16)
         and digits[0] in "23456"
@@ -297,15 +301,18 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
 # --- step 3: segments and validation --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Parsed:
     e164: str
     region_source: str
 
 
+_NOT_DIGITS_RE: Final = re.compile(r"[^0-9]+")
+
+
 def _read_e164(text: str, region: str | None) -> tuple[str, bool] | None:
     """(E.164, valid) of a folded candidate, or None when it is no number."""
-    digits = "".join(ch for ch in text if "0" <= ch <= "9")
+    digits = _NOT_DIGITS_RE.sub("", text)
     plus = text.lstrip("( ").startswith("+")
     fast = fast_e164(digits, plus, region)
     if fast != UNSURE:
@@ -355,7 +362,7 @@ def _parse_valid(text: str, region: str | None, hint: str | None) -> _Parsed | N
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Found:
     start: int  # offsets in the text
     end: int
@@ -373,25 +380,38 @@ def _segments(run: str, groups: list[_Group]) -> list[list[int]]:
         if group.blocked:
             segments.append([])
             continue
-        if segments[-1] and _STRONG_SEP_RE.match(run[groups[index - 1].end : group.start]):
-            segments.append([])
+        if segments[-1]:
+            gap = run[groups[index - 1].end : group.start]
+            # Of the one-character separators only '/' is strong ("415/555" are two numbers).
+            if gap == "/" if len(gap) == 1 else _STRONG_SEP_RE.match(gap):
+                segments.append([])
         segments[-1].append(index)
     return [s for s in segments if s]
 
 
-@dataclass
+_UNREAD: Final = "?"  # a country hint not looked for yet
+
+
+@dataclass(slots=True)
 class _RunReader:
-    """Reads one digit run. ``budget`` is shared by all runs of a text and counts runs that yielded no
-    number; ``attempts`` caps the parses spent on this run."""
+    """Reads one digit run; ``attempts`` caps the parses spent on it."""
 
     text: str
     run_start: int
     run: str
     groups: list[_Group]
     region: str | None
-    hint: str | None
-    budget: list[int]
     attempts: int = MAX_PARSES_PER_RUN
+    _hint: str | None = _UNREAD
+
+    @property
+    def hint(self) -> str | None:
+        """The country named just before the run ("my UK mobile"), read only when a parse needs it:
+        numbers with a '+' never do."""
+        if self._hint == _UNREAD:
+            start = self.run_start
+            self._hint = _country_hint(self.text[max(0, start - HINT_WINDOW) : start])
+        return self._hint
 
     def parse(self, first: int, last: int) -> tuple[_Parsed, int, int] | None:
         """Parse groups ``first..last`` (with a leading '+' or '(' just before them)."""
@@ -411,7 +431,8 @@ class _RunReader:
         if opened != closed or opened > 1:
             return None  # "80.585 ((79.964)", "(80).(585) (79).(9)64": brackets no phone has
         self.attempts -= 1
-        parsed = _parse_valid(piece, self.region, self.hint)
+        plus = piece.lstrip("( ").startswith("+")
+        parsed = _parse_valid(piece, self.region, None if plus else self.hint)
         return (parsed, lo, hi) if parsed is not None else None
 
     def digits(self, first: int, last: int) -> int:
@@ -446,7 +467,7 @@ class _RunReader:
                     start=lo,
                     end=hi,
                     parsed=parsed,
-                    formatted=any(not ch.isdigit() for ch in raw),
+                    formatted=not raw.isdigit(),
                     international=parsed.region_source == "plus",
                     extension=False,
                     blocked_nearby=blocked,
@@ -526,10 +547,10 @@ def _business_keys(numbers: frozenset[str]) -> frozenset[str]:
     return frozenset(canonical(n) for n in numbers)
 
 
-def _cues_for(found: _Found, text: str) -> CueReading:
+def _cues_for(found: _Found, text: str, owner: bool) -> CueReading:
     left = text[max(0, found.start - LEFT_WINDOW - 16) : found.start]
     right = text[found.end : found.end + RIGHT_WINDOW]
-    return read_cues(left, right)
+    return read_cues(left, right, owner=owner)
 
 
 def _uncued(cues: CueReading) -> bool:
@@ -540,14 +561,14 @@ def _attribute(
     found: _Found,
     cues: CueReading,
     context: ExtractionContext,
-    business_keys: frozenset[str],
+    business: bool,
     uncued_count: int,
 ) -> tuple[Owner, float, list[str]] | None:
     """Owner, confidence and cue evidence of one number; None when the context says it is no phone."""
     if cues.anti is not None and not found.international:
         return None
     evidence: list[str] = []
-    if canonical(found.parsed.e164) in business_keys:
+    if business:
         return Owner.BUSINESS, 0.0, ["business_number"]
     if context.direction == "out":
         return Owner.BUSINESS, 0.1, ["direction:out"]
@@ -602,15 +623,15 @@ def extract(
     if not found:
         return []
     business_keys = _business_keys(context.business_numbers)
-    readings = [_cues_for(f, text) for f in found]
-    uncued = sum(
-        1
-        for f, cues in zip(found, readings, strict=True)
-        if _uncued(cues) and canonical(f.parsed.e164) not in business_keys
-    )
+    business = [canonical(f.parsed.e164) in business_keys for f in found]
+    outbound = context.direction == "out"
+    # Whose number it is needs the owner cues only for an inbound number that is not the business's;
+    # anti-cues ("order #") are read for every number.
+    readings = [_cues_for(f, text, not (outbound or mine)) for f, mine in zip(found, business, strict=True)]
+    uncued = sum(1 for mine, cues in zip(business, readings, strict=True) if _uncued(cues) and not mine)
     candidates: list[Candidate] = []
-    for item, cues in zip(found, readings, strict=True):
-        attribution = _attribute(item, cues, context, business_keys, uncued)
+    for item, cues, mine in zip(found, readings, business, strict=True):
+        attribution = _attribute(item, cues, context, mine, uncued)
         if attribution is None:
             continue
         owner, confidence, cue_evidence = attribution
@@ -664,15 +685,7 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
     _block_decoys(run, groups, before, fold(after))
     if all(g.blocked for g in groups):
         return []
-    reader = _RunReader(
-        text=text,
-        run_start=start,
-        run=run,
-        groups=groups,
-        region=region,
-        hint=_country_hint(text[max(0, start - HINT_WINDOW) : start]),
-        budget=budget,
-    )
+    reader = _RunReader(text=text, run_start=start, run=run, groups=groups, region=region)
     results = reader.interpret()
     if not results:
         budget[0] -= 1

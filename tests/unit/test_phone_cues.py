@@ -1,0 +1,118 @@
+"""Cue reading runs its case-insensitive patterns case-sensitively on lowercased text when that is
+exact; these tests check that shortcut never changes an answer."""
+
+from __future__ import annotations
+
+import re
+import sys
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workers.domain import phone_cues
+from workers.domain.phone_cues import CUE_PATTERNS, anti_cue_before, read_cues
+
+
+def _letters() -> str:
+    """Every letter the cue patterns spell (escapes such as \\b or \\W are not letters)."""
+    letters: set[str] = set()
+    for cue in CUE_PATTERNS:
+        letters.update(ch for ch in re.sub(r"\\.", "", cue.folded.pattern) if ch.isalpha())
+    return "".join(sorted(letters))
+
+
+def test_pattern_sources_are_lowercase() -> None:
+    # The case-sensitive twin only matches lowercased text, so an uppercase letter would never match.
+    for cue in CUE_PATTERNS:
+        source = re.sub(r"\\.", "", cue.lowered.pattern)
+        assert source == source.lower(), cue.lowered.pattern
+
+
+def test_unsafe_characters_are_all_known() -> None:
+    """Outside the unsafe set, lowercasing a character never changes what a pattern sees: its length,
+    its class (word, space, digit) and which of the patterns' letters it matches ignoring case."""
+    letters = _letters()
+    any_letter = re.compile(f"[{letters}]", re.IGNORECASE)
+    classes = [re.compile(p) for p in (r"\w", r"\s", r"\d", r"[^\W\d_]")]
+    unsafe = set()
+    for code in range(0x80, sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        low = ch.lower()
+        if low == ch and any_letter.fullmatch(ch) is None:
+            continue  # no case, and no pattern letter matches it: nothing can differ
+        if len(low) != 1:
+            unsafe.add(ch)
+            continue
+        matched = {letter for letter in letters if re.fullmatch(letter, ch, re.IGNORECASE)}
+        if matched != ({low} if low in letters else set()):
+            unsafe.add(ch)
+            continue
+        if any((p.fullmatch(ch) is None) != (p.fullmatch(low) is None) for p in classes):
+            unsafe.add(ch)
+    missing = unsafe - phone_cues._FOLD_UNSAFE
+    assert not missing, sorted(f"U+{ord(c):04X}" for c in missing)
+
+
+_WORDS = st.sampled_from(
+    [
+        "my number is",
+        "MY CELL:",
+        "Call Me At",
+        "text me",
+        "order #",
+        "ORDER NUMBER",
+        "Booking Ref",
+        "my wife's number",
+        "Mi Número es",
+        "MEU CELULAR",
+        "Llámame",
+        "mon portable",
+        "Handy",
+        "tel.",
+        "Tel:",
+        "phone #",
+        "my #",
+        "nº",
+        "not mine",
+        "HIS",
+        "(cell)",
+        "is my mobile",
+        "İ",
+        "ı",
+        "ſ",
+        "K",
+        "ß",
+        "Σ",
+        ". ",
+        "\n",
+        " ",
+        ", ",
+    ]
+)
+_WINDOWS = st.one_of(
+    st.lists(_WORDS, max_size=12).map(" ".join),
+    st.text(max_size=80),
+    st.lists(st.one_of(_WORDS, st.text(max_size=6)), max_size=10).map("".join),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(left=_WINDOWS, right=_WINDOWS, owner=st.booleans())
+def test_lowercased_matching_reads_what_case_insensitive_matching_reads(
+    left: str, right: str, owner: bool
+) -> None:
+    fast = read_cues(left, right, owner=owner)
+    fast_anti = anti_cue_before(left)
+    with mock.patch.object(phone_cues, "_lowered", lambda text: None):
+        assert read_cues(left, right, owner=owner) == fast
+        assert anti_cue_before(left) == fast_anti
+
+
+def test_owner_false_reads_only_anti_cues() -> None:
+    assert read_cues("my cell is ", "").self_cue == "my cell"
+    assert read_cues("my cell is ", "", owner=False) == phone_cues.CueReading()
+    assert read_cues("order # ", "", owner=False).anti == "order #"
+    assert read_cues("", " is my order number", owner=False).anti is not None
