@@ -88,11 +88,12 @@ def customer_card(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
     ).all()
     by_id = {row.id: row for row in rows}
     main = by_id[customer_id]
+    # The customer's own numbers first (its first one is `phone`), then those merged into it.
     phones = list(
         conn.execute(
             select(t.phones.c.e164)
             .where(t.phones.c.customer_id.in_(ids))
-            .order_by(t.phones.c.created_at, t.phones.c.e164)
+            .order_by(t.phones.c.customer_id != customer_id, t.phones.c.created_at, t.phones.c.e164)
         ).scalars()
     )
     name = main.name or next((r.name for r in rows if r.name), None)

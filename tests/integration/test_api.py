@@ -494,6 +494,15 @@ def test_merge_chains_redirect_straight_to_the_last_survivor(pipe: Pipeline, cli
     assert sorted(timeline(client, a)["customer"]["merged_ids"]) == sorted([b, c])
 
 
+def test_the_survivors_own_number_stays_its_phone_after_a_merge(pipe: Pipeline, client: TestClient) -> None:
+    pipe.run(retimed(pipe.sms(OTHER, "older customer"), at(0)))
+    pipe.run(retimed(pipe.sms(TEL, "newer customer"), at(10)))
+    older, newer = customer_id(client, OTHER), customer_id(client, TEL)
+    pipe.admin("merge", survivor_id=newer, merged_id=older)
+    card = timeline(client, newer)["customer"]
+    assert (card["phone"], card["phones"]) == (TEL, [TEL, OTHER])
+
+
 # --- review queues -----------------------------------------------------------------------------------------
 
 
