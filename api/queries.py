@@ -236,6 +236,10 @@ def _conversation(r: Any) -> dict[str, Any]:
         item["status"] = payload["status"]
     if r.type in ("identity", "consent"):
         item["event"] = r.kind
+    if r.type == "consent":
+        for key in ("keyword", "source"):
+            if payload.get(key):
+                item[key] = payload[key]
     return item
 
 

@@ -76,7 +76,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _timeline(args: argparse.Namespace, settings: Settings) -> int:
     from phoneunify.terminal import show_timeline
 
-    return show_timeline(settings, phone=args.phone, customer=args.customer, limit=args.limit)
+    return show_timeline(settings, phone=args.phone, customer=args.customer, limit=args.limit, zone=args.tz)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--phone", help="the customer's phone, in any format")
     who.add_argument("--customer", help="the customer id")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=int, default=200, help="most events shown (default 200)")
+    p.add_argument("--tz", default="UTC", help="time zone of the times shown, e.g. America/Los_Angeles")
     p.set_defaults(func=_timeline)
 
     sub.add_parser("demo", help="run the design document's journeys through the running stack").set_defaults(
