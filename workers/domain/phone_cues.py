@@ -16,8 +16,7 @@ other-person cue beats a self cue ("my wife's number" contains "my ... number").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 #: How far left and right of a candidate the cue patterns look.
 LEFT_WINDOW: Final = 64
@@ -203,9 +202,8 @@ _ABBREVIATIONS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class CueReading:
-    """What the context says about one candidate."""
+class CueReading(NamedTuple):
+    """What the context says about one candidate (a tuple: one is built for every number found)."""
 
     anti: str | None = None  # the anti-cue text when the digits are an identifier, not a phone
     self_cue: str | None = None
@@ -261,8 +259,15 @@ def _word_forms(alternation: str) -> frozenset[str]:
 
 
 _TOKEN_RE: Final = re.compile(r"[^\W\d_]+")
-_ANTI_FORMS: Final = _word_forms(_ANTI_WORDS)
-_RELATION_FORMS: Final = _word_forms(_RELATION)
+
+
+def _with_plurals(forms: frozenset[str]) -> frozenset[str]:
+    return forms | {form + "s" for form in forms}
+
+
+# Each set holds the forms and their plurals, so one set operation tells whether any word is one.
+_ANTI_FORMS: Final = _with_plurals(_word_forms(_ANTI_WORDS))
+_RELATION_FORMS: Final = _with_plurals(_word_forms(_RELATION))
 _OTHER_WORDS: Final = frozenset(
     {
         *("his", "her", "their", "them", "him", "su", "sus", "seu", "sua", "dele", "dela", "son", "sa"),
@@ -272,8 +277,8 @@ _OTHER_WORDS: Final = frozenset(
 
 
 def _has_form(tokens: list[str], forms: frozenset[str]) -> bool:
-    """A token is one of ``forms``, or its plural."""
-    return not forms.isdisjoint(tokens) or not forms.isdisjoint([t[:-1] for t in tokens if t[-1:] == "s"])
+    """A token is one of ``forms`` (which hold their plurals too)."""
+    return not forms.isdisjoint(tokens)
 
 
 def _not_after_label(text: str, low: str | None, end: int) -> bool:

@@ -208,10 +208,25 @@ class _Group:
     blocked: str = ""
 
 
-def _block(groups: list[_Group], start: int, end: int, why: str) -> None:
+def _block(groups: list[_Group], start: int, end: int, why: str) -> int:
+    """Mark the groups overlapping ``start..end`` as ``why``; how many were newly marked."""
+    marked = 0
     for group in groups:
         if group.start < end and group.end > start and not group.blocked:
             group.blocked = why
+            marked += 1
+    return marked
+
+
+def _block_all(pattern: re.Pattern[str], run: str, groups: list[_Group], why: str) -> int:
+    return sum(_block(groups, match.start(), match.end(), why) for match in pattern.finditer(run))
+
+
+# The characters a time or an amount can start with right after the digits ("15:30", " pm", "$", " EUR")
+# and end with right before them ("$", "R$ ", "USD"): cheap tests before the patterns.
+_TIME_FIRST: Final = frozenset(":hHaApPuU")
+_MONEY_FIRST: Final = frozenset("$%uUeEgGmMbBrRdDpPzZkK")
+_MONEY_LAST: Final = frozenset("$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u20baDRPLNs.")
 
 
 def _luhn(digits: str) -> bool:
@@ -229,8 +244,10 @@ def _plausible_date(day_or_month: str, month_or_day: str) -> bool:
     return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
 
 
-def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> None:
-    """Mark the groups of ``run`` (ASCII-folded) that belong to a decoy, not to a phone number."""
+def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> int:
+    """Mark the groups of ``run`` (ASCII-folded) that belong to a decoy, not to a phone number; how
+    many were marked."""
+    marked = 0
     punctuated = "/" in run or "." in run or "-" in run
     for match in _DATE_RE.finditer(run) if punctuated else ():
         head = run[max(0, match.start() - 2) : match.start()]
@@ -245,49 +262,54 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
                 continue
         elif not _plausible_date(match.group("d2"), match.group("m2")):
             continue
-        _block(groups, match.start(), match.end(), "date")
+        marked += _block(groups, match.start(), match.end(), "date")
     compact = _COMPACT_DATE_RE.match(run) if run[:2] in ("19", "20") else None
     if compact is not None and len(run) > compact.end() and run[compact.end()] == " ":
-        _block(groups, 0, compact.end(), "date")
+        marked += _block(groups, 0, compact.end(), "date")
+    # Each decoy needs some character or shape to be there at all; checking that first is much cheaper
+    # than running its pattern over every run.
     if punctuated or " " in run:
-        # Each decoy needs some character or shape to be there at all; checking that first is cheaper
-        # than running its pattern over every run.
-        for pattern, why, possible in (
-            (_YEAR_RANGE_RE, "year_range", "19" in run or "20" in run),
-            (_FRACTION_RE, "fraction", "/" in run),
-            (_CARD_GROUPS_RE, "card", len(groups) >= 4),
-            (_CPF_RE, "tax_id", "." in run and "-" in run),
-            (_CNPJ_RE, "tax_id", "/" in run and "." in run),
-        ):
-            for match in pattern.finditer(run) if possible else ():
-                _block(groups, match.start(), match.end(), why)
+        if "19" in run or "20" in run:
+            marked += _block_all(_YEAR_RANGE_RE, run, groups, "year_range")
+        if "/" in run:
+            marked += _block_all(_FRACTION_RE, run, groups, "fraction")
+        if len(groups) >= 4:
+            marked += _block_all(_CARD_GROUPS_RE, run, groups, "card")
+        if "." in run and ("-" in run or "/" in run):
+            marked += _block_all(_CPF_RE, run, groups, "tax_id")
+            marked += _block_all(_CNPJ_RE, run, groups, "tax_id")
     zip4 = _ZIP4_RE.match(run) if run[5:6] == "-" else None
     if zip4 is not None:  # a ZIP+4 opens its run ("CA 95814-2345"); "(11) 98765-4321" is a phone
-        _block(groups, 0, zip4.end(), "zip4")
+        marked += _block(groups, 0, zip4.end(), "zip4")
     for match in _DECIMAL_RE.finditer(run) if ("." in run or "," in run) else ():
         # "12.1 - 23.71" is a list of decimals; but "06.12.34" or "7493.524" are phone groups.
         left = run[: match.start()]
         right = run[match.end() :]
         if (not left or left[-2:] in {"- ", "/ "}) and (not right or right[:2] in {" -", " /"}):
-            _block(groups, match.start(), match.end(), "decimal")
+            marked += _block(groups, match.start(), match.end(), "decimal")
     if "." in run and _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
-        _block(groups, 0, len(run), "ip_address")
-    if _TIME_AFTER_RE.match(after):
-        _block(groups, groups[-1].start, groups[-1].end, "time")
-    if _CURRENCY_BEFORE_RE.search(before):
+        marked += _block(groups, 0, len(run), "ip_address")
+    first_after = after[:1]
+    if first_after and (first_after in _TIME_FIRST or not first_after.isascii() or first_after.isspace()):
+        if _TIME_AFTER_RE.match(after):
+            marked += _block(groups, groups[-1].start, groups[-1].end, "time")
+        money_after = _CURRENCY_AFTER_RE.match(after) is not None
+    else:
+        money_after = first_after in _MONEY_FIRST and _CURRENCY_AFTER_RE.match(after) is not None
+    if before and before.rstrip()[-1:] in _MONEY_LAST and _CURRENCY_BEFORE_RE.search(before):
         price = _PRICE_HEAD_RE.match(run)
         if price is not None:
-            _block(groups, 0, price.end(), "price")
-    if _CURRENCY_AFTER_RE.match(after):
+            marked += _block(groups, 0, price.end(), "price")
+    if money_after:
         why = "percent" if "%" in after[:2] else "price"
         price = _PRICE_TAIL_RE.search(run)
         if price is not None:
-            _block(groups, price.start(), len(run), why)
+            marked += _block(groups, price.start(), len(run), why)
         elif not after[:1].isspace():  # "415-666-7777$": a sign glued to the digits makes them money
-            _block(groups, groups[-1].start, groups[-1].end, why)
+            marked += _block(groups, groups[-1].start, groups[-1].end, why)
     # Card numbers (issuer digit 2-6, 15 or 16 digits, Luhn check) typed without the usual 4-4-4-4.
     if len(run) < 15:
-        return
+        return marked
     digits = "".join(run[g.start : g.end] for g in groups if not g.blocked)
     if (
         len(digits) in (15, 16)
@@ -295,7 +317,8 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> No
         and _luhn(digits)
         and not before.rstrip().endswith("+")
     ):
-        _block(groups, 0, len(run), "card")
+        marked += _block(groups, 0, len(run), "card")
+    return marked
 
 
 # --- step 3: segments and validation --------------------------------------------------------------------
@@ -310,10 +333,9 @@ class _Parsed:
 _NOT_DIGITS_RE: Final = re.compile(r"[^0-9]+")
 
 
-def _read_e164(text: str, region: str | None) -> tuple[str, bool] | None:
-    """(E.164, valid) of a folded candidate, or None when it is no number."""
-    digits = _NOT_DIGITS_RE.sub("", text)
-    plus = text.lstrip("( ").startswith("+")
+def _read_e164(text: str, digits: str, plus: bool, region: str | None) -> tuple[str, bool] | None:
+    """(E.164, valid) of a folded candidate (``digits`` are its digits, ``plus`` says it opens with
+    '+'), or None when it is no number."""
     fast = fast_e164(digits, plus, region)
     if fast != UNSURE:
         return fast if isinstance(fast, tuple) else None
@@ -325,40 +347,43 @@ def _read_e164(text: str, region: str | None) -> tuple[str, bool] | None:
     return e164, bool(phonenumbers.is_valid_number(number))
 
 
-def _parse_one(text: str, region: str | None) -> _Parsed | None:
-    read = _read_e164(text, region)
+def _parse_one(text: str, digits: str, plus: bool, region: str | None) -> str | None:
+    """E.164 of a valid number read from ``text``, or None."""
+    read = _read_e164(text, digits, plus, region)
     if read is None:
         return None
     e164, valid = read
     if valid:
-        return _Parsed(e164, "")
+        return e164
     # A retired form of a number in use (Mexico's mobile 1, Brazil's 8-digit mobiles): the person wrote
     # a real number, so report the form that is in use today.
     key = canonical(e164)
     if key != e164:
-        current = _read_e164(key, None)
+        current = _read_e164(key, key[1:], True, None)
         if current is not None and current[1]:
-            return _Parsed(current[0], "")
+            return current[0]
     return None
 
 
-def _parse_valid(text: str, region: str | None, hint: str | None) -> _Parsed | None:
-    """Valid number read from ``text``: with its own country code, else in the hinted country (when
-    the text named one: "my UK mobile"), else in ``region``."""
-    if text.lstrip("( ").startswith("+"):
-        parsed = _parse_one(text, None)
-        return _Parsed(parsed.e164, "plus") if parsed else None
-    tries = [(hint, "country_hint")] if hint and hint != region else []
+def _parse_valid(text: str, plus: bool, region: str | None, hint: str | None) -> _Parsed | None:
+    """Valid number read from ``text``: with its own country code (``plus``: it opens with '+'), else
+    in the hinted country (when the text named one: "my UK mobile"), else in ``region``."""
+    digits = _NOT_DIGITS_RE.sub("", text)
+    if plus:
+        e164 = _parse_one(text, digits, True, None)
+        return _Parsed(e164, "plus") if e164 is not None else None
+    if hint and hint != region:
+        e164 = _parse_one(text, digits, False, hint)
+        if e164 is not None:
+            return _Parsed(e164, "country_hint")
     if region:
-        tries.append((region, "region"))
-    for code, source in tries:
-        parsed = _parse_one(text, code)
-        if parsed is not None:
-            return _Parsed(parsed.e164, source)
+        e164 = _parse_one(text, digits, False, region)
+        if e164 is not None:
+            return _Parsed(e164, "region")
     if text.startswith("00"):  # the international prefix of most of the world, typed where it is not
-        parsed = _parse_one("+" + text[2:], None)
-        if parsed is not None:
-            return _Parsed(parsed.e164, "plus")
+        e164 = _parse_one("+" + text[2:], digits[2:], True, None)
+        if e164 is not None:
+            return _Parsed(e164, "plus")
     return None
 
 
@@ -401,6 +426,7 @@ class _RunReader:
     run: str
     groups: list[_Group]
     region: str | None
+    blocked: bool  # some group is a decoy
     attempts: int = MAX_PARSES_PER_RUN
     _hint: str | None = _UNREAD
 
@@ -417,12 +443,15 @@ class _RunReader:
         """Parse groups ``first..last`` (with a leading '+' or '(' just before them)."""
         if self.attempts <= 0:
             return None
+        text = self.text
         lo = self.run_start + self.groups[first].start
         hi = self.run_start + self.groups[last].end
-        lead = _LEAD_RE.search(self.text, max(0, lo - 4), lo)
+        lead = _lead(text, lo)
         if lead is not None:
-            lo = lead.start()
-        piece = fold(self.text[lo:hi])
+            lo = lead
+        piece = text[lo:hi]
+        if not piece.isascii():
+            piece = fold(piece)
         opened, closed = piece.count("("), piece.count(")")
         if opened > closed and piece.startswith("("):  # "(call me 415-555-0123)": the bracket is prose
             lo += 1
@@ -432,17 +461,20 @@ class _RunReader:
             return None  # "80.585 ((79.964)", "(80).(585) (79).(9)64": brackets no phone has
         self.attempts -= 1
         plus = piece.lstrip("( ").startswith("+")
-        parsed = _parse_valid(piece, self.region, None if plus else self.hint)
+        parsed = _parse_valid(piece, plus, self.region, None if plus else self.hint)
         return (parsed, lo, hi) if parsed is not None else None
 
     def digits(self, first: int, last: int) -> int:
-        return sum(g.end - g.start for g in self.groups[first : last + 1] if not g.blocked)
+        groups = self.groups
+        if first == last:
+            return groups[first].end - groups[first].start if not groups[first].blocked else 0
+        return sum(g.end - g.start for g in groups[first : last + 1] if not g.blocked)
 
     def interpret(self) -> list[_Found]:
         """Valid numbers in the run: longest valid joins of consecutive segments, left to right; a
         segment no join explains may still hold one phone-shaped number (see :meth:`trim`)."""
         segments = _segments(self.run, self.groups)
-        blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked}))
+        blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
         found: list[_Found] = []
         i = 0
         while i < len(segments) and self.attempts > 0:
@@ -522,8 +554,16 @@ class _RunReader:
         inner = self.run[self.groups[first].end : self.groups[last].start]
         if any(ch in "-./()" for ch in inner):
             return True
-        lo = self.run_start + self.groups[first].start
-        return bool(_LEAD_RE.search(self.text, max(0, lo - 4), lo))
+        return _lead(self.text, self.run_start + self.groups[first].start) is not None
+
+
+def _lead(text: str, at: int) -> int | None:
+    """Where a leading '+' or '(' of the number starting at ``at`` begins, if it has one."""
+    window = text[max(0, at - 4) : at]
+    if "+" not in window and "(" not in window and "\uff0b" not in window:
+        return None  # the pattern needs one of them
+    lead = _LEAD_RE.search(text, max(0, at - 4), at)
+    return lead.start() if lead is not None else None
 
 
 def _country_hint(text: str) -> str | None:
@@ -533,6 +573,9 @@ def _country_hint(text: str) -> str | None:
         if region is not None:
             return region
     return None
+
+
+_EXT_FIRST: Final = frozenset(",#eExXiIrRaAdDpP")
 
 
 def _is_latin_letter(ch: str) -> bool:
@@ -622,8 +665,10 @@ def extract(
         match = _RUN_RE.search(text, match.end())
     if not found:
         return []
-    business_keys = _business_keys(context.business_numbers)
-    business = [canonical(f.parsed.e164) in business_keys for f in found]
+    business_keys = _business_keys(context.business_numbers) if context.business_numbers else frozenset()
+    business = (
+        [canonical(f.parsed.e164) in business_keys for f in found] if business_keys else [False] * len(found)
+    )
     outbound = context.direction == "out"
     # Whose number it is needs the owner cues only for an inbound number that is not the business's;
     # anti-cues ("order #") are read for every number.
@@ -662,30 +707,39 @@ def extract(
 def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[int]) -> list[_Found]:
     start, end = match.span()
     before_char = text[start - 1] if start else ""
-    run = fold(match.group(0))
+    run = match.group(0)
+    if not run.isascii():
+        run = fold(run)
     after = text[end : end + 12]
-    ext = _EXT_RE.match(text, end)
+    first_after = after[:1]
+    # An extension can only begin with a space, a comma or one of its words' letters.
+    maybe_ext = first_after and (
+        first_after in _EXT_FIRST or not first_after.isascii() or first_after.isspace()
+    )
+    ext = _EXT_RE.match(text, end) if maybe_ext else None
     if ext is not None:
         after_ext = text[ext.end() : ext.end() + 1]
         if after_ext and _is_latin_letter(after_ext):
             ext = None
-    if ext is None and after[:1] and _is_latin_letter(after[0]):
+    if ext is None and first_after.isalpha() and _is_latin_letter(first_after):
         return []  # "4155550123abc": part of a code or a word
-    if before_char and _is_latin_letter(before_char):
+    if before_char.isalpha() and _is_latin_letter(before_char):
         word = _WORD_END_RE.search(text, max(0, start - 12), start)
         if word is None or not _GLUE_OK_RE.search(word.group(0)):
             return []
-    if after[:1] and after[0] in "%":
+    if first_after == "%":
         return []
     if before_char not in "+\uff0b" and anti_cue_before(text[max(0, start - LEFT_WINDOW) : start]):
         budget[0] -= 1
         return []  # "order #4155550123": an identifier, not worth a parse
-    groups = [_Group(m.start(), m.end()) for m in _GROUP_RE.finditer(run)]
-    before = fold(text[max(0, start - 4) : start])
-    _block_decoys(run, groups, before, fold(after))
-    if all(g.blocked for g in groups):
-        return []
-    reader = _RunReader(text=text, run_start=start, run=run, groups=groups, region=region)
+    groups = [_Group(*m.span()) for m in _GROUP_RE.finditer(run)]
+    before = text[max(0, start - 4) : start]
+    marked = _block_decoys(
+        run, groups, before if before.isascii() else fold(before), after if after.isascii() else fold(after)
+    )
+    if marked == len(groups):
+        return []  # every group is something else
+    reader = _RunReader(text, start, run, groups, region, marked > 0)
     results = reader.interpret()
     if not results:
         budget[0] -= 1
