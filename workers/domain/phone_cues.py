@@ -160,6 +160,10 @@ class _Cue:
         match = self.lowered.search(low) if low is not None else self.folded.search(text)
         return match.span() if match is not None else None
 
+    def match(self, text: str, low: str | None) -> _Span | None:
+        match = self.lowered.match(low) if low is not None else self.folded.match(text)
+        return match.span() if match is not None else None
+
     def nearest(self, text: str, low: str | None) -> _Span | None:
         """The last match (the one nearest the number, for a left window), as ``finditer`` finds them."""
         span = None
@@ -344,8 +348,9 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
     )
     self_offset = len(tail) - min(len(tail), SELF_WINDOW)
     self_cue = _SELF_RE.nearest(tail[self_offset:], tail_low[self_offset:] if tail_low is not None else None)
-    right_other = _RIGHT_OTHER_RE.search(head, head_low)
-    right_self = _RIGHT_SELF_RE.search(head, head_low) if right_other is None else None
+    # Both right-hand patterns are anchored at the start ('^'), so a match is all a search would find.
+    right_other = _RIGHT_OTHER_RE.match(head, head_low)
+    right_self = _RIGHT_SELF_RE.match(head, head_low) if right_other is None else None
     other_text = tail[other[0] : other[1]] if other is not None else None
     self_text = tail[self_offset + self_cue[0] : self_offset + self_cue[1]] if self_cue is not None else None
     # The nearer of a self cue and an other-person cue speaks for the number ("call my wife at 415 or

@@ -134,16 +134,16 @@ _IP_RE: Final = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$")
 _CARD_GROUPS_RE: Final = re.compile(r"(?<![0-9])[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{1,7}(?![0-9])")
 _CPF_RE: Final = re.compile(r"(?<![0-9])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![0-9])")
 _CNPJ_RE: Final = re.compile(r"(?<![0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}(?![0-9])")
-_TIME_AFTER_RE: Final = re.compile(
-    r"^(?::[0-9]{2}|[hH][0-9]{2}|\s?(?:am|pm|a\.m\.|p\.m\.|uhr|hrs|h)\b)", re.IGNORECASE
+# What follows the digits: a time ("15:30", " pm") or an amount (" USD", "%"). The two can never both
+# match the same text (their words differ by the second letter at the latest), so one pattern tells.
+_AFTER_RE: Final = re.compile(
+    r"^(?:(?P<time>:[0-9]{2}|[hH][0-9]{2}|\s?(?:am|pm|a\.m\.|p\.m\.|uhr|hrs|h)\b)"
+    r"|(?P<money>\s?(?:[$\u20ac\u00a3\u00a5\u20b9%]|usd|eur|gbp|mxn|brl|reais|euros?|dollars?|bucks|pesos"
+    r"|z\u0142|kr)(?![a-z])))",
+    re.IGNORECASE,
 )
 _CURRENCY_BEFORE_RE: Final = re.compile(
     r"(?:[$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u20ba]|R\$|US\$|USD|EUR|GBP|MXN|BRL|Rs\.?)\s?$"
-)
-_CURRENCY_AFTER_RE: Final = re.compile(
-    r"^\s?(?:[$\u20ac\u00a3\u00a5\u20b9%]|usd|eur|gbp|mxn|brl|reais|euros?|dollars?|bucks|pesos|z\u0142|kr)"
-    r"(?![a-z])",
-    re.IGNORECASE,
 )
 _PRICE_HEAD_RE: Final = re.compile(r"^[0-9]{1,3}(?:[,.][0-9]{3})*(?:[.,][0-9]{1,2})?(?![0-9])")
 _PRICE_TAIL_RE: Final = re.compile(r"(?<![0-9])[0-9]{1,3}(?:[,.][0-9]{3})*(?:[.,][0-9]{1,2})?$")
@@ -199,6 +199,8 @@ _COUNTRY_HINTS: Final = {
 #: How far left of a number a country name is looked for.
 HINT_WINDOW: Final = 40
 _HINT_WORD_RE: Final = re.compile(r"[^\W\d_]+(?:\.[^\W\d_]\.)?")
+_LETTERS_RE: Final = re.compile(r"[^\W\d_]+")
+_HINT_RUNS: Final = frozenset(word.split(".", 1)[0] for word in _COUNTRY_HINTS)
 
 
 @dataclass(slots=True)
@@ -224,8 +226,7 @@ def _block_all(pattern: re.Pattern[str], run: str, groups: list[_Group], why: st
 
 # The characters a time or an amount can start with right after the digits ("15:30", " pm", "$", " EUR")
 # and end with right before them ("$", "R$ ", "USD"): cheap tests before the patterns.
-_TIME_FIRST: Final = frozenset(":hHaApPuU")
-_MONEY_FIRST: Final = frozenset("$%uUeEgGmMbBrRdDpPzZkK")
+_AFTER_FIRST: Final = frozenset(":hHaApPuU$%eEgGmMbBrRdDzZkK")
 _MONEY_LAST: Final = frozenset("$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u20baDRPLNs.")
 
 
@@ -290,12 +291,14 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> in
     if "." in run and _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
         marked += _block(groups, 0, len(run), "ip_address")
     first_after = after[:1]
-    if first_after and (first_after in _TIME_FIRST or not first_after.isascii() or first_after.isspace()):
-        if _TIME_AFTER_RE.match(after):
-            marked += _block(groups, groups[-1].start, groups[-1].end, "time")
-        money_after = _CURRENCY_AFTER_RE.match(after) is not None
-    else:
-        money_after = first_after in _MONEY_FIRST and _CURRENCY_AFTER_RE.match(after) is not None
+    follows = (
+        _AFTER_RE.match(after)
+        if first_after and (first_after in _AFTER_FIRST or not first_after.isascii() or first_after.isspace())
+        else None
+    )
+    if follows is not None and follows.lastgroup == "time":
+        marked += _block(groups, groups[-1].start, groups[-1].end, "time")
+    money_after = follows is not None and follows.lastgroup == "money"
     if before and before.rstrip()[-1:] in _MONEY_LAST and _CURRENCY_BEFORE_RE.search(before):
         price = _PRICE_HEAD_RE.match(run)
         if price is not None:
@@ -475,6 +478,13 @@ class _RunReader:
         segment no join explains may still hold one phone-shaped number (see :meth:`trim`)."""
         segments = _segments(self.run, self.groups)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
+        if len(segments) == 1:  # the usual case: the run is one number, or none
+            segment = segments[0]
+            count = self.digits(segment[0], segment[-1])
+            result = self.parse(segment[0], segment[-1]) if MIN_DIGITS <= count <= MAX_DIGITS else None
+            if result is None:
+                result = self.trim(segment)
+            return [] if result is None else [self._found(*result, blocked)]
         found: list[_Found] = []
         i = 0
         while i < len(segments) and self.attempts > 0:
@@ -493,20 +503,13 @@ class _RunReader:
                 i += 1
                 continue
             j, (parsed, lo, hi) = best
-            raw = self.text[lo:hi]
-            found.append(
-                _Found(
-                    start=lo,
-                    end=hi,
-                    parsed=parsed,
-                    formatted=not raw.isdigit(),
-                    international=parsed.region_source == "plus",
-                    extension=False,
-                    blocked_nearby=blocked,
-                )
-            )
+            found.append(self._found(parsed, lo, hi, blocked))
             i = j + 1
         return found
+
+    def _found(self, parsed: _Parsed, lo: int, hi: int, blocked: tuple[str, ...]) -> _Found:
+        formatted = not self.text[lo:hi].isdigit()
+        return _Found(lo, hi, parsed, formatted, parsed.region_source == "plus", False, blocked)
 
     def trim(self, segment: list[int]) -> tuple[_Parsed, int, int] | None:
         """A punctuated number inside a longer run, cut only at plain spaces: "415-666-7777 123 Main".
@@ -568,7 +571,12 @@ def _lead(text: str, at: int) -> int | None:
 
 def _country_hint(text: str) -> str | None:
     """The country named nearest the end of ``text`` ("my UK mobile is ..."), if any."""
-    for word in reversed(_HINT_WORD_RE.findall(text.lower())):
+    low = text.lower()
+    # Every hint word is a plain run of letters, or "u.s." (whose first run is "u"): when no run of
+    # letters is one, there is no hint, and the slower word pattern need not run.
+    if _HINT_RUNS.isdisjoint(_LETTERS_RE.findall(low)):
+        return None
+    for word in reversed(_HINT_WORD_RE.findall(low)):
         region = _COUNTRY_HINTS.get(word)
         if region is not None:
             return region
@@ -673,7 +681,12 @@ def extract(
     # Whose number it is needs the owner cues only for an inbound number that is not the business's;
     # anti-cues ("order #") are read for every number.
     readings = [_cues_for(f, text, not (outbound or mine)) for f, mine in zip(found, business, strict=True)]
-    uncued = sum(1 for mine, cues in zip(business, readings, strict=True) if _uncued(cues) and not mine)
+    # Only a count above one matters ("several uncued numbers"), so one number needs no count.
+    uncued = (
+        sum(1 for mine, cues in zip(business, readings, strict=True) if _uncued(cues) and not mine)
+        if len(found) > 1
+        else 0
+    )
     candidates: list[Candidate] = []
     for item, cues, mine in zip(found, readings, business, strict=True):
         attribution = _attribute(item, cues, context, mine, uncued)
@@ -692,13 +705,13 @@ def extract(
         evidence.extend(f"skipped:{why}" for why in item.blocked_nearby)
         candidates.append(
             Candidate(
-                e164=item.parsed.e164,
-                start=item.start,
-                end=item.end,
-                confidence=confidence,
-                evidence=tuple(evidence),
-                owner=owner,
-                raw=text[item.start : item.end],
+                item.parsed.e164,
+                item.start,
+                item.end,
+                confidence,
+                tuple(evidence),
+                owner,
+                text[item.start : item.end],
             )
         )
     return candidates
