@@ -36,7 +36,7 @@ start_one() {
 
 wait_http() {  # name url: bounded wait until the process answers
   local name=$1 url=$2 deadline=$((SECONDS + 60))
-  until curl -fsS -m 2 -o /dev/null "$url"; do
+  until curl -fs -m 2 -o /dev/null "$url"; do
     if ! alive "$name"; then
       echo "[stack] $name exited; last log lines:" >&2
       tail -n 30 "$LOGS/$name.log" >&2
