@@ -240,6 +240,10 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _short_middle(groups: list[_Group]) -> bool:
+    return any(group.end - group.start <= 2 for group in groups[1:-1])
+
+
 def _plausible_date(day_or_month: str, month_or_day: str) -> bool:
     a, b = int(day_or_month), int(month_or_day)
     return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
@@ -250,20 +254,17 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> in
     many were marked."""
     marked = 0
     punctuated = "/" in run or "." in run or "-" in run
-    for match in _DATE_RE.finditer(run) if punctuated else ():
-        head = run[max(0, match.start() - 2) : match.start()]
-        if len(head) == 2 and head[0].isdigit() and head[1] in "./-":
+    # A date's middle part (day or month) is a group of one or two digits between two others.
+    for match in _DATE_RE.finditer(run) if punctuated and _short_middle(groups) else ():
+        lo, hi = match.span()
+        if lo >= 2 and run[lo - 2].isdigit() and run[lo - 1] in "./-":
             continue  # the middle of a longer dotted/dashed sequence: a phone like 06-12-34-56-78
-        tail = run[match.end() : match.end() + 2]
-        sep = match.group("s1") or match.group("s2")
-        if len(tail) == 2 and tail[0] == sep and tail[1].isdigit():
+        a, s1, b, _, _, s2, m2, d2 = match.groups()
+        if run[hi : hi + 1] == (s1 or s2) and run[hi + 1 : hi + 2].isdigit():
             continue
-        if match.group("a") is not None:
-            if not _plausible_date(match.group("a"), match.group("b")):
-                continue
-        elif not _plausible_date(match.group("d2"), match.group("m2")):
+        if not (_plausible_date(a, b) if a is not None else _plausible_date(d2, m2)):
             continue
-        marked += _block(groups, match.start(), match.end(), "date")
+        marked += _block(groups, lo, hi, "date")
     compact = _COMPACT_DATE_RE.match(run) if run[:2] in ("19", "20") else None
     if compact is not None and len(run) > compact.end() and run[compact.end()] == " ":
         marked += _block(groups, 0, compact.end(), "date")
@@ -593,6 +594,9 @@ def _is_latin_letter(ch: str) -> bool:
 # --- step 4: attribution --------------------------------------------------------------------------------
 
 
+_NO_NUMBERS: Final[frozenset[str]] = frozenset()
+
+
 @functools.lru_cache(maxsize=4096)
 def _business_keys(numbers: frozenset[str]) -> frozenset[str]:
     return frozenset(canonical(n) for n in numbers)
@@ -673,48 +677,54 @@ def extract(
         match = _RUN_RE.search(text, match.end())
     if not found:
         return []
-    business_keys = _business_keys(context.business_numbers) if context.business_numbers else frozenset()
-    business = (
-        [canonical(f.parsed.e164) in business_keys for f in found] if business_keys else [False] * len(found)
-    )
-    outbound = context.direction == "out"
+    numbers = context.business_numbers
+    business_keys = _business_keys(numbers) if numbers else _NO_NUMBERS
     # Whose number it is needs the owner cues only for an inbound number that is not the business's;
     # anti-cues ("order #") are read for every number.
+    outbound = context.direction == "out"
+    if len(found) == 1:  # the usual case; a lone number needs no count of uncued ones
+        item = found[0]
+        mine = bool(business_keys) and canonical(item.parsed.e164) in business_keys
+        candidate = _candidate(text, item, _cues_for(item, text, not (outbound or mine)), context, mine, 0)
+        return [candidate] if candidate is not None else []
+    business = [bool(business_keys) and canonical(f.parsed.e164) in business_keys for f in found]
     readings = [_cues_for(f, text, not (outbound or mine)) for f, mine in zip(found, business, strict=True)]
-    # Only a count above one matters ("several uncued numbers"), so one number needs no count.
-    uncued = (
-        sum(1 for mine, cues in zip(business, readings, strict=True) if _uncued(cues) and not mine)
-        if len(found) > 1
-        else 0
-    )
+    uncued = sum(1 for mine, cues in zip(business, readings, strict=True) if _uncued(cues) and not mine)
     candidates: list[Candidate] = []
     for item, cues, mine in zip(found, readings, business, strict=True):
-        attribution = _attribute(item, cues, context, mine, uncued)
-        if attribution is None:
-            continue
-        owner, confidence, cue_evidence = attribution
-        evidence = [
-            "format:international"
-            if item.international
-            else ("format:punctuated" if item.formatted else "format:digits"),
-            f"region:{item.parsed.region_source}",
-            *cue_evidence,
-        ]
-        if item.extension:
-            evidence.append("extension")
-        evidence.extend(f"skipped:{why}" for why in item.blocked_nearby)
-        candidates.append(
-            Candidate(
-                item.parsed.e164,
-                item.start,
-                item.end,
-                confidence,
-                tuple(evidence),
-                owner,
-                text[item.start : item.end],
-            )
-        )
+        candidate = _candidate(text, item, cues, context, mine, uncued)
+        if candidate is not None:
+            candidates.append(candidate)
     return candidates
+
+
+def _candidate(
+    text: str, item: _Found, cues: CueReading, context: ExtractionContext, business: bool, uncued: int
+) -> Candidate | None:
+    attribution = _attribute(item, cues, context, business, uncued)
+    if attribution is None:
+        return None
+    owner, confidence, cue_evidence = attribution
+    evidence = [
+        "format:international"
+        if item.international
+        else ("format:punctuated" if item.formatted else "format:digits"),
+        f"region:{item.parsed.region_source}",
+        *cue_evidence,
+    ]
+    if item.extension:
+        evidence.append("extension")
+    if item.blocked_nearby:
+        evidence.extend(f"skipped:{why}" for why in item.blocked_nearby)
+    return Candidate(
+        item.parsed.e164,
+        item.start,
+        item.end,
+        confidence,
+        tuple(evidence),
+        owner,
+        text[item.start : item.end],
+    )
 
 
 def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[int]) -> list[_Found]:
