@@ -149,6 +149,15 @@ def test_an_admin_relink_moves_every_row_of_the_thread_and_nothing_else(
     assert texts(client, b) == ["B: hello"] and texts(client, a) == ["A: hi"]
     (waiting,) = client.get("/api/v1/review/threads").json()["threads"]
     assert (waiting["thread_id"], waiting["messages"]) == (str(thread(dm)), 3)
+    # The admin's decisions stay on the timelines they concern: B keeps the note that the
+    # conversation was taken from it, A the note that it was given away.
+    assert "thread.unlinked" in kinds(client, b)
+    assert "thread.linked" in kinds(client, b)
+
+
+def kinds(client: TestClient, customer: str) -> list[str]:
+    body = client.get(f"/api/v1/customers/{customer}/timeline", params={"limit": 500}).json()
+    return [c["kind"] for c in body["conversations"]]
 
 
 def test_an_admin_identity_link_moves_the_identitys_threads(pipe: Pipeline, client: TestClient) -> None:

@@ -10,6 +10,10 @@ from sqlalchemy.dialects.postgresql import insert
 from schema import tables as t
 from workers.timeline.projection import Reproject, Row
 
+# Identity and consent entries stay on the timeline of the customer their event names ("Conversation
+# unlinked" belongs to the customer who lost the thread); only messages follow their thread.
+IDENTITY_TYPES = ("identity", "consent")
+
 
 def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Reproject]) -> int:
     """Insert rows (a redelivered row is skipped by its idempotency key), then re-project
@@ -39,6 +43,7 @@ def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Rep
                     .where(
                         and_(
                             te.id.in_(new_ids),
+                            te.type.not_in(IDENTITY_TYPES),
                             te.thread_id == th.id,
                             te.customer_id.is_distinct_from(th.customer_id),
                         )
@@ -48,7 +53,11 @@ def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Rep
         for rp in reprojections:
             known = conn.execute(select(th.customer_id).where(th.id == rp.thread_id)).first()
             owner = known.customer_id if known is not None else rp.customer_id
-            condition = and_(te.thread_id == rp.thread_id, te.customer_id.is_distinct_from(owner))
+            condition = and_(
+                te.thread_id == rp.thread_id,
+                te.type.not_in(IDENTITY_TYPES),
+                te.customer_id.is_distinct_from(owner),
+            )
             if rp.only_unlinked:
                 condition = and_(condition, te.customer_id.is_(None))
             conn.execute(update(t.timeline_events).where(condition).values(customer_id=owner))
