@@ -280,6 +280,10 @@ _OTHER_WORDS: Final = frozenset(
 )
 
 
+# Words that an other-person cue needs: a relation ("wife", "venue") or a pronoun ("his", "her").
+_OTHER_FIRST: Final = _RELATION_FORMS | _OTHER_WORDS
+
+
 def _has_form(tokens: list[str], forms: frozenset[str]) -> bool:
     """A token is one of ``forms`` (which hold their plurals too)."""
     return not forms.isdisjoint(tokens)
@@ -303,10 +307,16 @@ def _left_anti(near: str, low: str | None, tokens: list[str]) -> str | None:
 
 def anti_cue_before(left: str) -> str | None:
     """The anti-cue right before the digits ("order #", "booking ref"), if any: a cheap early check."""
-    near = _clause_left(left[-(ANTI_WINDOW + 16) :])[-ANTI_WINDOW:]
+    return anti_cue_at(left, len(left))[0]
+
+
+def anti_cue_at(text: str, end: int) -> tuple[str | None, int, list[str]]:
+    """:func:`anti_cue_before` for the digits at ``end`` of ``text``, with what it read on the way:
+    where its window starts, and the lowercased words in it (so a caller can reuse them)."""
+    near = _clause_left(text[max(0, end - ANTI_WINDOW - 16) : end])[-ANTI_WINDOW:]
     low = _lowered(near)
     tokens = _TOKEN_RE.findall(low if low is not None else near.lower())
-    return _left_anti(near, low, tokens)
+    return _left_anti(near, low, tokens), end - len(near), tokens
 
 
 def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
@@ -323,9 +333,13 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
     anti = _left_anti(near, near_low, tokens)
     if anti is not None:
         return CueReading(anti=anti)
-    hash_like = (
-        "#" in near[-3:] or "\u00ba" in near[-4:] or "\u00b0" in near[-4:] or "no." in near[-5:].lower()
-    )
+    if near_low is not None:  # '#', 'º' and '°' have no case: the lowercased copy tells as well
+        end = near_low[-5:]
+        hash_like = "#" in end[-3:] or "\u00ba" in end[-4:] or "\u00b0" in end[-4:] or "no." in end
+    else:
+        hash_like = (
+            "#" in near[-3:] or "\u00ba" in near[-4:] or "\u00b0" in near[-4:] or "no." in near[-5:].lower()
+        )
     if (
         hash_like
         and _HASH_RE.search(near, near_low) is not None
@@ -333,7 +347,9 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
         and _SELF_HASH_RE.search(near, near_low) is None  # "my #", "my cell #": a phone label
     ):
         return CueReading(anti="#")
-    head = right[:RIGHT_WINDOW].split("\n", 1)[0]
+    head = right[:RIGHT_WINDOW]
+    if "\n" in head:
+        head = head[: head.index("\n")]
     head_low = _lowered(head)
     head_tokens = _TOKEN_RE.findall(head_low if head_low is not None else head.lower())[:6]
     right_anti = _RIGHT_ANTI_RE.search(head, head_low) if _has_form(head_tokens, _ANTI_FORMS) else None
@@ -341,11 +357,7 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
         return CueReading(anti=head[right_anti[0] : right_anti[1]].strip())
     if not owner:
         return _NO_CUES
-    other = (
-        _OTHER_RE.nearest(tail, tail_low)
-        if _has_form(tokens, _RELATION_FORMS) or not _OTHER_WORDS.isdisjoint(tokens)
-        else None
-    )
+    other = _OTHER_RE.nearest(tail, tail_low) if not _OTHER_FIRST.isdisjoint(tokens) else None
     self_offset = len(tail) - min(len(tail), SELF_WINDOW)
     self_cue = _SELF_RE.nearest(tail[self_offset:], tail_low[self_offset:] if tail_low is not None else None)
     # Both right-hand patterns are anchored at the start ('^'), so a match is all a search would find.
@@ -369,7 +381,8 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
         )
         label = tail[label_offset + found[0] : label_offset + found[1]] if found is not None else None
     return CueReading(
-        self_cue=self_text.strip() if self_text else None,
-        other_cue=other_text.strip() if other_text else None,
-        label=label.strip() if label is not None else None,
+        None,
+        self_text.strip() if self_text else None,
+        other_text.strip() if other_text else None,
+        label.strip() if label is not None else None,
     )

@@ -42,7 +42,7 @@ from typing import Final
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from workers.domain.phone_cues import LEFT_WINDOW, RIGHT_WINDOW, CueReading, anti_cue_before, read_cues
+from workers.domain.phone_cues import LEFT_WINDOW, RIGHT_WINDOW, CueReading, anti_cue_at, read_cues
 from workers.domain.phone_fastparse import UNSURE, fast_e164
 from workers.domain.phone_normalize import canonical, fold
 
@@ -197,7 +197,7 @@ _COUNTRY_HINTS: Final = {
     "dutch": "NL",
 }
 #: How far left of a number a country name is looked for.
-HINT_WINDOW: Final = 40
+HINT_WINDOW: Final = 40  # as the anti-cue check's window, so the words it read often serve here too
 _HINT_WORD_RE: Final = re.compile(r"[^\W\d_]+(?:\.[^\W\d_]\.)?")
 _LETTERS_RE: Final = re.compile(r"[^\W\d_]+")
 _HINT_RUNS: Final = frozenset(word.split(".", 1)[0] for word in _COUNTRY_HINTS)
@@ -241,7 +241,11 @@ def _luhn(digits: str) -> bool:
 
 
 def _short_middle(groups: list[_Group]) -> bool:
-    return any(group.end - group.start <= 2 for group in groups[1:-1])
+    # A plain loop, not any(): this runs for most numbers, and a generator costs more than the test.
+    for group in groups[1:-1]:  # noqa: SIM110
+        if group.end - group.start <= 2:
+            return True
+    return False
 
 
 def _plausible_date(day_or_month: str, month_or_day: str) -> bool:
@@ -253,9 +257,10 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> in
     """Mark the groups of ``run`` (ASCII-folded) that belong to a decoy, not to a phone number; how
     many were marked."""
     marked = 0
-    punctuated = "/" in run or "." in run or "-" in run
+    slash, dot = "/" in run, "." in run
+    punctuated = slash or dot or "-" in run
     # A date's middle part (day or month) is a group of one or two digits between two others.
-    for match in _DATE_RE.finditer(run) if punctuated and _short_middle(groups) else ():
+    for match in _DATE_RE.finditer(run) if punctuated and len(groups) > 2 and _short_middle(groups) else ():
         lo, hi = match.span()
         if lo >= 2 and run[lo - 2].isdigit() and run[lo - 1] in "./-":
             continue  # the middle of a longer dotted/dashed sequence: a phone like 06-12-34-56-78
@@ -273,23 +278,23 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> in
     if punctuated or " " in run:
         if "19" in run or "20" in run:
             marked += _block_all(_YEAR_RANGE_RE, run, groups, "year_range")
-        if "/" in run:
+        if slash:
             marked += _block_all(_FRACTION_RE, run, groups, "fraction")
         if len(groups) >= 4:
             marked += _block_all(_CARD_GROUPS_RE, run, groups, "card")
-        if "." in run and ("-" in run or "/" in run):
+        if dot and ("-" in run or slash):
             marked += _block_all(_CPF_RE, run, groups, "tax_id")
             marked += _block_all(_CNPJ_RE, run, groups, "tax_id")
     zip4 = _ZIP4_RE.match(run) if run[5:6] == "-" else None
     if zip4 is not None:  # a ZIP+4 opens its run ("CA 95814-2345"); "(11) 98765-4321" is a phone
         marked += _block(groups, 0, zip4.end(), "zip4")
-    for match in _DECIMAL_RE.finditer(run) if ("." in run or "," in run) else ():
+    for match in _DECIMAL_RE.finditer(run) if (dot or "," in run) else ():
         # "12.1 - 23.71" is a list of decimals; but "06.12.34" or "7493.524" are phone groups.
         left = run[: match.start()]
         right = run[match.end() :]
         if (not left or left[-2:] in {"- ", "/ "}) and (not right or right[:2] in {" -", " /"}):
             marked += _block(groups, match.start(), match.end(), "decimal")
-    if "." in run and _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
+    if dot and _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
         marked += _block(groups, 0, len(run), "ip_address")
     first_after = after[:1]
     follows = (
@@ -335,6 +340,12 @@ class _Parsed:
 
 
 _NOT_DIGITS_RE: Final = re.compile(r"[^0-9]+")
+_DROP_ASCII_NON_DIGITS: Final = {code: None for code in range(128) if not 48 <= code <= 57}
+
+
+def _digits_of(text: str) -> str:
+    # str.translate is cheaper than a regex substitution on the short ASCII strings candidates are.
+    return text.translate(_DROP_ASCII_NON_DIGITS) if text.isascii() else _NOT_DIGITS_RE.sub("", text)
 
 
 def _read_e164(text: str, digits: str, plus: bool, region: str | None) -> tuple[str, bool] | None:
@@ -372,7 +383,7 @@ def _parse_one(text: str, digits: str, plus: bool, region: str | None) -> str | 
 def _parse_valid(text: str, plus: bool, region: str | None, hint: str | None) -> _Parsed | None:
     """Valid number read from ``text``: with its own country code (``plus``: it opens with '+'), else
     in the hinted country (when the text named one: "my UK mobile"), else in ``region``."""
-    digits = _NOT_DIGITS_RE.sub("", text)
+    digits = _digits_of(text)
     if plus:
         e164 = _parse_one(text, digits, True, None)
         return _Parsed(e164, "plus") if e164 is not None else None
@@ -419,6 +430,7 @@ def _segments(run: str, groups: list[_Group]) -> list[list[int]]:
 
 
 _UNREAD: Final = "?"  # a country hint not looked for yet
+_NO_WORDS: Final[list[str]] = []
 
 
 @dataclass(slots=True)
@@ -431,6 +443,8 @@ class _RunReader:
     groups: list[_Group]
     region: str | None
     blocked: bool  # some group is a decoy
+    words_from: int  # the lowercased words of text[words_from:run_start], already read
+    words: list[str]
     attempts: int = MAX_PARSES_PER_RUN
     _hint: str | None = _UNREAD
 
@@ -440,7 +454,8 @@ class _RunReader:
         numbers with a '+' never do."""
         if self._hint == _UNREAD:
             start = self.run_start
-            self._hint = _country_hint(self.text[max(0, start - HINT_WINDOW) : start])
+            lo = max(0, start - HINT_WINDOW)
+            self._hint = _country_hint(self.text[lo:start], self.words if self.words_from == lo else None)
         return self._hint
 
     def parse(self, first: int, last: int) -> tuple[_Parsed, int, int] | None:
@@ -570,12 +585,13 @@ def _lead(text: str, at: int) -> int | None:
     return lead.start() if lead is not None else None
 
 
-def _country_hint(text: str) -> str | None:
-    """The country named nearest the end of ``text`` ("my UK mobile is ..."), if any."""
+def _country_hint(text: str, runs: list[str] | None = None) -> str | None:
+    """The country named nearest the end of ``text`` ("my UK mobile is ..."), if any. ``runs`` are
+    the runs of letters of ``text.lower()`` when the caller has them already."""
     low = text.lower()
     # Every hint word is a plain run of letters, or "u.s." (whose first run is "u"): when no run of
     # letters is one, there is no hint, and the slower word pattern need not run.
-    if _HINT_RUNS.isdisjoint(_LETTERS_RE.findall(low)):
+    if _HINT_RUNS.isdisjoint(runs if runs is not None else _LETTERS_RE.findall(low)):
         return None
     for word in reversed(_HINT_WORD_RE.findall(low)):
         region = _COUNTRY_HINTS.get(word)
@@ -752,9 +768,12 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
             return []
     if first_after == "%":
         return []
-    if before_char not in "+\uff0b" and anti_cue_before(text[max(0, start - LEFT_WINDOW) : start]):
-        budget[0] -= 1
-        return []  # "order #4155550123": an identifier, not worth a parse
+    words_from, words = start, _NO_WORDS
+    if before_char not in "+\uff0b":
+        anti, words_from, words = anti_cue_at(text, start)
+        if anti:
+            budget[0] -= 1
+            return []  # "order #4155550123": an identifier, not worth a parse
     groups = [_Group(*m.span()) for m in _GROUP_RE.finditer(run)]
     before = text[max(0, start - 4) : start]
     marked = _block_decoys(
@@ -762,7 +781,7 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
     )
     if marked == len(groups):
         return []  # every group is something else
-    reader = _RunReader(text, start, run, groups, region, marked > 0)
+    reader = _RunReader(text, start, run, groups, region, marked > 0, words_from, words)
     results = reader.interpret()
     if not results:
         budget[0] -= 1

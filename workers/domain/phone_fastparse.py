@@ -252,19 +252,21 @@ def fast_e164(digits: str, plus: bool, region_code: str | None) -> tuple[str, bo
         nsn = stripped
     if len(nsn) < _MIN_NSN or len(nsn) > _MAX_NSN:
         return None
-    return f"+{code}{nsn}", _valid_in(regions, nsn)
+    return f"+{code}{nsn}", _valid_in(code, regions, nsn)
 
 
-def _valid_in(regions: tuple[str, ...], nsn: str) -> bool:
+_SHARING: dict[int, tuple[_Region, ...]] = {}
+
+
+def _valid_in(code: int, regions: tuple[str, ...], nsn: str) -> bool:
     """libphonenumber's ``is_valid_number``: choose the region among those sharing the calling code
     (leading digits, else full patterns), then check the number against that region's patterns."""
+    sharing = _SHARING.get(code)
+    if sharing is None:  # built once per calling code: its regions that have metadata, in order
+        sharing = _SHARING[code] = tuple(r for r in map(_region, regions) if r is not None)
     if len(regions) == 1:  # a calling code of one region is that region, whatever its leading digits
-        region = _region(regions[0])
-        return region is not None and region.matches(nsn)
-    for code in regions:
-        region = _region(code)
-        if region is None:
-            continue
+        return bool(sharing) and sharing[0].matches(nsn)
+    for region in sharing:
         if region.leading is not None:
             if region.leading.match(nsn):
                 return region.matches(nsn)
