@@ -116,3 +116,21 @@ def test_owner_false_reads_only_anti_cues() -> None:
     assert read_cues("my cell is ", "", owner=False) == phone_cues.CueReading()
     assert read_cues("order # ", "", owner=False).anti == "order #"
     assert read_cues("", " is my order number", owner=False).anti is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_WINDOWS)
+def test_letter_grouped_patterns_find_what_the_written_patterns_find(text: str) -> None:
+    """The case-sensitive twins regroup word alternations by first letter for speed; every match
+    (where and how long) must stay what the patterns as written find."""
+    low = text.lower()
+    for cue in CUE_PATTERNS:
+        written = re.compile(cue.folded.pattern)
+        assert [m.span() for m in cue.lowered.finditer(low)] == [m.span() for m in written.finditer(low)]
+
+
+def test_word_alternations_are_grouped_by_first_letter() -> None:
+    grouped = phone_cues._grouped(r"\b(?:my|mi|mis|our)\s+x")
+    assert grouped == r"\b(?:m(?:y|i|is)|o(?:ur))\s+x"
+    assert phone_cues._grouped(r"\b(?:a|b)?x") is None  # an optional group is left as written
+    assert phone_cues._grouped(r"(?:^|\s)x") is None
