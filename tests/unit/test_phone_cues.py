@@ -130,7 +130,10 @@ def test_letter_grouped_patterns_find_what_the_written_patterns_find(text: str) 
 
 
 def test_word_alternations_are_grouped_by_first_letter() -> None:
-    grouped = phone_cues._grouped(r"\b(?:my|mi|mis|our)\s+x")
-    assert grouped == r"\b(?:m(?:y|i|is)|o(?:ur))\s+x"
-    assert phone_cues._grouped(r"\b(?:a|b)?x") is None  # an optional group is left as written
-    assert phone_cues._grouped(r"(?:^|\s)x") is None
+    regroup = phone_cues._regroup
+    assert regroup(r"\b(?:my|mi|mis|our)\s+x") == r"\b(?:m(?:y|i|is)|o(?:ur))\s+x"
+    assert regroup(r"(?:the|o|our)?") == r"(?:t(?:he)|o(?:|ur))?"  # order within a letter is kept
+    assert regroup(r"(?:a|[bc]d)") == r"(?:a|[bc]d)"  # a class first: left as written
+    assert regroup(r"(?:ab?|b)") == r"(?:a(?:b?)|b(?:))"
+    assert regroup(r"(?:a?b|c)") == r"(?:a?b|c)"  # an optional first letter: left as written
+    assert regroup(r"[(](?:x|y)") == r"[(](?:x(?:)|y(?:))"  # a bracket in a class opens no group

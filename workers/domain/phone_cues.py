@@ -148,18 +148,14 @@ def _lowered(text: str) -> str | None:
 
 
 class _Cue:
-    """One case-insensitive cue pattern, with its case-sensitive twin for lowercased text.
-
-    ``alternatives`` (word-led patterns, see :func:`_by_first_letter`) give the twin a faster shape;
-    ``source`` is used as it is otherwise, and always for the case-insensitive pattern.
-    """
+    """One case-insensitive cue pattern, with its case-sensitive twin for lowercased text (whose word
+    alternations are regrouped for speed, see :func:`_regroup`)."""
 
     __slots__ = ("folded", "lowered")
 
-    def __init__(self, source: str, alternatives: tuple[str, ...] = ()) -> None:
+    def __init__(self, source: str) -> None:
         self.folded = re.compile(source, re.IGNORECASE)
-        grouped = _by_first_letter(alternatives) if alternatives else None
-        self.lowered = re.compile(grouped if grouped is not None else source)
+        self.lowered = re.compile(_regroup(source))
 
     def search(self, text: str, low: str | None) -> _Span | None:
         match = self.lowered.search(low) if low is not None else self.folded.search(text)
@@ -177,85 +173,90 @@ class _Cue:
         return span
 
 
+def _skip(source: str, i: int) -> int:
+    """Index just past the escape, character class or single character at ``source[i]``."""
+    if source[i] == "\\":
+        return i + 2
+    if source[i] != "[":
+        return i + 1
+    i += 1
+    if source[i : i + 1] == "^":
+        i += 1
+    if source[i : i + 1] == "]":  # a ']' first in a class is a member
+        i += 1
+    while source[i] != "]":
+        i += 2 if source[i] == "\\" else 1
+    return i + 1
+
+
+def _group_end(source: str, i: int) -> int:
+    """Index of the ')' closing the group that opens at ``source[i]``."""
+    depth = 0
+    while True:
+        ch = source[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i = _skip(source, i)
+
+
 def _split_top(alternation: str) -> list[str]:
-    """The top-level alternatives of a pattern (its '|' outside brackets and classes)."""
+    """The top-level alternatives of a pattern (its '|' outside groups and classes)."""
     parts, depth, start, i = [], 0, 0, 0
-    in_class = False
     while i < len(alternation):
         ch = alternation[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
         elif ch == "|" and depth == 0:
             parts.append(alternation[start:i])
             start = i + 1
-        i += 1
+        i = _skip(alternation, i)
     parts.append(alternation[start:])
     return parts
 
 
-def _grouped(pattern: str) -> str | None:
-    """``\\b(?:w1|w2|...)rest`` with its words grouped by first letter, ``\\b(?:m(?:y|i)|o(?:ur))rest``;
-    the pattern itself when it opens with a plain word; None for any other shape."""
-    if not pattern.startswith("\\b"):
-        return None
-    body = pattern[2:]
-    if not body.startswith("(?:"):
-        return pattern if "a" <= body[:1] <= "z" else None
-    depth, i, in_class = 0, 0, False
-    while i < len(body):  # find the group's closing bracket
-        ch = body[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                break
-        i += 1
-    words, rest = _split_top(body[3:i]), body[i + 1 :]
-    if rest[:1] in ("?", "*", "+", "{"):
-        return None  # the group itself is optional or repeated
-    groups: dict[str, list[str]] = {}
-    for word in words:
-        if not ("a" <= word[:1] <= "z") or word[1:2] in ("?", "*", "+", "{"):
-            return None
-        groups.setdefault(word[0], []).append(word[1:])
-    letters = "|".join(f"{letter}(?:{'|'.join(tails)})" for letter, tails in groups.items())
-    return f"\\b(?:{letters}){rest}"
+def _regroup(source: str) -> str:
+    """``source`` with every group of words (``(?:my|mi|mis|our)``) grouped by first letter
+    (``(?:m(?:y|i|is)|o(?:ur))``), for the case-sensitive search of lowercased text.
 
-
-def _by_first_letter(patterns: tuple[str, ...]) -> str | None:
-    """One pattern equal to ``(?:p1)|(?:p2)|...`` for patterns that open with a word alternation,
-    faster to search: each alternation is grouped by first letter, so the regex engine tries one
-    letter's words at a place instead of every word (it compares a group's letter first). Order within
-    a letter is kept, and words with different first letters never match at the same place, so every
-    match is the same. None when a pattern has another shape.
+    The regex engine compares a branch's first letter before entering it, so it then tries one letter's
+    words at a place instead of every word. The matches are the same: words with different first
+    letters never match at the same place, and the order of words with the same letter is kept.
     """
-    grouped = [_grouped(pattern) for pattern in patterns]
-    if any(g is None for g in grouped):
-        return None
-    return "|".join(f"(?:{g})" for g in grouped)
+    out: list[str] = []
+    i = 0
+    while i < len(source):
+        if source.startswith("(?:", i):
+            end = _group_end(source, i)
+            alternatives = _split_top(_regroup(source[i + 3 : end]))
+            out.append(f"(?:{_by_first_letter(alternatives)})")
+            i = end + 1
+        else:
+            j = _skip(source, i)
+            out.append(source[i:j])
+            i = j
+    return "".join(out)
 
 
-_SELF_RE: Final = _Cue("|".join(f"(?:{p})" for p in _SELF_PATTERNS), _SELF_PATTERNS)
+def _by_first_letter(alternatives: list[str]) -> str:
+    plain = all("a" <= a[:1] <= "z" and a[1:2] not in ("?", "*", "+", "{") for a in alternatives)
+    if len(alternatives) < 2 or not plain:
+        return "|".join(alternatives)
+    tails: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        tails.setdefault(alternative[0], []).append(alternative[1:])
+    return "|".join(f"{letter}(?:{'|'.join(rest)})" for letter, rest in tails.items())
+
+
+_SELF_RE: Final = _Cue("|".join(f"(?:{p})" for p in _SELF_PATTERNS))
 _LABEL_RE: Final = _Cue(_LABEL_PATTERN)
-_OTHER_RE: Final = _Cue("|".join(f"(?:{p})" for p in _OTHER_PATTERNS), _OTHER_PATTERNS)
-_ANTI_RE: Final = _Cue(_ANTI_PATTERN, (_ANTI_PATTERN,))
+_OTHER_RE: Final = _Cue("|".join(f"(?:{p})" for p in _OTHER_PATTERNS))
+_ANTI_RE: Final = _Cue(_ANTI_PATTERN)
 _HASH_RE: Final = _Cue(_HASH_PATTERN)
 _RIGHT_ANTI_RE: Final = _Cue(_RIGHT_ANTI)
 _RIGHT_SELF_RE: Final = _Cue(_RIGHT_SELF)
