@@ -419,6 +419,12 @@ class _Found:
     blocked_nearby: tuple[str, ...]
 
 
+def _no_strong_gap(run: str) -> bool:
+    """No strong separator can be in this ASCII run: each needs a '/', whitespace, "--" or ")(" (see
+    _STRONG_SEP_RE), and the only ASCII whitespace a run holds is a space or a tab."""
+    return "/" not in run and " " not in run and "\t" not in run and "--" not in run and ")(" not in run
+
+
 def _segments(run: str, groups: list[_Group]) -> list[list[int]]:
     """Indices of unblocked groups, cut at blocked groups and at strong separators."""
     segments: list[list[int]] = [[]]
@@ -500,9 +506,20 @@ class _RunReader:
     def interpret(self) -> list[_Found]:
         """Valid numbers in the run: longest valid joins of consecutive segments, left to right; a
         segment no join explains may still hold one phone-shaped number (see :meth:`trim`)."""
-        segments = _segments(self.run, self.groups)
+        run = self.run
+        if not self.blocked and run.isascii() and _no_strong_gap(run):
+            # The usual case: nothing blocked and no separator that cuts (they all need a '/', a space,
+            # "--" or ")("), so the run is one segment of all its groups.
+            groups = self.groups
+            last = len(groups) - 1
+            count = len(run.translate(_DROP_ASCII_NON_DIGITS))
+            result = self.parse(0, last) if MIN_DIGITS <= count <= MAX_DIGITS else None
+            if result is None:
+                result = self.trim(list(range(last + 1)))
+            return [] if result is None else [self._found(*result, ())]
+        segments = _segments(run, self.groups)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
-        if len(segments) == 1:  # the usual case: the run is one number, or none
+        if len(segments) == 1:  # the run is one number, or none
             segment = segments[0]
             count = self.digits(segment[0], segment[-1])
             result = self.parse(segment[0], segment[-1]) if MIN_DIGITS <= count <= MAX_DIGITS else None
@@ -642,29 +659,23 @@ def _attribute(
     context: ExtractionContext,
     business: bool,
     uncued_count: int,
-) -> tuple[Owner, float, list[str]] | None:
+) -> tuple[Owner, float, str] | None:
     """Owner, confidence and cue evidence of one number; None when the context says it is no phone."""
     if cues.anti is not None and not found.international:
         return None
-    evidence: list[str] = []
     if business:
-        return Owner.BUSINESS, 0.0, ["business_number"]
+        return Owner.BUSINESS, 0.0, "business_number"
     if context.direction == "out":
-        return Owner.BUSINESS, 0.1, ["direction:out"]
+        return Owner.BUSINESS, 0.1, "direction:out"
     if cues.other_cue is not None:
-        evidence.append(f"cue:other:{cues.other_cue.lower()}")
-        return Owner.OTHER_PERSON, 0.15, evidence
+        return Owner.OTHER_PERSON, 0.15, f"cue:other:{cues.other_cue.lower()}"
     if cues.self_cue is not None:
-        evidence.append(f"cue:self:{cues.self_cue.lower()}")
-        return Owner.SENDER, 0.95, evidence
+        return Owner.SENDER, 0.95, f"cue:self:{cues.self_cue.lower()}"
     if cues.label is not None:
-        evidence.append(f"cue:label:{cues.label.lower()}")
-        return Owner.SENDER, 0.9, evidence
+        return Owner.SENDER, 0.9, f"cue:label:{cues.label.lower()}"
     if uncued_count > 1:
-        evidence.append("several_uncued_numbers")
-        return Owner.UNKNOWN, 0.45, evidence
-    evidence.append("bare_number")
-    return Owner.SENDER, (0.7 if found.formatted or found.international else 0.6), evidence
+        return Owner.UNKNOWN, 0.45, "several_uncued_numbers"
+    return Owner.SENDER, (0.7 if found.formatted or found.international else 0.6), "bare_number"
 
 
 def extract(
@@ -711,7 +722,10 @@ def extract(
     if len(found) == 1:  # the usual case; a lone number needs no count of uncued ones
         item = found[0]
         mine = bool(business_keys) and canonical(item.parsed.e164) in business_keys
-        candidate = _candidate(text, item, _cues_for(item, text, not (outbound or mine)), context, mine, 0)
+        start, end = item.start, item.end  # _cues_for, inlined
+        left, right = text[max(0, start - LEFT_WINDOW - 16) : start], text[end : end + RIGHT_WINDOW]
+        cues = read_cues(left, right, owner=not (outbound or mine))
+        candidate = _candidate(text, item, cues, context, mine, 0)
         return [candidate] if candidate is not None else []
     business = [bool(business_keys) and canonical(f.parsed.e164) in business_keys for f in found]
     readings = [_cues_for(f, text, not (outbound or mine)) for f, mine in zip(found, business, strict=True)]
@@ -731,26 +745,17 @@ def _candidate(
     if attribution is None:
         return None
     owner, confidence, cue_evidence = attribution
-    evidence = [
-        "format:international"
-        if item.international
-        else ("format:punctuated" if item.formatted else "format:digits"),
-        f"region:{item.parsed.region_source}",
-        *cue_evidence,
-    ]
+    if item.international:
+        form = "format:international"
+    else:
+        form = "format:punctuated" if item.formatted else "format:digits"
+    evidence: tuple[str, ...] = (form, f"region:{item.parsed.region_source}", cue_evidence)
     if item.extension:
-        evidence.append("extension")
+        evidence += ("extension",)
     if item.blocked_nearby:
-        evidence.extend(f"skipped:{why}" for why in item.blocked_nearby)
-    return Candidate(
-        item.parsed.e164,
-        item.start,
-        item.end,
-        confidence,
-        tuple(evidence),
-        owner,
-        text[item.start : item.end],
-    )
+        evidence += tuple(f"skipped:{why}" for why in item.blocked_nearby)
+    start, end = item.start, item.end
+    return Candidate(item.parsed.e164, start, end, confidence, evidence, owner, text[start:end])
 
 
 def _has_ascii_digit(text: str) -> bool:
