@@ -287,7 +287,7 @@ def run_latency(
     started = time.perf_counter()
     outcomes = send_open_loop(hooks, keys, s.ingest_port, rate, observer)
     send_s = time.perf_counter() - started
-    observer.finish(timeout=60)
+    observer.finish(timeout=60 + count / 100)
     cpu = meter.stop()
     first_due = outcomes[0].due
     counted = [o for o in outcomes if o.due - first_due >= warmup]

@@ -60,6 +60,7 @@ SELF_CUES = (
     "mi número es {p}",
     "reach me at {p} after 5pm",
     "{p} is my phone, thanks",
+    "{p}",  # a bare number: weaker evidence than a cue
 )
 REPLIES = ("Thanks! See you then.", "We open at 9am tomorrow.", "Yes, we have a table for 4 at 8pm.")
 
@@ -210,6 +211,16 @@ class Traffic:
             return rng.choice(SELF_CUES).format(p=written, n=first)
         return rng.choice(self.corpus_with_phone)[0]
 
+    def message(
+        self, person: Person, channel: str, text: str, at: datetime, with_phone: bool | None = None
+    ) -> Webhook:
+        """One inbound message of `person` on `channel` (sms, ringcentral, whatsapp, messenger,
+        instagram, booking), as its provider delivers it; `with_phone` decides whether a booking
+        form carries the phone (None: as the traffic's mix has it)."""
+        if channel == "booking":
+            return self._booking(person, text, at, with_phone)
+        return self._inbound(person, channel, text, at)
+
     def _inbound(self, person: Person, channel: str, text: str, at: datetime) -> Webhook:
         if channel == "sms":
             return self._twilio_sms(person, text, at)
@@ -353,13 +364,17 @@ class Traffic:
         }
         return self._signed_meta("whatsapp", payload, at)
 
-    def _booking(self, person: Person, text: str, at: datetime) -> Webhook:
+    def _booking(self, person: Person, text: str, at: datetime, with_phone: bool | None = None) -> Webhook:
         number = phonenumbers.parse(person.e164)
+        # Some forms leave the phone out: the booking's thread waits unlinked for one that has it.
+        if with_phone is None:
+            with_phone = self.rng.random() >= 0.3
+        phone = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL) if with_phone else None
         body = {
             "id": f"web-{self._next_id()}",
             "name": person.name,
             "email": person.email,
-            "phone": phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+            "phone": phone,
             "guests": 1 + person.index % 6,
             "date": (at + timedelta(days=3)).strftime("%Y-%m-%dT19:30"),
             "notes": text,

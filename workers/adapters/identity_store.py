@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from schema import tables as t
@@ -59,6 +59,9 @@ class IdentityStore:
                 ),
                 {"space": LOCK_SPACE, "buckets": buckets},
             )
+
+    def flush(self) -> None:
+        """Nothing waits: every call has written already (BatchStore defers its writes)."""
 
     # --- customers ---------------------------------------------------------------------------
     def customer(self, customer_id: uuid.UUID | None) -> CustomerState | None:
@@ -150,6 +153,9 @@ class IdentityStore:
                 .where(and_(c.status == "open", pair))
                 .values(status="resolved", resolved_at=at if at is not None else func.now())
             )
+
+    def delete_customer(self, customer_id: uuid.UUID) -> None:
+        self.conn.execute(delete(t.customers).where(t.customers.c.id == customer_id))
 
     def merged_members(self, survivor: uuid.UUID) -> list[uuid.UUID]:
         return list(

@@ -110,10 +110,11 @@ class _Run:
 
     def _relink_threads_of(self, identity: uuid.UUID, customer: uuid.UUID | None) -> None:
         """Threads that follow an identity (no decision of their own) follow it to its new customer."""
+        # In id order: the ledger and the events then do not depend on where rows sit on disk.
         rows = self.store.conn.execute(
-            select(t.threads.c.id).where(
-                t.threads.c.identity_id == identity, t.threads.c.decided_by.is_(None)
-            )
+            select(t.threads.c.id)
+            .where(t.threads.c.identity_id == identity, t.threads.c.decided_by.is_(None))
+            .order_by(t.threads.c.id)
         ).scalars()
         for thread in list(rows):
             self.store.link_thread(thread, customer)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
@@ -20,6 +21,7 @@ from phoneunify.privacy import phone_key
 from phoneunify.retry import transient_db_error
 from schema.envelopes import RawEnvelope, parse_time, utc_iso
 from schema.linked import LinkedEvent, derived_id, make_event
+from workers.adapters.batch_store import BatchStore, StaleBatchError
 from workers.adapters.identity_store import IdentityStore, ThreadRow
 from workers.domain import identity as rules
 from workers.domain.model import PhoneEvidence
@@ -61,11 +63,15 @@ class Resolver:
         policy: rules.Policy,
         hash_key: str,
         on_outcome: Callable[[str], None] | None = None,
+        per_call: bool = False,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.hash_key = hash_key
         self.on_outcome = on_outcome or (lambda _outcome: None)
+        # per_call: every read and write as its own statement (IdentityStore), the reference the
+        # batch store must agree with; the default reads a batch's rows at once (BatchStore).
+        self.per_call = per_call
 
     # --- batches -----------------------------------------------------------------------------
     def resolve_batch(self, requests: Sequence[ResolveRequest]) -> BatchResult:
@@ -91,14 +97,29 @@ class Resolver:
         return result
 
     def _run(self, requests: Sequence[ResolveRequest]) -> BatchResult:
+        if self.per_call:
+            return self._run_with(requests, fast=False)
+        try:
+            return self._run_with(requests, fast=True)
+        except StaleBatchError as exc:
+            # Another writer changed a row the batch decided about: decide again, per call.
+            log.info("batch of %d met a concurrent writer (%s); running it per call", len(requests), exc)
+            return self._run_with(requests, fast=False)
+
+    def _run_with(self, requests: Sequence[ResolveRequest], fast: bool) -> BatchResult:
+        """One transaction: the batch store reads the batch's rows at once and writes at the end;
+        the per-call store runs each read and write as it comes (same decisions, more trips)."""
         result = BatchResult()
         with self.engine.begin() as conn:
-            store = IdentityStore(conn)
+            store = BatchStore(conn) if fast else IdentityStore(conn)
             store.lock_keys(key for request in requests for key in _lock_keys(request))
+            if isinstance(store, BatchStore):
+                store.prefetch(*_batch_rows(requests))
             for request in requests:
                 events, outcome = self._resolve_one(store, request)
                 result.events.extend(events)
                 result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+            store.flush()
         return result
 
     # --- one message -------------------------------------------------------------------------
@@ -191,11 +212,12 @@ class _Context:
     def env(self) -> RawEnvelope:
         return self.request.envelope
 
-    @property
+    # Cached: each is a SHA-1 (uuid5) and the rules ask for them many times per message.
+    @cached_property
     def identity_id(self) -> uuid.UUID:
         return derived_id("identity", self.env.channel, self.env.business_account, _user_id(self.env))
 
-    @property
+    @cached_property
     def thread_id(self) -> uuid.UUID:
         return derived_id("thread", self.env.thread_key)
 
@@ -338,7 +360,7 @@ class _Context:
             # Another writer claimed the phone first (the database unique key decided, after
             # waiting for its commit). Drop our customer and decide again against the phone as
             # it now is, so the rules (names, never-link, shared) hold under a race too.
-            store.conn.execute(_delete_customer(customer))
+            store.delete_customer(customer)
             if not raced:
                 return self.apply_evidence(evidence, raced=True)
             if owner is None:
@@ -601,12 +623,20 @@ def _lock_keys(request: ResolveRequest) -> list[str]:
     ]
 
 
-def _delete_customer(customer: uuid.UUID) -> Any:
-    from sqlalchemy import delete
-
-    from schema import tables as t
-
-    return delete(t.customers).where(t.customers.c.id == customer)
+def _batch_rows(
+    requests: Sequence[ResolveRequest],
+) -> tuple[list[uuid.UUID], list[uuid.UUID], list[str], list[uuid.UUID], list[str]]:
+    """Identity, thread, phone and customer keys and outbox keys a batch may read."""
+    identities, threads, phones, customers, keys = [], [], [], [], []
+    for request in requests:
+        env = request.envelope
+        identities.append(derived_id("identity", env.channel, env.business_account, _user_id(env)))
+        threads.append(derived_id("thread", env.thread_key))
+        keys.append(env.idempotency_key)
+        for evidence in request.sender_evidence:
+            phones.append(evidence.e164)
+            customers.append(derived_id("customer", evidence.e164))
+    return identities, threads, phones, customers, keys
 
 
 def _user_id(env: RawEnvelope) -> str:

@@ -1,0 +1,235 @@
+"""The batch store decides exactly as the per-call store does.
+
+`Resolver` reads a batch's rows at once and writes them at the end (BatchStore); with
+`per_call=True` it runs every read and write as its own statement (IdentityStore), the
+reference. The same stream of realistic traffic (bench/traffic.py: every channel, repeat
+senders, numbers in text, other people's numbers, redeliveries), with admin commands in
+between, goes through each into its own fresh database: the linked events and every identity
+table must come out identical, row for row.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from bench.traffic import BUSINESS_NUMBERS, Traffic
+from phoneunify.settings import Settings
+from schema import tables as t
+from schema.commands import Command
+from schema.envelopes import utc_iso
+from workers.domain.identity import Policy
+from workers.domain.requests import ResolveRequest
+from workers.services.commands import CommandHandler
+from workers.services.evidence import EvidencePolicy, gather
+from workers.services.resolve import Resolver
+
+pytestmark = pytest.mark.infra
+
+# Batch number -> round of admin commands applied after it (round 2 splits a merge).
+ROUNDS = {8: 0, 16: 2, 30: 1}
+TABLES = (
+    t.customers,
+    t.phones,
+    t.phone_addresses,
+    t.identities,
+    t.threads,
+    t.identity_ledger,
+    t.conflicts,
+    t.constraints,
+    t.resolved_messages,
+    t.consent_ledger,
+)
+
+
+@pytest.fixture
+def reference_engine(database_url: str) -> Iterator[Engine]:
+    """A second fresh database for the per-call run."""
+    from schema.migrate import upgrade
+    from tests.conftest import _admin_engine
+
+    name = f"{make_url(database_url).database}_ref"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _requests(messages: int) -> list[ResolveRequest]:
+    settings = Settings(twilio_auth_token="x", meta_app_secret="x", booking_api_key="x")
+    traffic = Traffic(settings, seed=11, phone_share=0.5)
+    # Few people and few numbers-in-text for many messages: repeat senders, cross-channel links,
+    # and one number claimed by several people (reviews, shared phones, merges).
+    traffic.corpus_with_phone = traffic.corpus_with_phone[:30]
+    people = traffic.people(90)
+    hooks = traffic.backfill(messages, people, datetime(2026, 2, 1, tzinfo=UTC))
+    policy = EvidencePolicy.build("US", BUSINESS_NUMBERS)
+    requests = [
+        gather(envelope, policy)[0] for hook in hooks for envelope in hook.envelopes(utc_iso(hook.at))
+    ]
+    # The second half as a replay reads it, one channel after another: later messages of one
+    # channel arrive before earlier ones of another (details and dates must not depend on it).
+    half = len(requests) // 2
+    requests[half:] = sorted(requests[half:], key=lambda r: r.envelope.channel)
+    # Situations the sample may miss, made sure of: a bare number then the same number after a
+    # cue (the link's confidence rises); a customer first seen by SMS who wrote on Instagram days
+    # earlier (the customer dates from the earlier message); a thread's later message read first
+    # (the thread's first message moves earlier); a booking without a phone, batches before the
+    # booking with one (the earlier thread is back-linked from the database, not from memory).
+    late = datetime(2026, 4, 1, tzinfo=UTC)
+    bare, sms, reorder, booker = traffic.people(94)[-4:]
+    number = bare.e164.removeprefix("+1")
+    tail = [
+        traffic.message(bare, "instagram", number, late),
+        traffic.message(bare, "instagram", f"my number is {number}", late + timedelta(minutes=5)),
+        traffic.message(sms, "sms", "hi, is the shop open?", late + timedelta(days=10)),
+        traffic.message(sms, "instagram", f"text me at {sms.e164}", late),
+        traffic.message(reorder, "messenger", "see you at 8", late + timedelta(hours=1)),
+        traffic.message(reorder, "messenger", "table for two tonight?", late),
+        traffic.message(booker, "booking", "window seat please", late, with_phone=True),
+    ]
+    early_booking = traffic.message(
+        booker, "booking", "birthday dinner", late - timedelta(days=3), with_phone=False
+    )
+    middle = len(requests) // 3
+    requests[middle:middle] = [
+        gather(e, policy)[0] for e in early_booking.envelopes(utc_iso(early_booking.at))
+    ]
+    requests += [gather(e, policy)[0] for hook in tail for e in hook.envelopes(utc_iso(hook.at))]
+    # Providers redeliver: some messages come again, a few inside the same batch.
+    rng = random.Random(5)
+    for _ in range(len(requests) // 20):
+        i = rng.randrange(len(requests))
+        requests.insert(min(len(requests), i + rng.choice((1, 2, 300))), requests[i])
+    return requests
+
+
+def _dump(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    out = {}
+    with engine.connect() as conn:
+        for table in TABLES:
+            pk = list(table.primary_key.columns)
+            out[table.name] = [dict(r._mapping) for r in conn.execute(select(table).order_by(*pk))]
+    return out
+
+
+def _commands(engine: Engine, round_: int) -> list[Command]:
+    """Admin decisions on what the first run built (ids are derived, so both databases agree)."""
+    with engine.connect() as conn:
+        # Phones of customers not merged into another (so any two of them can be merged).
+        owned = [
+            (e164, str(c))
+            for e164, c in conn.execute(
+                select(t.phones.c.e164, t.phones.c.customer_id)
+                .join(t.customers, t.customers.c.id == t.phones.c.customer_id)
+                .where(t.customers.c.merged_into.is_(None))
+                .order_by(t.phones.c.e164)
+            )
+        ]
+        unlinked = [
+            str(i)
+            for (i,) in conn.execute(
+                select(t.identities.c.id)
+                .where(t.identities.c.customer_id.is_(None))
+                .order_by(t.identities.c.id)
+            )
+        ]
+        linked = [
+            str(i)
+            for (i,) in conn.execute(
+                select(t.identities.c.id)
+                .where(t.identities.c.customer_id.is_not(None))
+                .order_by(t.identities.c.id)
+            )
+        ]
+    at = f"2026-03-0{round_ + 1}T12:00:00.000Z"
+    commands = []
+    if len(owned) >= 4 and round_ < 2:
+        (_, a), (_, b) = owned[round_], owned[-1 - round_]
+        if a != b:
+            commands.append(Command("merge", "ops", {"survivor_id": a, "merged_id": b}, f"m{round_}", at))
+        commands.append(Command("mark_shared", "ops", {"phone": owned[2 + round_][0]}, f"s{round_}", at))
+    if unlinked and owned:
+        commands.append(
+            Command(
+                "link_identity",
+                "ops",
+                {"identity_id": unlinked[0], "customer_id": owned[1][1]},
+                f"l{round_}",
+                at,
+            )
+        )
+    if linked:
+        commands.append(Command("unlink_identity", "ops", {"identity_id": linked[-1]}, f"u{round_}", at))
+    if round_ == 2:
+        # Undo a merge: a never-merge constraint the rules must honour from then on.
+        with engine.connect() as conn:
+            merged = conn.execute(
+                select(t.customers.c.id)
+                .where(t.customers.c.merged_into.is_not(None))
+                .order_by(t.customers.c.id)
+            ).first()
+        if merged is not None:
+            commands.append(Command("split", "ops", {"customer_id": str(merged[0])}, "split", at))
+    return commands
+
+
+def _run(
+    engine: Engine, requests: list[ResolveRequest], per_call: bool, commands: dict[int, list[Command]]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Resolve in batches of 40, with admin commands after the batches in ROUNDS. The reference run
+    chooses them from its own state and records them in `commands`; the other replays them."""
+    resolver = Resolver(engine, Policy(), "test-key", per_call=per_call)
+    handler = CommandHandler(engine, Policy())
+    events: list[dict[str, Any]] = []
+    outcomes: dict[str, int] = {}
+    size = 40
+    for number, start in enumerate(range(0, len(requests), size)):
+        result = resolver.resolve_batch(requests[start : start + size])
+        assert not result.dead
+        events.extend(e.to_dict() for e in result.events)
+        for k, v in result.outcomes.items():
+            outcomes[k] = outcomes.get(k, 0) + v
+        if number in ROUNDS:
+            if number not in commands:
+                commands[number] = _commands(engine, ROUNDS[number])
+            for command in commands[number]:
+                events.extend(e.to_dict() for e in handler.apply(command))
+    return events, outcomes
+
+
+def test_batch_store_matches_the_per_call_store(engine: Engine, reference_engine: Engine) -> None:
+    requests = _requests(1200)
+    commands: dict[int, list[Command]] = {}
+    reference_events, reference_outcomes = _run(reference_engine, requests, True, commands)
+    events, outcomes = _run(engine, requests, False, commands)
+
+    # The stream exercised the rules it should have, and the admin commands were applied.
+    assert {"created", "linked", "review", "redelivered", "unlinked"} <= set(reference_outcomes)
+    assert reference_outcomes.get("merged", 0) + reference_outcomes.get("shared", 0) > 0
+    assert sum(len(c) for c in commands.values()) >= 9
+
+    assert outcomes == reference_outcomes
+    assert len(events) == len(reference_events)
+    for i, (ours, theirs) in enumerate(zip(events, reference_events, strict=True)):
+        assert ours == theirs, f"event {i} differs"
+    ours_db, reference_db = _dump(engine), _dump(reference_engine)
+    for table in TABLES:
+        assert len(ours_db[table.name]) == len(reference_db[table.name]), table.name
+        for mine, theirs in zip(ours_db[table.name], reference_db[table.name], strict=True):
+            assert mine == theirs, table.name
