@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import Engine
 
 from phoneunify.privacy import phone_key, thread_key_hash
@@ -38,6 +38,8 @@ from workers.services.resolve import BatchResult, Resolver, TransientError
 
 log = logging.getLogger(__name__)
 
+# Prometheus text format 0.0.4 (its default charset is UTF-8).
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 EXTRACT_BATCH = 500
 EXTRACT_WITHIN_S = 0.02
 
@@ -180,7 +182,8 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp takes the charset apart from the content type (it refuses one inside it).
+        return web.bytes(generate_latest(registry), content_type=METRICS_CONTENT_TYPE)
 
     @app.page("/healthz")
     async def health(web: Any, request: Any) -> Any:
