@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from ingest.edge import records_for
 from ingest.providers import booking, meta, ringcentral, twilio
@@ -50,8 +50,19 @@ BUSINESS_NUMBERS = (TWILIO_LINE, RINGCENTRAL_LINE, "+" + WA_DISPLAY)
 # Channel shares of the people's first channel (SMS over Twilio leads, as for most small businesses).
 CHANNELS = {"sms": 30, "whatsapp": 24, "instagram": 18, "messenger": 15, "ringcentral": 6, "booking": 7}
 US_AREAS = ("916", "530", "415", "510", "213", "312", "646", "305", "512", "206", "617", "702")
-FIRST = ("Ana", "Luis", "Maria", "John", "Priya", "Wei", "Fatima", "Tom", "Sofia", "Omar", "Emma", "Kenji")
-LAST = ("Lopez", "Smith", "Garcia", "Chen", "Patel", "Silva", "Brown", "Khan", "Rossi", "Muller", "Kim")
+# Enough names that two strangers rarely look like one person to the name rules.
+_FIRST_NAMES = """
+Ana Luis Maria John Priya Wei Fatima Tom Sofia Omar Emma Kenji Lucas Chloe Mateo Aisha Noah Ines
+Ravi Hana Diego Olga Samir Yuki Pedro Lena Kofi Zara Ivan Mei Jonas Amara Felix Nadia Hugo Leila
+"""
+_LAST_NAMES = """
+Lopez Smith Garcia Chen Patel Silva Brown Khan Rossi Muller Kim Nguyen Okafor Dubois Novak
+Haddad Tanaka Costa Schmidt Ivanova Reyes Walsh Moreau Singh Larsen Ferreira Yilmaz Cohen Mensah Fischer
+"""
+FIRST = tuple(_FIRST_NAMES.split())
+LAST = tuple(_LAST_NAMES.split())
+# Regions of the customers who are not in the US, with their share among them.
+FOREIGN = {"MX": 4, "GB": 3, "BR": 4, "DE": 2, "FR": 2, "ES": 2, "IN": 2, "CA": 2}
 SELF_CUES = (
     "my number is {p}",
     "you can text me at {p}",
@@ -104,13 +115,25 @@ class Webhook:
 class Traffic:
     """Webhooks for a benchmark run, signed for `settings` (its secrets and public URL)."""
 
-    def __init__(self, settings: Settings, seed: int = 6, phone_share: float = 0.4) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        seed: int = 6,
+        phone_share: float = 0.4,
+        own_share: float = 0.7,
+        claim_share: float = 0.03,
+    ) -> None:
+        """`phone_share`: inbound messages with a number in the text. Of those, `own_share` give
+        the sender's own number after a cue; `claim_share` are corpus messages in which the
+        writer gives a number as their own (the corpus is shared by everyone, so several people
+        claim one number: reviews, shared phones, merges); the rest name a number that is not the
+        writer's (a friend's, a business's)."""
         self.settings = settings
         self.rng = random.Random(seed)
         self.phone_share = phone_share
-        with_phone, without = _corpus()
-        self.corpus_with_phone, self.corpus_plain = with_phone, without
-        self.foreign = sorted({p for _, phones in with_phone for p in phones})
+        self.own_share = own_share
+        self.claim_share = claim_share
+        self.corpus_plain, self.corpus_claims, self.corpus_others = _corpus()
         self._sid = 0
 
     # --- people ------------------------------------------------------------------------------
@@ -146,8 +169,9 @@ class Traffic:
         return out
 
     def _phone(self, rng: random.Random) -> str:
-        if self.foreign and rng.random() < 0.15:
-            return rng.choice(self.foreign)
+        if rng.random() < 0.15:
+            region = rng.choices(list(FOREIGN), list(FOREIGN.values()))[0]
+            return _foreign_mobile(rng, region)
         while True:
             number = f"+1{rng.choice(US_AREAS)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
             if phonenumbers.is_valid_number(phonenumbers.parse(number)):
@@ -201,7 +225,7 @@ class Traffic:
         rng = self.rng
         if rng.random() >= self.phone_share:
             return rng.choice(self.corpus_plain)
-        if rng.random() < 0.65:
+        if rng.random() < self.own_share:
             number = phonenumbers.parse(person.e164)
             layout = rng.choice((PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL))
             written = phonenumbers.format_number(number, layout)
@@ -209,7 +233,9 @@ class Traffic:
                 written = written.replace(" ", ".").replace("(", "").replace(")", "").replace("-", ".")
             first = person.name.split()[0]
             return rng.choice(SELF_CUES).format(p=written, n=first)
-        return rng.choice(self.corpus_with_phone)[0]
+        if rng.random() < self.claim_share / max(1e-9, 1 - self.own_share):
+            return rng.choice(self.corpus_claims)
+        return rng.choice(self.corpus_others)
 
     def message(
         self, person: Person, channel: str, text: str, at: datetime, with_phone: bool | None = None
@@ -385,19 +411,34 @@ class Traffic:
         return Webhook("booking", "/webhooks/booking", json.dumps(body).encode(), headers, at)
 
 
-def _corpus() -> tuple[list[tuple[str, list[str]]], list[str]]:
-    """Business chat messages, inbound ones only: (text, phones) with numbers, and texts without."""
-    with_phone: list[tuple[str, list[str]]] = []
-    without: list[str] = []
+def _corpus() -> tuple[list[str], list[str], list[str]]:
+    """Inbound business chat messages: without numbers, with the writer's own number, and with
+    only numbers that are not the writer's."""
+    plain: list[str] = []
+    claims: list[str] = []
+    others: list[str] = []
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         if record.get("direction") != "in" or not record["text"].strip():
             continue
-        if record["phones"]:
-            with_phone.append((record["text"], list(record["phones"])))
+        if not record["phones"]:
+            plain.append(record["text"])
+        elif record["sender_phones"]:
+            claims.append(record["text"])
         else:
-            without.append(record["text"])
-    return with_phone, without
+            others.append(record["text"])
+    return plain, claims, others
+
+
+def _foreign_mobile(rng: random.Random, region: str) -> str:
+    """A valid mobile number of `region`: its example number with the last six digits drawn."""
+    example = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    national = str(example.national_number)
+    while True:
+        digits = national[:-6] + f"{rng.randint(0, 999_999):06d}"
+        number = phonenumbers.parse(f"+{example.country_code}{digits}")
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def now() -> datetime:

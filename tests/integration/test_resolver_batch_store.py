@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,10 +73,10 @@ def reference_engine(database_url: str) -> Iterator[Engine]:
 
 def _requests(messages: int) -> list[ResolveRequest]:
     settings = Settings(twilio_auth_token="x", meta_app_secret="x", booking_api_key="x")
-    traffic = Traffic(settings, seed=11, phone_share=0.5)
     # Few people and few numbers-in-text for many messages: repeat senders, cross-channel links,
     # and one number claimed by several people (reviews, shared phones, merges).
-    traffic.corpus_with_phone = traffic.corpus_with_phone[:30]
+    traffic = Traffic(settings, seed=11, phone_share=0.5, own_share=0.3, claim_share=0.4)
+    traffic.corpus_claims = traffic.corpus_claims[:20]
     people = traffic.people(90)
     hooks = traffic.backfill(messages, people, datetime(2026, 2, 1, tzinfo=UTC))
     policy = EvidencePolicy.build("US", BUSINESS_NUMBERS)
@@ -90,9 +91,13 @@ def _requests(messages: int) -> list[ResolveRequest]:
     # cue (the link's confidence rises); a customer first seen by SMS who wrote on Instagram days
     # earlier (the customer dates from the earlier message); a thread's later message read first
     # (the thread's first message moves earlier); a booking without a phone, batches before the
-    # booking with one (the earlier thread is back-linked from the database, not from memory).
+    # booking with one (the earlier thread is back-linked from the database, not from memory);
+    # a question for a person asked twice (the second finds it already open).
     late = datetime(2026, 4, 1, tzinfo=UTC)
-    bare, sms, reorder, booker = traffic.people(94)[-4:]
+    bare, sms, reorder, booker, ana, zed = traffic.people(96)[-6:]
+    # Zed books twice with Ana's number: the same question for a person, asked once.
+    zed = replace(zed, e164=ana.e164, name="Zed Quinn")
+    ana = replace(ana, name="Ana Lopez")
     number = bare.e164.removeprefix("+1")
     tail = [
         traffic.message(bare, "instagram", number, late),
@@ -102,6 +107,9 @@ def _requests(messages: int) -> list[ResolveRequest]:
         traffic.message(reorder, "messenger", "see you at 8", late + timedelta(hours=1)),
         traffic.message(reorder, "messenger", "table for two tonight?", late),
         traffic.message(booker, "booking", "window seat please", late, with_phone=True),
+        traffic.message(ana, "whatsapp", "hola!", late),
+        traffic.message(zed, "booking", "dinner for 4", late + timedelta(hours=2), with_phone=True),
+        traffic.message(zed, "booking", "dinner for 6", late + timedelta(hours=3), with_phone=True),
     ]
     early_booking = traffic.message(
         booker, "booking", "birthday dinner", late - timedelta(days=3), with_phone=False

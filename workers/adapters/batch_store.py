@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, or_, select, text
+from sqlalchemy import Connection, Table, and_, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from schema import tables as t
@@ -87,6 +87,8 @@ LEDGER_COLS = (
     "policy_version",
 )
 CONFLICT_COLS = (
+    "status",
+    "resolved_at",
     "kind",
     "identity_id",
     "thread_id",
@@ -362,13 +364,38 @@ class BatchStore(IdentityStore):
     def set_merged_into(
         self, customer_id: uuid.UUID, survivor: uuid.UUID | None, at: datetime | None = None
     ) -> None:
-        # Rare: it also resolves open conflicts, so it runs as SQL on the flushed state.
-        self.flush()
-        super().set_merged_into(customer_id, survivor, at)
+        if survivor is None or at is None:
+            # An unmerge, or a merge at the database's clock: admin paths, per call.
+            self.flush()
+            super().set_merged_into(customer_id, survivor, at)
+            self._customers.rows.pop(customer_id, None)
+            self._open_conflicts = None
+            return
         row = self._customer_row(customer_id)
         if row is not None:
             row["merged_into"] = survivor
-        self._open_conflicts = None  # some were resolved just now
+            self._customers.touch(customer_id)
+        # The merge answers the open questions about these two being one person: those in the
+        # database now, those still in memory as they are flushed.
+        c = t.conflicts.c
+        pair = or_(
+            and_(c.customer_id == customer_id, c.other_customer_id == survivor),
+            and_(c.customer_id == survivor, c.other_customer_id == customer_id),
+        )
+        self.conn.execute(
+            update(t.conflicts)
+            .where(and_(c.status == "open", pair))
+            .values(status="resolved", resolved_at=at)
+        )
+        both = {customer_id, survivor}
+        for pending in self._conflicts:
+            if (
+                pending["status"] == "open"
+                and {pending.get("customer_id"), pending.get("other_customer_id")} == both
+            ):
+                pending["status"], pending["resolved_at"] = "resolved", at
+        if self._open_conflicts is not None:
+            self._open_conflicts = [q for q in self._open_conflicts if {q[3], q[4]} != both]
 
     def delete_customer(self, customer_id: uuid.UUID) -> None:
         if customer_id in self._customers.new:
@@ -617,10 +644,10 @@ class BatchStore(IdentityStore):
 
     # --- ledger, conflicts, consent, outbox ---------------------------------------------------
     def ledger(self, **values: Any) -> None:
-        self._ledger.append(_checked(values, LEDGER_COLS))
+        self._ledger.append(_checked(values, LEDGER_COLS, evidence={}))
 
     def conflict(self, **values: Any) -> None:
-        self._conflicts.append(_checked(values, CONFLICT_COLS))
+        self._conflicts.append(_checked(values, CONFLICT_COLS, evidence={}, status="open"))
         if self._open_conflicts is not None:
             self._open_conflicts.append(
                 (
@@ -652,7 +679,7 @@ class BatchStore(IdentityStore):
             return False
         if key is not None:
             self._consent_keys.add(key)
-        self._consent.append(_checked(values, CONSENT_COLS))
+        self._consent.append(_checked(values, CONSENT_COLS, evidence={}))
         return True
 
     def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
@@ -736,14 +763,14 @@ class BatchStore(IdentityStore):
         return row
 
 
-def _checked(values: Row, columns: tuple[str, ...]) -> Row:
-    """Appended rows name known columns only; an omitted evidence takes the column's default."""
+def _checked(values: Row, columns: tuple[str, ...], **defaults: Any) -> Row:
+    """Appended rows name known columns only; an omitted column with a default in the table
+    (evidence, a conflict's status) takes it here, so a pending conflict can still be resolved
+    in memory by a merge."""
     unknown = set(values) - set(columns)
     if unknown:
         raise TypeError(f"unknown column(s) {sorted(unknown)}")
-    if "evidence" in columns and values.get("evidence") is None:
-        values = {**values, "evidence": {}}
-    return values
+    return {**defaults, **{k: v for k, v in values.items() if v is not None or k not in defaults}}
 
 
 def _unnest(columns: Sequence[str], rows: Sequence[Row]) -> tuple[str, dict[str, Any]]:
