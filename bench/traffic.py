@@ -433,6 +433,7 @@ def _corpus() -> tuple[list[str], list[str], list[str]]:
 def _foreign_mobile(rng: random.Random, region: str) -> str:
     """A valid mobile number of `region`: its example number with the last six digits drawn."""
     example = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    assert example is not None, region
     national = str(example.national_number)
     while True:
         digits = national[:-6] + f"{rng.randint(0, 999_999):06d}"

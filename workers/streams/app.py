@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterable, Awaitable
+from collections.abc import AsyncIterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,8 +35,11 @@ from workers.metrics import WorkerMetrics
 from workers.services.commands import CommandHandler
 from workers.services.evidence import EvidencePolicy, gather
 from workers.services.resolve import BatchResult, Resolver, TransientError
+from workers.streams.sender import BatchSender
 
 log = logging.getLogger(__name__)
+
+Record = tuple[bytes | None, bytes]  # key, value
 
 # Prometheus text format 0.0.4 (its default charset is UTF-8).
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -89,35 +92,38 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
     raw_in = app.topic(*topics.raw_all, key_serializer="raw", value_serializer="raw")
     resolve_topic = app.topic(topics.resolve, key_serializer="raw", value_serializer="raw")
     commands_topic = app.topic(topics.commands, key_serializer="raw", value_serializer="raw")
-    linked = app.topic(topics.linked, key_serializer="raw", value_serializer="raw")
-    dlq_extract = app.topic(topics.dlq("extract"), key_serializer="raw", value_serializer="raw")
-    dlq_resolve = app.topic(topics.dlq("resolve"), key_serializer="raw", value_serializer="raw")
+    # Every stage sends through one producer of its own, a batch at a time (see sender.py); a
+    # dependency of the app, so it starts before the agents and stops after them.
+    sender = BatchSender(settings.kafka_bootstrap, f"{settings.worker_id}-sender")
+    app.add_dependency(sender)
 
-    async def send(topic: faust.TopicT, key: str | None, value: bytes) -> Awaitable[Any]:
-        # force=True: send now, not when faust acks the current event; we await delivery ourselves.
-        return await topic.send(key=key.encode() if key else None, value=value, force=True)
+    async def send(topic: str, records: list[Record]) -> None:
+        if records:
+            await sender.send_many(topic, records)
 
     @app.agent(raw_in, name="extract")
     async def extract(stream: AsyncIterable[bytes]) -> None:
         async for batch in stream.take(EXTRACT_BATCH, within=EXTRACT_WITHIN_S):  # type: ignore[attr-defined]
             started = time.perf_counter()
             now_ms = int(time.time() * 1000)
-            pending = []
+            out: list[Record] = []
+            dead: list[Record] = []
             for value in batch:
                 try:
                     envelope = RawEnvelope.from_json(value)
                     request, rejected = gather(envelope, evidence_policy, seen_ms=now_ms)
+                    body = request.to_json()
                 except Exception as exc:  # poison: never let it escape and be acked silently
                     metrics.messages.labels("extract", "dead_letter").inc()
-                    pending.append(await send(dlq_extract, None, dead_letter("extract", value, exc)))
+                    dead.append((None, dead_letter("extract", value, exc)))
                     continue
                 for item in rejected:
                     metrics.normalize_failures.labels(item.source, item.reason).inc()
                 metrics.messages.labels("extract", "with_phone" if request.best else "no_phone").inc()
-                pending.append(
-                    await send(resolve_topic, route_key(request, settings.phone_hash_key), request.to_json())
-                )
-            await asyncio.gather(*pending)
+                out.append((route_key(request, settings.phone_hash_key).encode(), body))
+            # Both awaited to the broker's acknowledgement before faust may commit the batch.
+            await send(topics.resolve, out)
+            await send(topics.dlq("extract"), dead)
             metrics.batch_seconds.labels("extract").observe(time.perf_counter() - started)
 
     def resolve_with_retry(requests: list[ResolveRequest]) -> BatchResult:
@@ -142,22 +148,19 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
         ):
             started = time.perf_counter()
             requests: list[ResolveRequest] = []
-            pending = []
+            dead: list[Record] = []
             for value in batch:
                 try:
                     requests.append(ResolveRequest.from_json(value))
                 except Exception as exc:
                     metrics.messages.labels("resolve", "dead_letter").inc()
-                    pending.append(await send(dlq_resolve, None, dead_letter("resolve", value, exc)))
+                    dead.append((None, dead_letter("resolve", value, exc)))
             result = await loop.run_in_executor(executor, resolve_with_retry, requests)
-            for event in result.events:
-                pending.append(await send(linked, event.key, event.to_json()))
-            for dead in result.dead:
+            for failed in result.dead:
                 metrics.messages.labels("resolve", "dead_letter").inc()
-                pending.append(
-                    await send(dlq_resolve, None, dead_letter("resolve", dead.request.to_json(), dead.reason))
-                )
-            await asyncio.gather(*pending)
+                dead.append((None, dead_letter("resolve", failed.request.to_json(), failed.reason)))
+            await send(topics.linked, [(event.key.encode(), event.to_json()) for event in result.events])
+            await send(topics.dlq("resolve"), dead)
             for outcome, count in result.outcomes.items():
                 metrics.messages.labels("resolve", outcome).inc(count)
             metrics.batch_seconds.labels("resolve").observe(time.perf_counter() - started)
@@ -166,19 +169,20 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
     async def admin_commands(stream: AsyncIterable[bytes]) -> None:
         loop = asyncio.get_running_loop()
         async for batch in stream.take(50, within=0.05):  # type: ignore[attr-defined]
-            pending = []
+            out: list[Record] = []
+            dead: list[Record] = []
             for value in batch:
                 try:
                     command = Command.from_json(value)
                     events = await loop.run_in_executor(executor, commands.apply, command)
                 except (CommandError, ValueError, KeyError, TypeError) as exc:
                     metrics.messages.labels("commands", "dead_letter").inc()
-                    pending.append(await send(dlq_resolve, None, dead_letter("commands", value, exc)))
+                    dead.append((None, dead_letter("commands", value, exc)))
                     continue
                 metrics.messages.labels("commands", command.action).inc()
-                for event in events:
-                    pending.append(await send(linked, event.key, event.to_json()))
-            await asyncio.gather(*pending)
+                out.extend((event.key.encode(), event.to_json()) for event in events)
+            await send(topics.linked, out)
+            await send(topics.dlq("resolve"), dead)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
