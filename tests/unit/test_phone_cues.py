@@ -137,3 +137,84 @@ def test_word_alternations_are_grouped_by_first_letter() -> None:
     assert regroup(r"(?:ab?|b)") == r"(?:a(?:b?)|b(?:))"
     assert regroup(r"(?:a?b|c)") == r"(?:a?b|c)"  # an optional first letter: left as written
     assert regroup(r"[(](?:x|y)") == r"[(](?:x(?:)|y(?:))"  # a bracket in a class opens no group
+
+
+# Text before a number as chat has it: sentences cut by ". ", "! ", newlines and abbreviations ("Tel. ",
+# "no. ") that do not end one, at every distance from the digits.
+_CLAUSES = st.lists(
+    st.one_of(
+        _WORDS,
+        st.sampled_from(["Tel. ", "no. ", "Mr. ", "ca. ", "St. ", "hello there my friend ", "abcdefghijk "]),
+        st.text(alphabet="ab .!?;\n#", max_size=12),
+    ),
+    max_size=16,
+).map(" ".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(text=_CLAUSES, right=_WINDOWS, owner=st.booleans())
+def test_reading_left_by_the_anti_cue_check_is_what_read_cues_reads(
+    text: str, right: str, owner: bool
+) -> None:
+    """Where anti_cue_at hands its reading on, read_cues_after_anti answers as read_cues does on the
+    wider window the extractor would give it."""
+    end = len(text)
+    anti, _, _, reading = phone_cues.anti_cue_at(text, end)
+    if anti is not None or reading is None:
+        return
+    left = text[max(0, end - phone_cues.LEFT_WINDOW - 16) : end]
+    assert reading.tail == phone_cues._clause_left(left)[-phone_cues.LEFT_WINDOW :]
+    assert phone_cues.read_cues_after_anti(reading, right, owner=owner) == read_cues(left, right, owner=owner)
+
+
+@settings(max_examples=400, deadline=None)
+@given(right=_WINDOWS)
+def test_one_right_owner_pattern_matches_as_the_two_did(right: str) -> None:
+    low = right.lower()
+    other = re.compile(phone_cues._RIGHT_OTHER, re.IGNORECASE).match(right)
+    self_cue = re.compile(phone_cues._RIGHT_SELF, re.IGNORECASE).match(right) if other is None else None
+    both = phone_cues._RIGHT_OWNER_RE.match_first(
+        right, low if phone_cues._lowered(right) is not None else None
+    )
+    if other is not None:
+        assert both == (True, *other.span())
+    elif self_cue is not None:
+        assert both == (False, *self_cue.span())
+    else:
+        assert both is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from(
+            [
+                "phone",
+                "cell",
+                "tel",
+                "mobile",
+                "contact",
+                "whats",
+                "app",
+                "whatsapp",
+                " ",
+                "\t",
+                "\n",
+                "\u00a0",
+                "\u2003",
+                "\x1c",
+                "#",
+                ":",
+                "x",
+                "order",
+                "no.",
+            ]
+        ),
+        max_size=6,
+    )
+)
+def test_label_word_test_is_the_label_word_pattern(parts: list[str]) -> None:
+    text = "".join(parts)
+    head = text.rstrip(" #:")
+    expected = re.compile(phone_cues._LABEL_WORD_RE.folded.pattern, re.IGNORECASE).search(head) is None
+    assert phone_cues._not_after_label(text, text.lower(), len(text)) == expected

@@ -249,3 +249,13 @@ def test_fast_path_agrees_with_phonenumbers() -> None:
             assert fast is not None and slow is not None and fast[0] == slow[0], (digits, plus, region)
         checked += 1
     assert checked > 4000
+
+
+def test_candidates_built_directly_are_the_dataclass_built_normally() -> None:
+    from workers.domain.phone_extract import _new_candidate
+
+    args = ("+14155550123", 3, 15, 0.95, ("format:punctuated", "region:region"), Owner.SENDER, "415-555-0123")
+    direct, normal = _new_candidate(*args), Candidate(*args)
+    assert direct == normal and hash(direct) == hash(normal) and repr(direct) == repr(normal)
+    with pytest.raises(AttributeError):
+        direct.start = 4  # type: ignore[misc]

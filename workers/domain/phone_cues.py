@@ -165,6 +165,12 @@ class _Cue:
         match = self.lowered.match(low) if low is not None else self.folded.match(text)
         return match.span() if match is not None else None
 
+    def match_first(self, text: str, low: str | None) -> tuple[bool, int, int] | None:
+        """Like :meth:`match`, and whether the pattern's one capturing group (its first alternative,
+        for a pattern ``(?:(A)|B)``) took part."""
+        match = self.lowered.match(low) if low is not None else self.folded.match(text)
+        return (match.lastindex == 1, *match.span()) if match is not None else None
+
     def nearest(self, text: str, low: str | None) -> _Span | None:
         """The last match (the one nearest the number, for a left window), as ``finditer`` finds them."""
         span = None
@@ -261,7 +267,12 @@ _HASH_RE: Final = _Cue(_HASH_PATTERN)
 _RIGHT_ANTI_RE: Final = _Cue(_RIGHT_ANTI)
 _RIGHT_SELF_RE: Final = _Cue(_RIGHT_SELF)
 _RIGHT_OTHER_RE: Final = _Cue(_RIGHT_OTHER)
+# Both right-hand owner patterns in one: an other-person cue if one matches, else a self cue. Both are
+# anchored at the start, so the alternation gives what matching one and then the other would.
+_RIGHT_OWNER_RE: Final = _Cue(f"(?:({_RIGHT_OTHER})|{_RIGHT_SELF})")
 _LABEL_WORD_RE: Final = _Cue(r"(?:phone|cell|tel|mobile|contact|whats ?app)\s*$")
+# What _LABEL_WORD_RE's match ends with, once the trailing whitespace ('\s', as str.rstrip strips) is gone.
+_LABEL_WORD_ENDINGS: Final = ("phone", "cell", "tel", "mobile", "contact", "whatsapp", "whats app")
 _SELF_HASH_RE: Final = _Cue(r"\b(?:my|mi|meu|our)\s*(?:\w+\s*)?\#\s*$")
 #: Every cue pattern, for the tests that check the case-sensitive twins are exact.
 CUE_PATTERNS: Final = (
@@ -273,6 +284,7 @@ CUE_PATTERNS: Final = (
     _RIGHT_ANTI_RE,
     _RIGHT_SELF_RE,
     _RIGHT_OTHER_RE,
+    _RIGHT_OWNER_RE,
     _LABEL_WORD_RE,
     _SELF_HASH_RE,
 )
@@ -373,7 +385,9 @@ def _has_form(tokens: list[str], forms: frozenset[str]) -> bool:
 def _not_after_label(text: str, low: str | None, end: int) -> bool:
     """No phone label ("phone", "cell #") right before ``end``: "phone # 415..." is no identifier."""
     head = text[:end].rstrip(" #:")
-    return _LABEL_WORD_RE.search(head, low[: len(head)] if low is not None else None) is None
+    if low is not None:  # _LABEL_WORD_RE on the lowercased twin, as one test: a label word, then spaces
+        return not low[: len(head)].rstrip().endswith(_LABEL_WORD_ENDINGS)
+    return _LABEL_WORD_RE.search(head, None) is None
 
 
 def _left_anti(near: str, low: str | None, tokens: list[str]) -> str | None:
@@ -391,15 +405,31 @@ def anti_cue_before(left: str) -> str | None:
     return anti_cue_at(left, len(left))[0]
 
 
-def anti_cue_at(text: str, end: int) -> tuple[str | None, int, list[str]]:
+class LeftReading(NamedTuple):
+    """The clause left of a number as :func:`read_cues` reads it, already read by :func:`anti_cue_at`:
+    the text, its lowercased twin (None when that is not exact) and its lowercased words."""
+
+    tail: str
+    low: str | None
+    tokens: list[str]
+
+
+def anti_cue_at(text: str, end: int) -> tuple[str | None, int, list[str], LeftReading | None]:
     """:func:`anti_cue_before` for the digits at ``end`` of ``text``, with what it read on the way:
-    where its window starts, and the lowercased words in it (so a caller can reuse them)."""
-    near = _clause_left(text[max(0, end - ANTI_WINDOW - 16) : end])[-ANTI_WINDOW:]
+    where its window starts, the lowercased words in it (so a caller can reuse them), and, when the
+    clause before the digits is short enough that :func:`read_cues` would read exactly the same window,
+    that reading (for :func:`read_cues_after_anti`)."""
+    clause = _clause_left(text[max(0, end - ANTI_WINDOW - 16) : end])
+    near = clause[-ANTI_WINDOW:]
     low = near.lower() if near.isascii() else _lowered(near)
     tokens = _TOKEN_RE.findall(low if low is not None else near.lower())
     # Most windows name no identifier: the set test of _left_anti, inlined, settles them.
     anti = _left_anti(near, low, tokens) if not _ANTI_FORMS.isdisjoint(tokens[-6:]) else None
-    return anti, end - len(near), tokens
+    # A clause no longer than the anti-cue window ends at a cut at least 16 characters into this window,
+    # and the cut is chosen from the characters after (and the 12 before) it, which read_cues's wider
+    # window holds too: both read this same clause, so read_cues can take the reading as it is.
+    reading = LeftReading(near, low, tokens) if len(clause) <= ANTI_WINDOW else None
+    return anti, end - len(near), tokens, reading
 
 
 def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
@@ -411,12 +441,24 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
     tail = _clause_left(left)[-LEFT_WINDOW:]
     tail_low = tail.lower() if tail.isascii() else _lowered(tail)
     tokens = _TOKEN_RE.findall(tail_low if tail_low is not None else tail.lower())
-    near = tail[-ANTI_WINDOW:]
-    near_low = tail_low[-ANTI_WINDOW:] if tail_low is not None else None
     if not _ANTI_FORMS.isdisjoint(tokens[-6:]):
-        anti = _left_anti(near, near_low, tokens)
+        near_low = tail_low[-ANTI_WINDOW:] if tail_low is not None else None
+        anti = _left_anti(tail[-ANTI_WINDOW:], near_low, tokens)
         if anti is not None:
             return CueReading(anti=anti)
+    return _read_rest(tail, tail_low, tokens, right, owner)
+
+
+def read_cues_after_anti(left: LeftReading, right: str, *, owner: bool = True) -> CueReading:
+    """:func:`read_cues` for a number whose left clause :func:`anti_cue_at` read (its ``LeftReading``)
+    and found no anti-cue in: the same answer, without reading that clause again."""
+    return _read_rest(left.tail, left.low, left.tokens, right, owner)
+
+
+def _read_rest(tail: str, tail_low: str | None, tokens: list[str], right: str, owner: bool) -> CueReading:
+    """read_cues after its left anti-cue check found nothing."""
+    near = tail[-ANTI_WINDOW:]
+    near_low = tail_low[-ANTI_WINDOW:] if tail_low is not None else None
     if near_low is not None:  # '#', 'º' and '°' have no case: the lowercased copy tells as well
         end = near_low[-5:]
         hash_like = "#" in end[-3:] or "\u00ba" in end[-4:] or "\u00b0" in end[-4:] or "no." in end
@@ -445,8 +487,13 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
     self_offset = len(tail) - min(len(tail), SELF_WINDOW)
     self_cue = _SELF_RE.nearest(tail[self_offset:], tail_low[self_offset:] if tail_low is not None else None)
     # Both right-hand patterns are anchored at the start ('^'), so a match is all a search would find.
-    right_other = _RIGHT_OTHER_RE.match(head, head_low)
-    right_self = _RIGHT_SELF_RE.match(head, head_low) if right_other is None else None
+    right_owner = _RIGHT_OWNER_RE.match_first(head, head_low)
+    right_other = right_self = None
+    if right_owner is not None:
+        if right_owner[0]:  # the other-person pattern matched
+            right_other = right_owner[1:]
+        else:
+            right_self = right_owner[1:]
     other_text = tail[other[0] : other[1]] if other is not None else None
     self_text = tail[self_offset + self_cue[0] : self_offset + self_cue[1]] if self_cue is not None else None
     # The nearer of a self cue and an other-person cue speaks for the number ("call my wife at 415 or

@@ -42,7 +42,15 @@ from typing import Final
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from workers.domain.phone_cues import LEFT_WINDOW, RIGHT_WINDOW, CueReading, anti_cue_at, read_cues
+from workers.domain.phone_cues import (
+    LEFT_WINDOW,
+    RIGHT_WINDOW,
+    CueReading,
+    LeftReading,
+    anti_cue_at,
+    read_cues,
+    read_cues_after_anti,
+)
 from workers.domain.phone_fastparse import UNSURE, fast_e164
 from workers.domain.phone_normalize import canonical, fold
 
@@ -417,6 +425,7 @@ class _Found:
     international: bool
     extension: bool
     blocked_nearby: tuple[str, ...]
+    left: LeftReading | None = None  # the clause before it, when anti_cue_at read it already
 
 
 def _no_strong_gap(run: str) -> bool:
@@ -457,6 +466,7 @@ class _RunReader:
     blocked: bool  # some group is a decoy
     words_from: int  # the lowercased words of text[words_from:run_start], already read
     words: list[str]
+    left: LeftReading | None  # anti_cue_at's reading of the clause before the run, when reusable
     attempts: int = MAX_PARSES_PER_RUN
     _hint: str | None = _UNREAD
 
@@ -550,7 +560,8 @@ class _RunReader:
 
     def _found(self, parsed: _Parsed, lo: int, hi: int, blocked: tuple[str, ...]) -> _Found:
         formatted = not self.text[lo:hi].isdigit()
-        return _Found(lo, hi, parsed, formatted, parsed.region_source == "plus", False, blocked)
+        left = self.left if lo == self.run_start else None  # the reading is for the run's start only
+        return _Found(lo, hi, parsed, formatted, parsed.region_source == "plus", False, blocked, left)
 
     def trim(self, segment: list[int]) -> tuple[_Parsed, int, int] | None:
         """A punctuated number inside a longer run, cut only at plain spaces: "415-666-7777 123 Main".
@@ -723,8 +734,12 @@ def extract(
         item = found[0]
         mine = bool(business_keys) and canonical(item.parsed.e164) in business_keys
         start, end = item.start, item.end  # _cues_for, inlined
-        left, right = text[max(0, start - LEFT_WINDOW - 16) : start], text[end : end + RIGHT_WINDOW]
-        cues = read_cues(left, right, owner=not (outbound or mine))
+        right = text[end : end + RIGHT_WINDOW]
+        if item.left is not None:  # anti_cue_at read this clause and found no anti-cue in it
+            cues = read_cues_after_anti(item.left, right, owner=not (outbound or mine))
+        else:
+            left = text[max(0, start - LEFT_WINDOW - 16) : start]
+            cues = read_cues(left, right, owner=not (outbound or mine))
         candidate = _candidate(text, item, cues, context, mine, 0)
         return [candidate] if candidate is not None else []
     business = [bool(business_keys) and canonical(f.parsed.e164) in business_keys for f in found]
@@ -755,7 +770,29 @@ def _candidate(
     if item.blocked_nearby:
         evidence += tuple(f"skipped:{why}" for why in item.blocked_nearby)
     start, end = item.start, item.end
-    return Candidate(item.parsed.e164, start, end, confidence, evidence, owner, text[start:end])
+    return _new_candidate(item.parsed.e164, start, end, confidence, evidence, owner, text[start:end])
+
+
+_object_new: Final = object.__new__
+
+
+def _new_candidate(
+    e164: str, start: int, end: int, confidence: float, evidence: tuple[str, ...], owner: Owner, raw: str
+) -> Candidate:
+    """``Candidate(e164, start, end, confidence, evidence, owner, raw)``, built without the frozen
+    dataclass's ``__init__``, which sets each field through ``object.__setattr__``: filling the
+    instance's dict directly costs a third as much, and one is built for every number found. The
+    object is the same (same fields, equality, hash and repr; still frozen against later changes)."""
+    candidate: Candidate = _object_new(Candidate)
+    fields = candidate.__dict__
+    fields["e164"] = e164
+    fields["start"] = start
+    fields["end"] = end
+    fields["confidence"] = confidence
+    fields["evidence"] = evidence
+    fields["owner"] = owner
+    fields["raw"] = raw
+    return candidate
 
 
 def _has_ascii_digit(text: str) -> bool:
@@ -798,9 +835,9 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
             return []
     if first_after == "%":
         return []
-    words_from, words = start, _NO_WORDS
+    words_from, words, left = start, _NO_WORDS, None
     if before_char not in "+\uff0b":
-        anti, words_from, words = anti_cue_at(text, start)
+        anti, words_from, words, left = anti_cue_at(text, start)
         if anti:
             budget[0] -= 1
             return []  # "order #4155550123": an identifier, not worth a parse
@@ -811,13 +848,20 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
     )
     if marked == len(groups):
         return []  # every group is something else
-    reader = _RunReader(text, start, run, groups, region, marked > 0, words_from, words)
+    reader = _RunReader(text, start, run, groups, region, marked > 0, words_from, words, left)
     results = reader.interpret()
     if not results:
         budget[0] -= 1
     if ext is not None and results and results[-1].end == end:
         last = results[-1]
         results[-1] = _Found(
-            last.start, ext.end(), last.parsed, last.formatted, last.international, True, last.blocked_nearby
+            last.start,
+            ext.end(),
+            last.parsed,
+            last.formatted,
+            last.international,
+            True,
+            last.blocked_nearby,
+            last.left,
         )
     return results
