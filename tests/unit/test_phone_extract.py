@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import phonenumbers
@@ -259,3 +260,17 @@ def test_candidates_built_directly_are_the_dataclass_built_normally() -> None:
     assert direct == normal and hash(direct) == hash(normal) and repr(direct) == repr(normal)
     with pytest.raises(AttributeError):
         direct.start = 4  # type: ignore[misc]
+
+
+def test_no_strong_gap_means_no_gap_cuts() -> None:
+    """The fast path takes a run as one segment when _no_strong_gap says so: then no gap between its
+    digit groups may be a separator that _segments would cut at. Every gap a run can hold (one to three
+    separator characters, ASCII) is tried, alone and beside a harmless one."""
+    from workers.domain.phone_extract import _STRONG_SEP_RE, _no_strong_gap
+
+    alphabet = " \t-./()~"
+    gaps = ["".join(p) for n in (1, 2, 3) for p in itertools.product(alphabet, repeat=n)]
+    for gap in gaps:
+        cuts = gap == "/" or _STRONG_SEP_RE.match(gap) is not None
+        for run in (f"415{gap}5550123", f"415-555{gap}0123", f"41 555{gap}0123"):
+            assert not (cuts and _no_strong_gap(run)), run

@@ -405,13 +405,10 @@ def anti_cue_before(left: str) -> str | None:
     return anti_cue_at(left, len(left))[0]
 
 
-class LeftReading(NamedTuple):
-    """The clause left of a number as :func:`read_cues` reads it, already read by :func:`anti_cue_at`:
-    the text, its lowercased twin (None when that is not exact) and its lowercased words."""
-
-    tail: str
-    low: str | None
-    tokens: list[str]
+#: The clause left of a number as :func:`read_cues` reads it, already read by :func:`anti_cue_at`: the
+#: text, its lowercased twin (None when that is not exact) and its lowercased words. A plain tuple: one
+#: is made for most digit runs, and a named tuple costs several times as much to build.
+LeftReading = tuple[str, str | None, list[str]]
 
 
 def anti_cue_at(text: str, end: int) -> tuple[str | None, int, list[str], LeftReading | None]:
@@ -428,7 +425,7 @@ def anti_cue_at(text: str, end: int) -> tuple[str | None, int, list[str], LeftRe
     # A clause no longer than the anti-cue window ends at a cut at least 16 characters into this window,
     # and the cut is chosen from the characters after (and the 12 before) it, which read_cues's wider
     # window holds too: both read this same clause, so read_cues can take the reading as it is.
-    reading = LeftReading(near, low, tokens) if len(clause) <= ANTI_WINDOW else None
+    reading = (near, low, tokens) if len(clause) <= ANTI_WINDOW else None
     return anti, end - len(near), tokens, reading
 
 
@@ -452,7 +449,7 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
 def read_cues_after_anti(left: LeftReading, right: str, *, owner: bool = True) -> CueReading:
     """:func:`read_cues` for a number whose left clause :func:`anti_cue_at` read (its ``LeftReading``)
     and found no anti-cue in: the same answer, without reading that clause again."""
-    return _read_rest(left.tail, left.low, left.tokens, right, owner)
+    return _read_rest(left[0], left[1], left[2], right, owner)
 
 
 def _read_rest(tail: str, tail_low: str | None, tokens: list[str], right: str, owner: bool) -> CueReading:

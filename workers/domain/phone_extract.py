@@ -429,9 +429,14 @@ class _Found:
 
 
 def _no_strong_gap(run: str) -> bool:
-    """No strong separator can be in this ASCII run: each needs a '/', whitespace, "--" or ")(" (see
-    _STRONG_SEP_RE), and the only ASCII whitespace a run holds is a space or a tab."""
-    return "/" not in run and " " not in run and "\t" not in run and "--" not in run and ")(" not in run
+    """No strong separator can be in this ASCII run. Each needs a '/', "--", ")(" or whitespace (see
+    _STRONG_SEP_RE), and the only ASCII whitespace a run holds is a space or a tab; with spaces only,
+    each needs one of "  ", " -", ". ", " (" or " ~" ("415 555 0123" has none)."""
+    if "/" in run or "\t" in run or "--" in run or ")(" in run:
+        return False
+    return " " not in run or (
+        "  " not in run and " -" not in run and ". " not in run and " (" not in run and " ~" not in run
+    )
 
 
 def _segments(run: str, groups: list[_Group]) -> list[list[int]]:
@@ -518,8 +523,8 @@ class _RunReader:
         segment no join explains may still hold one phone-shaped number (see :meth:`trim`)."""
         run = self.run
         if not self.blocked and run.isascii() and _no_strong_gap(run):
-            # The usual case: nothing blocked and no separator that cuts (they all need a '/', a space,
-            # "--" or ")("), so the run is one segment of all its groups.
+            # The usual case: nothing blocked and no separator that cuts (see _no_strong_gap), so the run
+            # is one segment of all its groups.
             groups = self.groups
             last = len(groups) - 1
             count = len(run.translate(_DROP_ASCII_NON_DIGITS))
