@@ -274,3 +274,26 @@ def test_no_strong_gap_means_no_gap_cuts() -> None:
         cuts = gap == "/" or _STRONG_SEP_RE.match(gap) is not None
         for run in (f"415{gap}5550123", f"415-555{gap}0123", f"41 555{gap}0123"):
             assert not (cuts and _no_strong_gap(run)), run
+
+
+_AFTER_PARTS = [" ", "\t", "\u00a0", "\u2003", ",", "ext", "EXT.", "x", "#", "int", "Ramal", "anexo", "d"]
+_AFTER_PARTS += ["poste", "thanks", "t", "12", "1", ":", ".", "\u0130", "\u0131", "\u212a", "\u00e9"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(parts=st.lists(st.sampled_from(_AFTER_PARTS), max_size=6))
+def test_extension_prefilter_never_hides_an_extension(parts: list[str]) -> None:
+    """_ext_may_follow rules out an extension only where the extension pattern cannot match."""
+    from workers.domain.phone_extract import _EXT_RE, _ext_may_follow
+
+    after = (" " + "".join(parts))[:12]
+    if not _ext_may_follow(after):
+        assert _EXT_RE.match(after) is None
+
+
+def test_extension_prefilter_lets_case_folded_letters_through() -> None:
+    from workers.domain.phone_extract import _EXT_RE, _ext_may_follow
+
+    for after in (" \u0130nt 12", " , ext 7", "  x12", " \u0131nt. 3"):
+        assert _EXT_RE.match(after) is not None and _ext_may_follow(after), after
+    assert not _ext_may_follow(" thanks!") and _EXT_RE.match(" thanks!") is None

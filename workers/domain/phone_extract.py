@@ -629,11 +629,16 @@ def _lead(text: str, at: int) -> int | None:
 def _country_hint(text: str, runs: list[str] | None = None) -> str | None:
     """The country named nearest the end of ``text`` ("my UK mobile is ..."), if any. ``runs`` are
     the runs of letters of ``text.lower()`` when the caller has them already."""
-    low = text.lower()
     # Every hint word is a plain run of letters, or "u.s." (whose first run is "u"): when no run of
     # letters is one, there is no hint, and the slower word pattern need not run.
-    if _HINT_RUNS.isdisjoint(runs if runs is not None else _LETTERS_RE.findall(low)):
-        return None
+    if runs is not None:
+        if _HINT_RUNS.isdisjoint(runs):
+            return None
+        low = text.lower()
+    else:
+        low = text.lower()
+        if _HINT_RUNS.isdisjoint(_LETTERS_RE.findall(low)):
+            return None
     for word in reversed(_HINT_WORD_RE.findall(low)):
         region = _COUNTRY_HINTS.get(word)
         if region is not None:
@@ -642,6 +647,17 @@ def _country_hint(text: str, runs: list[str] | None = None) -> str | None:
 
 
 _EXT_FIRST: Final = frozenset(",#eExXiIrRaAdDpP")
+
+
+def _ext_may_follow(after: str) -> bool:
+    r"""Whether _EXT_RE may match ``after`` (text right after the digits, opening with whitespace): past
+    the whitespace and an optional comma, its word must begin with one of _EXT_FIRST, so any other ASCII
+    character rules it out ("415-555-0123 thanks"). str.strip's whitespace is the pattern's ``\s``."""
+    rest = after.lstrip()
+    if rest[:1] == ",":
+        rest = rest[1:].lstrip()
+    first = rest[:1]
+    return not first or first in _EXT_FIRST or not first.isascii()
 
 
 def _is_latin_letter(ch: str) -> bool:
@@ -769,7 +785,8 @@ def _candidate(
         form = "format:international"
     else:
         form = "format:punctuated" if item.formatted else "format:digits"
-    evidence: tuple[str, ...] = (form, f"region:{item.parsed.region_source}", cue_evidence)
+    source = item.parsed.region_source
+    evidence: tuple[str, ...] = (form, _REGION_EVIDENCE.get(source) or f"region:{source}", cue_evidence)
     if item.extension:
         evidence += ("extension",)
     if item.blocked_nearby:
@@ -779,6 +796,7 @@ def _candidate(
 
 
 _object_new: Final = object.__new__
+_REGION_EVIDENCE: Final = {source: f"region:{source}" for source in ("region", "plus", "country_hint")}
 
 
 def _new_candidate(
@@ -825,7 +843,9 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
     first_after = after[:1]
     # An extension can only begin with a space, a comma or one of its words' letters.
     maybe_ext = first_after and (
-        first_after in _EXT_FIRST or not first_after.isascii() or first_after.isspace()
+        first_after in _EXT_FIRST
+        or not first_after.isascii()
+        or (first_after.isspace() and _ext_may_follow(after))
     )
     ext = _EXT_RE.match(text, end) if maybe_ext else None
     if ext is not None:
