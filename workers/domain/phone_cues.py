@@ -474,9 +474,13 @@ def _read_rest(tail: str, tail_low: str | None, tokens: list[str], right: str, o
     if "\n" in head:
         head = head[: head.index("\n")]
     head_low = head.lower() if head.isascii() else _lowered(head)
-    head_tokens = _TOKEN_RE.findall(head_low if head_low is not None else head.lower())[:6]
-    right_anti = _RIGHT_ANTI_RE.search(head, head_low) if not _ANTI_FORMS.isdisjoint(head_tokens) else None
-    if right_anti is not None:
+    # An identifier named right after the digits: the pattern (anchored at the start, so it fails fast on
+    # most text) and one of the first words being an identifier's name; the pattern first, as the
+    # cheaper of the two tests.
+    right_anti = _RIGHT_ANTI_RE.search(head, head_low)
+    if right_anti is not None and not _ANTI_FORMS.isdisjoint(
+        _TOKEN_RE.findall(head_low if head_low is not None else head.lower())[:6]
+    ):
         return CueReading(anti=head[right_anti[0] : right_anti[1]].strip())
     if not owner:
         return _NO_CUES
