@@ -492,7 +492,7 @@ class _RunReader:
         text = self.text
         lo = self.run_start + self.groups[first].start
         hi = self.run_start + self.groups[last].end
-        window = text[max(0, lo - 4) : lo]
+        window = text[lo - 4 if lo > 4 else 0 : lo]  # max(0, lo - 4), without the call
         if "+" in window or "(" in window or "\uff0b" in window:  # _lead, inlined
             lead = _LEAD_RE.search(text, max(0, lo - 4), lo)
             if lead is not None:
@@ -759,7 +759,8 @@ def extract(
         if item.left is not None:  # anti_cue_at read this clause and found no anti-cue in it
             cues = read_cues_after_anti(item.left, right, owner=not (outbound or mine))
         else:
-            left = text[max(0, start - LEFT_WINDOW - 16) : start]
+            lo = start - LEFT_WINDOW - 16
+            left = text[lo if lo > 0 else 0 : start]
             cues = read_cues(left, right, owner=not (outbound or mine))
         candidate = _candidate(text, item, cues, context, mine, 0)
         return [candidate] if candidate is not None else []
@@ -867,7 +868,7 @@ def _read_run(text: str, match: re.Match[str], region: str | None, budget: list[
             budget[0] -= 1
             return []  # "order #4155550123": an identifier, not worth a parse
     groups = [_Group(*m.span()) for m in _GROUP_RE.finditer(run)]
-    before = text[max(0, start - 4) : start]
+    before = text[start - 4 if start > 4 else 0 : start]
     marked = _block_decoys(
         run, groups, before if before.isascii() else fold(before), after if after.isascii() else fold(after)
     )
