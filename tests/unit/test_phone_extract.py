@@ -297,3 +297,24 @@ def test_extension_prefilter_lets_case_folded_letters_through() -> None:
     for after in (" \u0130nt 12", " , ext 7", "  x12", " \u0131nt. 3"):
         assert _EXT_RE.match(after) is not None and _ext_may_follow(after), after
     assert not _ext_may_follow(" thanks!") and _EXT_RE.match(" thanks!") is None
+
+
+_E164S = st.builds(
+    lambda code, rest: f"+{code}{rest}",
+    st.sampled_from(["1", "44", "55", "54", "549", "52", "521", "5511", "34"]),
+    st.text(alphabet="0123456789", min_size=6, max_size=12),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(number=_E164S, numbers=st.lists(_E164S, max_size=4), same=st.booleans())
+def test_business_test_is_canonical_membership(number: str, numbers: list[str], same: bool) -> None:
+    from workers.domain.phone_extract import _business_keys, _is_business
+    from workers.domain.phone_normalize import canonical
+
+    # A business line written in another form of the same number must still be recognised.
+    pool = [*numbers, canonical(number) if same else number]
+    keys = _business_keys(frozenset(pool))
+    assert _is_business(number, keys) == (canonical(number) in keys)
+    for other in numbers:
+        assert _is_business(other, keys) == (canonical(other) in keys)

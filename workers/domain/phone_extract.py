@@ -675,6 +675,16 @@ def _business_keys(numbers: frozenset[str]) -> frozenset[str]:
     return frozenset(canonical(n) for n in numbers)
 
 
+# The only calling codes whose numbers canonical() may rewrite (Brazil, Argentina, Mexico).
+_REWRITTEN_CODES: Final = ("+55", "+54", "+52")
+
+
+def _is_business(e164: str, keys: frozenset[str]) -> bool:
+    """``canonical(e164) in keys`` (``keys`` are canonical): a key is its own canonical form, and any
+    other number canonical() leaves as it is, so only numbers it may rewrite need it called."""
+    return e164 in keys or (e164.startswith(_REWRITTEN_CODES) and canonical(e164) in keys)
+
+
 def _cues_for(found: _Found, text: str, owner: bool) -> CueReading:
     left = text[max(0, found.start - LEFT_WINDOW - 16) : found.start]
     right = text[found.end : found.end + RIGHT_WINDOW]
@@ -753,7 +763,7 @@ def extract(
     outbound = context.direction == "out"
     if len(found) == 1:  # the usual case; a lone number needs no count of uncued ones
         item = found[0]
-        mine = bool(business_keys) and canonical(item.parsed.e164) in business_keys
+        mine = bool(business_keys) and _is_business(item.parsed.e164, business_keys)
         start, end = item.start, item.end  # _cues_for, inlined
         right = text[end : end + RIGHT_WINDOW]
         if item.left is not None:  # anti_cue_at read this clause and found no anti-cue in it
@@ -764,7 +774,7 @@ def extract(
             cues = read_cues(left, right, owner=not (outbound or mine))
         candidate = _candidate(text, item, cues, context, mine, 0)
         return [candidate] if candidate is not None else []
-    business = [bool(business_keys) and canonical(f.parsed.e164) in business_keys for f in found]
+    business = [bool(business_keys) and _is_business(f.parsed.e164, business_keys) for f in found]
     readings = [_cues_for(f, text, not (outbound or mine)) for f, mine in zip(found, business, strict=True)]
     uncued = sum(1 for mine, cues in zip(business, readings, strict=True) if _uncued(cues) and not mine)
     candidates: list[Candidate] = []
