@@ -200,7 +200,8 @@ def fast_e164(digits: str, plus: bool, region_code: str | None) -> tuple[str, bo
     ``phonenumbers.parse(("+" if plus else "") + digits, region_code)`` formatted as E.164, with
     ``is_valid_number`` of it (None where ``parse`` raises).
     """
-    default = _region(region_code) if region_code else None
+    # _region, inlined for the usual case: a region already built
+    default = (_REGIONS.get(region_code) or _region(region_code)) if region_code else None
     international = plus
     if not plus:
         if default is None:
