@@ -748,10 +748,8 @@ def extract(
     match = _RUN_RE.search(text)
     if match is None:
         return []
-    region_code = region.upper() if region else None
-    if region_code is not None and region_code not in phonenumbers.SUPPORTED_REGIONS:
-        region_code = None
-    budget = [max(0, max_tries)]
+    region_code = _region_code(region) if region else None
+    budget = [max_tries if max_tries > 0 else 0]
     found: list[_Found] = []
     runs_seen = 0
     while match is not None and runs_seen < MAX_RUNS and budget[0] > 0:
@@ -831,6 +829,13 @@ def _new_candidate(
     fields["owner"] = owner
     fields["raw"] = raw
     return candidate
+
+
+@functools.lru_cache(maxsize=1024)
+def _region_code(region: str) -> str | None:
+    """The supported region ``region`` names, in capitals, or None (a configuration value: few kinds)."""
+    code = region.upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None
 
 
 def _has_ascii_digit(text: str) -> bool:
