@@ -318,3 +318,25 @@ def test_business_test_is_canonical_membership(number: str, numbers: list[str], 
     assert _is_business(number, keys) == (canonical(number) in keys)
     for other in numbers:
         assert _is_business(other, keys) == (canonical(other) in keys)
+
+
+_UNIT_PARTS = [" ", "\t", "\u00a0", "pm", "PM", "a.m.", "h", "H30", ":30", "$", "\u20ac", "%", "usd", "EUR"]
+_UNIT_PARTS += ["z\u0142", "kr", "\u212ar", "dollars", "thanks", "x", "1", ".", ",", "\u0130", "\u017f"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(parts=st.lists(st.sampled_from(_UNIT_PARTS), min_size=1, max_size=5))
+def test_unit_prefilter_never_hides_a_time_or_amount(parts: list[str]) -> None:
+    from workers.domain.phone_extract import _AFTER_RE, _unit_may_follow
+
+    after = "".join(parts)[:12]
+    if after and not _unit_may_follow(after):
+        assert _AFTER_RE.match(after) is None, after
+
+
+def test_unit_prefilter_lets_units_through() -> None:
+    from workers.domain.phone_extract import _AFTER_RE, _unit_may_follow
+
+    for after in (" pm", "pm", " \u20ac", ":30", " \u212ar", "%", " USD"):
+        assert _AFTER_RE.match(after) is not None and _unit_may_follow(after), after
+    assert not _unit_may_follow(" thanks") and not _unit_may_follow("  pm")

@@ -241,6 +241,16 @@ _AFTER_FIRST: Final = frozenset(":hHaApPuU$%eEgGmMbBrRdDzZkK")
 _MONEY_LAST: Final = frozenset("$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u20baDRPLNs.")
 
 
+def _unit_may_follow(after: str) -> bool:
+    """Whether _AFTER_RE may match ``after`` (not empty): a time or an amount begins with one of
+    _AFTER_FIRST, or a non-ASCII character (case folding), after at most one whitespace character."""
+    first = after[0]
+    if first in _AFTER_FIRST or not first.isascii():
+        return True
+    second = after[1:2]
+    return first.isspace() and (second in _AFTER_FIRST or not second.isascii())
+
+
 def _luhn(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -308,11 +318,7 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> in
     if dot and _IP_RE.match(run) and all(int(part) <= 255 for part in run.split(".")):
         marked += _block(groups, 0, len(run), "ip_address")
     first_after = after[:1]
-    follows = (
-        _AFTER_RE.match(after)
-        if first_after and (first_after in _AFTER_FIRST or not first_after.isascii() or first_after.isspace())
-        else None
-    )
+    follows = _AFTER_RE.match(after) if first_after and _unit_may_follow(after) else None
     if follows is not None and follows.lastgroup == "time":
         marked += _block(groups, groups[-1].start, groups[-1].end, "time")
     money_after = follows is not None and follows.lastgroup == "money"
