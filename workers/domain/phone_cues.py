@@ -379,11 +379,6 @@ _OTHER_WORDS: Final = frozenset(
 _OTHER_FIRST: Final = _RELATION_FORMS | _OTHER_WORDS
 
 
-def _has_form(tokens: list[str], forms: frozenset[str]) -> bool:
-    """A token is one of ``forms`` (which hold their plurals too)."""
-    return not forms.isdisjoint(tokens)
-
-
 def _not_after_label(text: str, low: str | None, end: int) -> bool:
     """No phone label ("phone", "cell #") right before ``end``: "phone # 415..." is no identifier."""
     head = text[:end].rstrip(" #:")
@@ -392,10 +387,9 @@ def _not_after_label(text: str, low: str | None, end: int) -> bool:
     return _LABEL_WORD_RE.search(head, None) is None
 
 
-def _left_anti(near: str, low: str | None, tokens: list[str]) -> str | None:
-    """The anti-cue ending ``near`` ("order #", "booking ref") when one of the last words names one."""
-    if not _has_form(tokens[-6:], _ANTI_FORMS):
-        return None
+def _left_anti(near: str, low: str | None) -> str | None:
+    """The anti-cue ending ``near`` ("order #", "booking ref"); callers first check that one of the last
+    six words names one (``_ANTI_FORMS``), which the answer requires."""
     anti = _ANTI_RE.search(near, low)
     if anti is not None and _not_after_label(near, low, anti[0]):
         return near[anti[0] : anti[1]].strip()
@@ -424,7 +418,7 @@ def anti_cue_at(text: str, end: int) -> tuple[str | None, int, list[str], LeftRe
     low = near.lower() if near.isascii() else _lowered(near)
     tokens = _TOKEN_RE.findall(low if low is not None else near.lower())
     # Most windows name no identifier: the set test of _left_anti, inlined, settles them.
-    anti = _left_anti(near, low, tokens) if not _ANTI_FORMS.isdisjoint(tokens[-6:]) else None
+    anti = _left_anti(near, low) if not _ANTI_FORMS.isdisjoint(tokens[-6:]) else None
     # A clause no longer than the anti-cue window ends at a cut at least 16 characters into this window,
     # and the cut is chosen from the characters after (and the 12 before) it, which read_cues's wider
     # window holds too: both read this same clause, so read_cues can take the reading as it is.
@@ -443,7 +437,7 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
     tokens = _TOKEN_RE.findall(tail_low if tail_low is not None else tail.lower())
     if not _ANTI_FORMS.isdisjoint(tokens[-6:]):
         near_low = tail_low[-ANTI_WINDOW:] if tail_low is not None else None
-        anti = _left_anti(tail[-ANTI_WINDOW:], near_low, tokens)
+        anti = _left_anti(tail[-ANTI_WINDOW:], near_low)
         if anti is not None:
             return CueReading(anti=anti)
     return _read_rest(tail, tail_low, tokens, right, owner)

@@ -297,7 +297,7 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> in
     # Each decoy needs some character or shape to be there at all; checking that first is much cheaper
     # than running its pattern over every run.
     if punctuated or " " in run:
-        if "19" in run or "20" in run:
+        if ("19" in run or "20" in run) and (slash or "-" in run or "\u2013" in run):  # the range's dash
             marked += _block_all(_YEAR_RANGE_RE, run, groups, "year_range")
         if slash:
             marked += _block_all(_FRACTION_RE, run, groups, "fraction")
