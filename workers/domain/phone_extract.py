@@ -291,6 +291,8 @@ def _block_decoys(run: str, groups: list[_Group], before: str, after: str) -> in
         if not (_plausible_date(a, b) if a is not None else _plausible_date(d2, m2)):
             continue
         marked += _block(groups, lo, hi, "date")
+    if marked == len(groups):
+        return marked  # all a date (the usual decoy): later checks only mark groups not yet marked
     compact = _COMPACT_DATE_RE.match(run) if run[:2] in ("19", "20") else None
     if compact is not None and len(run) > compact.end() and run[compact.end()] == " ":
         marked += _block(groups, 0, compact.end(), "date")
