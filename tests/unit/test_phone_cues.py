@@ -164,7 +164,7 @@ def test_reading_left_by_the_anti_cue_check_is_what_read_cues_reads(
         return
     left = text[max(0, end - phone_cues.LEFT_WINDOW - 16) : end]
     assert reading[0] == phone_cues._clause_left(left)[-phone_cues.LEFT_WINDOW :]
-    assert phone_cues.read_cues_after_anti(reading, right, owner=owner) == read_cues(left, right, owner=owner)
+    assert phone_cues.read_cues_after_anti(*reading, right, owner) == read_cues(left, right, owner=owner)
 
 
 @settings(max_examples=400, deadline=None)

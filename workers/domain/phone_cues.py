@@ -440,17 +440,14 @@ def read_cues(left: str, right: str, *, owner: bool = True) -> CueReading:
         anti = _left_anti(tail[-ANTI_WINDOW:], near_low)
         if anti is not None:
             return CueReading(anti=anti)
-    return _read_rest(tail, tail_low, tokens, right, owner)
+    return read_cues_after_anti(tail, tail_low, tokens, right, owner)
 
 
-def read_cues_after_anti(left: LeftReading, right: str, *, owner: bool = True) -> CueReading:
-    """:func:`read_cues` for a number whose left clause :func:`anti_cue_at` read (its ``LeftReading``)
-    and found no anti-cue in: the same answer, without reading that clause again."""
-    return _read_rest(left[0], left[1], left[2], right, owner)
-
-
-def _read_rest(tail: str, tail_low: str | None, tokens: list[str], right: str, owner: bool) -> CueReading:
-    """read_cues after its left anti-cue check found nothing."""
+def read_cues_after_anti(
+    tail: str, tail_low: str | None, tokens: list[str], right: str, owner: bool = True
+) -> CueReading:
+    """:func:`read_cues` once the left clause (``tail``, its lowercased twin and words: a
+    ``LeftReading`` from :func:`anti_cue_at`, or read_cues's own) is read and holds no anti-cue."""
     near = tail[-ANTI_WINDOW:]
     near_low = tail_low[-ANTI_WINDOW:] if tail_low is not None else None
     if near_low is not None:  # '#', 'º' and '°' have no case: the lowercased copy tells as well
@@ -482,7 +479,7 @@ def _read_rest(tail: str, tail_low: str | None, tokens: list[str], right: str, o
     if not owner:
         return _NO_CUES
     other = _OTHER_RE.nearest(tail, tail_low) if not _OTHER_FIRST.isdisjoint(tokens) else None
-    self_offset = len(tail) - min(len(tail), SELF_WINDOW)
+    self_offset = len(tail) - SELF_WINDOW if len(tail) > SELF_WINDOW else 0
     self_cue = _SELF_RE.nearest(tail[self_offset:], tail_low[self_offset:] if tail_low is not None else None)
     # Both right-hand patterns are anchored at the start ('^'), so a match is all a search would find.
     right_owner = _RIGHT_OWNER_RE.match_first(head, head_low)
@@ -504,7 +501,7 @@ def _read_rest(tail: str, tail_low: str | None, tokens: list[str], right: str, o
         self_text = self_text or head[right_self[0] : right_self[1]].strip()
     label = None
     if self_text is None and other_text is None:
-        label_offset = max(0, len(tail) - 24)
+        label_offset = len(tail) - 24 if len(tail) > 24 else 0
         found = _LABEL_RE.search(
             tail[label_offset:], tail_low[label_offset:] if tail_low is not None else None
         )

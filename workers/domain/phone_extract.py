@@ -777,7 +777,7 @@ def extract(
         start, end = item.start, item.end  # _cues_for, inlined
         right = text[end : end + RIGHT_WINDOW]
         if item.left is not None:  # anti_cue_at read this clause and found no anti-cue in it
-            cues = read_cues_after_anti(item.left, right, owner=not (outbound or mine))
+            cues = read_cues_after_anti(*item.left, right, not (outbound or mine))
         else:
             lo = start - LEFT_WINDOW - 16
             left = text[lo if lo > 0 else 0 : start]
