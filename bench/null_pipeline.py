@@ -29,7 +29,7 @@ from phoneunify.db import make_engine
 from phoneunify.settings import Settings
 from schema.topics import Topics
 from workers.streams.app import EXTRACT_BATCH, EXTRACT_WITHIN_S
-from workers.streams.sender import BatchSender
+from workers.streams.sender import PACK_MAX_RECORDS, BatchSender, unpack
 
 log = logging.getLogger("null_pipeline")
 
@@ -74,18 +74,19 @@ def create_app(settings: Settings) -> faust.App:
     sender = BatchSender(settings.kafka_bootstrap, f"{settings.worker_id}-sender")
     app.add_dependency(sender)
 
-    async def forward(stream: Any, topic: str, size: int, within: float) -> None:
-        # Like the real agents: a batch at a time, its sends acknowledged before it is acked.
-        async for batch in stream.take_events(size, within=within):
-            await sender.send_many(topic, [(event.key, event.value) for event in batch])
-
+    # Like the real agents: a batch at a time, its sends acknowledged before it is acked, the
+    # internal topic packed (JSON Lines per partition) as the real extract stage packs it.
     @app.agent(raw_in, name="extract")
     async def extract(stream: Any) -> None:
-        await forward(stream, topics.resolve, EXTRACT_BATCH, EXTRACT_WITHIN_S)
+        async for batch in stream.take_events(EXTRACT_BATCH, within=EXTRACT_WITHIN_S):
+            await sender.send_packed(topics.resolve, [(event.key, event.value) for event in batch])
 
     @app.agent(resolve_topic, name="resolve")
     async def resolve(stream: Any) -> None:
-        await forward(stream, topics.linked, settings.resolve_batch_size, settings.resolve_batch_within_s)
+        packs = max(1, settings.resolve_batch_size // PACK_MAX_RECORDS)
+        async for batch in stream.take_events(packs, within=settings.resolve_batch_within_s):
+            out = [(event.key, line) for event in batch for line in unpack(event.value)]
+            await sender.send_many(topics.linked, out)
 
     @app.page("/healthz")
     async def health(web: Any, request: Any) -> Any:

@@ -17,7 +17,8 @@ from tests.harness import wait_for
 
 pytestmark = pytest.mark.infra
 
-MESSAGES = 600
+# Enough that the first rows land well before the last: the kill must catch batches in flight.
+MESSAGES = 6000
 
 
 def _rows(engine: Engine) -> int:

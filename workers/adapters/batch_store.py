@@ -23,16 +23,16 @@ would not have written.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, or_, select, text, update
+from sqlalchemy import Connection, Table, and_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from schema import tables as t
+from workers.adapters import bulk_sql
 from workers.adapters.identity_store import MAX_MERGE_HOPS, IdentityStore, ThreadRow, _better_name
 from workers.domain.identity import CustomerState, IdentityState, PhoneState
 
@@ -103,30 +103,6 @@ CONSENT_COLS = ("e164", "channel", "status", "source", "keyword", "idempotency_k
 OUTBOX_COLS = ("idempotency_key", "thread_id", "customer_id", "events", "resolved_at")
 ADDRESS_COLS = ("channel", "address", "e164", "normalizer_version")
 
-# PostgreSQL array type of each column, for the unnest() of bulk statements.
-SQL_TYPES = {
-    "id": "uuid",
-    "customer_id": "uuid",
-    "other_customer_id": "uuid",
-    "identity_id": "uuid",
-    "thread_id": "uuid",
-    "merged_into": "uuid",
-    "name_at": "timestamptz",
-    "email_at": "timestamptz",
-    "created_at": "timestamptz",
-    "first_seen_at": "timestamptz",
-    "last_seen_at": "timestamptz",
-    "first_message_at": "timestamptz",
-    "last_message_at": "timestamptz",
-    "resolved_at": "timestamptz",
-    "at": "timestamptz",
-    "shared": "boolean",
-    "confidence": "double precision",
-    "message_count": "integer",
-    "evidence": "jsonb",
-    "events": "jsonb",
-}
-
 
 class _Table:
     """Cached rows of one table: None marks a row known to be absent."""
@@ -178,6 +154,7 @@ class BatchStore(IdentityStore):
         self._consent_keys: set[str] = set()
         self._outbox_rows: list[Row] = []
         self._addresses: dict[tuple[str, str], Row] = {}
+        self._dbapi_cursor: Any = None
 
     # --- loading -----------------------------------------------------------------------------
     def prefetch(
@@ -429,6 +406,19 @@ class BatchStore(IdentityStore):
             # writer claiming it at the same moment is decided by the unique key, as per call
             # (the claimant's row goes first, for the foreign key).
             self._flush_rows(self._customers)
+            claimed = {
+                "e164": e164,
+                "customer_id": customer_id,
+                "shared": False,
+                "shared_by": None,
+                "normalizer_version": version,
+                "created_at": at,
+            }
+            tail = "ON CONFLICT (e164) DO NOTHING RETURNING e164"
+            if bulk_sql.insert(self._cursor, "phones", PHONE_COLS, [claimed], tail):
+                self._phones.put_loaded(claimed)  # ours: written and locked by the insert
+                return customer_id
+            # Someone else's row appeared (the insert waited for its commit): decide as per call.
             owner = super().claim_phone(e164, customer_id, at, version)
             self._phones.rows.pop(e164, None)
             self._row(self._phones, e164)
@@ -695,6 +685,7 @@ class BatchStore(IdentityStore):
         customer_id: uuid.UUID | None,
         events: list[dict[str, Any]],
         at: datetime,
+        encoded: str | None = None,
     ) -> None:
         if key in self._outbox:
             return  # ON CONFLICT DO NOTHING
@@ -705,55 +696,62 @@ class BatchStore(IdentityStore):
                 "idempotency_key": key,
                 "thread_id": thread_id,
                 "customer_id": customer_id,
-                "events": events,
+                "events": bulk_sql.Encoded(encoded) if encoded is not None else events,
                 "resolved_at": at,
             }
         )
 
     # --- writing -----------------------------------------------------------------------------
+    @property
+    def _cursor(self) -> Any:
+        """A DBAPI cursor on the transaction's own connection (bulk statements skip SQLAlchemy)."""
+        if self._dbapi_cursor is None:
+            self._dbapi_cursor = self.conn.connection.cursor()
+        return self._dbapi_cursor
+
     def flush(self) -> None:
         """Write every change so far: row tables in foreign-key order, then the appends."""
         for table in (self._customers, self._phones, self._identities, self._threads):
             self._flush_rows(table)
+        cursor = self._cursor
         if self._addresses:
-            self._insert(
-                "phone_addresses", ADDRESS_COLS, list(self._addresses.values()), "ON CONFLICT DO NOTHING"
+            bulk_sql.insert(
+                cursor,
+                "phone_addresses",
+                ADDRESS_COLS,
+                list(self._addresses.values()),
+                "ON CONFLICT DO NOTHING",
             )
             self._addresses.clear()
-        for name, columns, rows, tail in (
-            ("identity_ledger", LEDGER_COLS, self._ledger, ""),
-            ("identity_conflicts", CONFLICT_COLS, self._conflicts, ""),
-            ("consent_ledger", CONSENT_COLS, self._consent, "ON CONFLICT (idempotency_key) DO NOTHING"),
-            ("resolved_messages", OUTBOX_COLS, self._outbox_rows, "ON CONFLICT (idempotency_key) DO NOTHING"),
+        if self._consent:
+            tail = "ON CONFLICT (idempotency_key) DO NOTHING"
+            bulk_sql.insert(cursor, "consent_ledger", CONSENT_COLS, self._consent, tail)
+            self._consent.clear()
+        # Append-only rows no constraint refuses (outbox keys were read absent, and every writer
+        # of a message holds its thread's advisory lock): COPY, the cheapest way in.
+        for name, columns, rows in (
+            ("identity_ledger", LEDGER_COLS, self._ledger),
+            ("identity_conflicts", CONFLICT_COLS, self._conflicts),
+            ("resolved_messages", OUTBOX_COLS, self._outbox_rows),
         ):
             if rows:
-                self._insert(name, columns, rows, tail)
+                bulk_sql.copy(cursor, name, columns, rows)
                 rows.clear()
 
     def _flush_rows(self, table: _Table) -> None:
+        cursor = self._cursor
         new = [row for k in table.new if (row := table.rows.get(k)) is not None]
         if new:
             # RETURNING tells the rows inserted from those another transaction inserted first.
-            inserted = self._insert(
-                table.name, table.columns, new, f"ON CONFLICT ({table.key}) DO NOTHING RETURNING {table.key}"
-            )
+            tail = f"ON CONFLICT ({table.key}) DO NOTHING RETURNING {table.key}"
+            inserted = bulk_sql.insert(cursor, table.name, table.columns, new, tail)
             if len(inserted) != len(new):
                 raise StaleBatchError(f"{len(new) - len(inserted)} new {table.name} row(s) already existed")
         dirty = [row for k in table.dirty if (row := table.rows.get(k)) is not None]
         if dirty:
-            sets = ", ".join(f"{c} = v.{c}" for c in table.columns if c != table.key)
-            source, params = _unnest(table.columns, dirty)
-            sql = f"UPDATE {table.name} AS t SET {sets} FROM {source} WHERE t.{table.key} = v.{table.key}"  # noqa: S608
-            self.conn.execute(text(sql), params)
+            bulk_sql.update(cursor, table.name, table.key, table.columns, dirty)
         table.new.clear()
         table.dirty.clear()
-
-    def _insert(self, name: str, columns: tuple[str, ...], rows: Sequence[Row], tail: str) -> list[Any]:
-        source, params = _unnest(columns, rows)
-        cols = ", ".join(columns)
-        sql = f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {source} {tail}"  # noqa: S608
-        result = self.conn.execute(text(sql), params)
-        return list(result.scalars()) if "RETURNING" in tail else []
 
     @staticmethod
     def _require(table: _Table, key: Any) -> Row:
@@ -771,28 +769,6 @@ def _checked(values: Row, columns: tuple[str, ...], **defaults: Any) -> Row:
     if unknown:
         raise TypeError(f"unknown column(s) {sorted(unknown)}")
     return {**defaults, **{k: v for k, v in values.items() if v is not None or k not in defaults}}
-
-
-def _unnest(columns: Sequence[str], rows: Sequence[Row]) -> tuple[str, dict[str, Any]]:
-    """`unnest(...) AS v(columns)` over one array parameter per column, typed by SQL_TYPES."""
-    params: dict[str, Any] = {}
-    parts = []
-    for index, column in enumerate(columns):
-        sql_type = SQL_TYPES.get(column, "text")
-        values = [_sql_value(row.get(column), sql_type) for row in rows]
-        params[f"p{index}"] = values
-        parts.append(f"CAST(:p{index} AS {sql_type}[])")
-    return f"unnest({', '.join(parts)}) AS v({', '.join(columns)})", params
-
-
-def _sql_value(value: Any, sql_type: str) -> Any:
-    if value is None:
-        return None
-    if sql_type == "uuid":
-        return str(value)
-    if sql_type == "jsonb":
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value
 
 
 def _greatest(current: datetime | None, at: datetime) -> datetime:

@@ -545,7 +545,9 @@ class IdentityStore:
         customer_id: uuid.UUID | None,
         events: list[dict[str, Any]],
         at: datetime,
+        encoded: str | None = None,
     ) -> None:
+        """`encoded`: the events as JSON text already (the batch store writes it as is)."""
         self.conn.execute(
             insert(t.resolved_messages)
             .values(

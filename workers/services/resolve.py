@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import Engine
@@ -39,6 +39,11 @@ TIMELINE_TYPES = {
 PLATFORMS = {"messenger": "facebook", "booking": "booking_form"}
 
 
+# Identity, thread and customer ids come back many times in a batch (and across batches for
+# repeat senders): a uuid5 is a SHA-1, so they are remembered. Pure, so caching is exact.
+_ids = lru_cache(maxsize=1 << 16)(derived_id)
+
+
 class TransientError(RuntimeError):
     """The database is unreachable or asked us to retry (deadlock, serialization)."""
 
@@ -52,6 +57,8 @@ class DeadLetter:
 @dataclass
 class BatchResult:
     events: list[LinkedEvent] = field(default_factory=list)
+    # Each event's JSON (LinkedEvent.to_json), encoded once for the outbox and for Kafka alike.
+    payloads: list[bytes] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
 
@@ -91,6 +98,7 @@ class Resolver:
         for request in requests:
             single = self.resolve_batch([request])
             result.events.extend(single.events)
+            result.payloads.extend(single.payloads)
             result.dead.extend(single.dead)
             for k, v in single.outcomes.items():
                 result.outcomes[k] = result.outcomes.get(k, 0) + v
@@ -116,19 +124,28 @@ class Resolver:
             if isinstance(store, BatchStore):
                 store.prefetch(*_batch_rows(requests))
             for request in requests:
-                events, outcome = self._resolve_one(store, request)
+                events, payloads, outcome = self._resolve_encoded(store, request)
                 result.events.extend(events)
+                result.payloads.extend(payloads)
                 result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
             store.flush()
         return result
 
     # --- one message -------------------------------------------------------------------------
     def _resolve_one(self, store: IdentityStore, request: ResolveRequest) -> tuple[list[LinkedEvent], str]:
+        events, _payloads, outcome = self._resolve_encoded(store, request)
+        return events, outcome
+
+    def _resolve_encoded(
+        self, store: IdentityStore, request: ResolveRequest
+    ) -> tuple[list[LinkedEvent], list[bytes], str]:
+        """The message's events, their JSON, and the outcome."""
         env = request.envelope
         key = env.idempotency_key
         stored = store.outbox_get(key)
         if stored is not None:
-            return [LinkedEvent.from_dict(e) for e in stored], "redelivered"
+            events = [LinkedEvent.from_dict(e) for e in stored]
+            return events, [e.to_json() for e in events], "redelivered"
 
         at = parse_time(env.occurred_at)
         when = utc_iso(at)
@@ -163,8 +180,10 @@ class Resolver:
             outcome = "linked"
         ctx.apply_consent(effective)
         ctx.events.append(self._timeline_event(env, when, ctx.thread_id, owner, effective, request))
-        store.outbox_put(key, ctx.thread_id, owner, [e.to_dict() for e in ctx.events], at)
-        return ctx.events, outcome
+        payloads = [e.to_json() for e in ctx.events]
+        encoded = "[" + ",".join(p.decode() for p in payloads) + "]"
+        store.outbox_put(key, ctx.thread_id, owner, [e.to_dict() for e in ctx.events], at, encoded=encoded)
+        return ctx.events, payloads, outcome
 
     def _timeline_event(
         self,
@@ -215,11 +234,11 @@ class _Context:
     # Cached: each is a SHA-1 (uuid5) and the rules ask for them many times per message.
     @cached_property
     def identity_id(self) -> uuid.UUID:
-        return derived_id("identity", self.env.channel, self.env.business_account, _user_id(self.env))
+        return _ids("identity", self.env.channel, self.env.business_account, _user_id(self.env))
 
     @cached_property
     def thread_id(self) -> uuid.UUID:
-        return derived_id("thread", self.env.thread_key)
+        return _ids("thread", self.env.thread_key)
 
     def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any], *id_parts: str) -> None:
         self.events.append(make_event(type_, self.when, customer, data, self.env.idempotency_key, *id_parts))
@@ -350,7 +369,7 @@ class _Context:
         # The customer first created for a phone takes its id from the phone alone, so a replay
         # that meets the phone first on another channel creates the same customer. A phone that
         # comes back unowned (an admin moved it, or it was unshared) gets a fresh customer.
-        customer = derived_id("customer", evidence.e164)
+        customer = _ids("customer", evidence.e164)
         if store.customer_exists(customer):
             customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
         name, email = _details(self.env)
@@ -630,12 +649,12 @@ def _batch_rows(
     identities, threads, phones, customers, keys = [], [], [], [], []
     for request in requests:
         env = request.envelope
-        identities.append(derived_id("identity", env.channel, env.business_account, _user_id(env)))
-        threads.append(derived_id("thread", env.thread_key))
+        identities.append(_ids("identity", env.channel, env.business_account, _user_id(env)))
+        threads.append(_ids("thread", env.thread_key))
         keys.append(env.idempotency_key)
         for evidence in request.sender_evidence:
             phones.append(evidence.e164)
-            customers.append(derived_id("customer", evidence.e164))
+            customers.append(_ids("customer", evidence.e164))
     return identities, threads, phones, customers, keys
 
 

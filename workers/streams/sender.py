@@ -23,6 +23,10 @@ from mode import Service
 
 # Under the broker's default 1 MB limit, with room for the batch header.
 MAX_BATCH_BYTES = 512 * 1024
+# A pack of records on an internal topic (see send_packed): few enough that one pack is a fair
+# share of a resolver batch, small enough for any broker's default message size.
+PACK_MAX_RECORDS = 100
+PACK_MAX_BYTES = 256 * 1024
 
 
 class BatchSender(Service):
@@ -54,19 +58,28 @@ class BatchSender(Service):
             await self._producer.stop()
             self._producer = None
 
+    async def _partitions_of(self, topic: str) -> list[int]:
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            assert self._producer is not None
+            partitions = sorted(await self._producer.partitions_for(topic))
+            self._partitions[topic] = partitions
+        return partitions
+
+    def _partition(self, key: bytes | None, partitions: list[int]) -> int:
+        partition: int = self._partitioner(key, partitions, partitions)
+        return partition
+
     async def send_many(self, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
         """Send (key, value) records to `topic` and wait until the broker acknowledged all."""
         producer = self._producer
         if producer is None:
             raise RuntimeError("BatchSender is not started")
-        partitions = self._partitions.get(topic)
-        if partitions is None:
-            partitions = sorted(await producer.partitions_for(topic))
-            self._partitions[topic] = partitions
+        partitions = await self._partitions_of(topic)
         builders: dict[int, Any] = {}
         pending: list[asyncio.Future[Any]] = []
         for key, value in records:
-            partition = self._partitioner(key, partitions, partitions)
+            partition = self._partition(key, partitions)
             builder = builders.get(partition)
             if builder is None:
                 builder = builders[partition] = producer.create_batch()
@@ -79,3 +92,34 @@ class BatchSender(Service):
             pending.append(await producer.send_batch(builder, topic, partition=partition))
         if pending:
             await asyncio.gather(*pending)
+
+    async def send_packed(
+        self,
+        topic: str,
+        records: Iterable[tuple[bytes | None, bytes]],
+        max_records: int = PACK_MAX_RECORDS,
+        max_bytes: int = PACK_MAX_BYTES,
+    ) -> None:
+        """Send records as packs: the records of one partition, in order, joined as JSON Lines
+        into one Kafka record keyed by its first record's key (so it lands on the partition each
+        of its records would have). For an internal topic whose consumer unpacks (`unpack`):
+        the consumer's per-record cost is paid once per pack."""
+        partitions = await self._partitions_of(topic)
+        packs: dict[int, tuple[bytes | None, list[bytes], int]] = {}
+        out: list[tuple[bytes | None, bytes]] = []
+        for key, value in records:
+            partition = self._partition(key, partitions)
+            line = value.replace(b"\n", b" ")  # a newline outside a JSON string is only whitespace
+            first, lines, size = packs.get(partition, (key, [], 0))
+            if lines and (len(lines) >= max_records or size + len(line) > max_bytes):
+                out.append((first, b"\n".join(lines)))
+                first, lines, size = key, [], 0
+            lines.append(line)
+            packs[partition] = (first, lines, size + len(line) + 1)
+        out.extend((first, b"\n".join(lines)) for first, lines, _ in packs.values())
+        await self.send_many(topic, out)
+
+
+def unpack(value: bytes) -> list[bytes]:
+    """The records of a pack (a record sent on its own is a pack of one)."""
+    return [line for line in value.split(b"\n") if line.strip()]
