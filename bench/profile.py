@@ -1,11 +1,12 @@
 """Where the time goes: py-spy samples of the stack processes, folded into a short summary.
 
 py-spy (a sampling profiler that reads another process's stacks from outside) records each
-process for the length of a run. Only samples of threads that are running count (no --idle),
-so the shares are shares of CPU time, not of waiting: a thread blocked on PostgreSQL or Kafka
-is not sampled, and PostgreSQL's own time is measured separately as the CPU seconds of its
-backends. Blocking mode (the default) pauses the process for each sample, which costs it a few
-percent; that is why the profile comes from its own run, not from the measured ones.
+process for the length of a run, sampling only the thread that holds the GIL (--gil): the
+shares are shares of the process's Python CPU. Time a thread spends waiting for PostgreSQL or
+Kafka, or in C code that released the GIL, is not in it; PostgreSQL's own time is measured
+separately as the CPU seconds of its backends. Blocking mode (the default) pauses the process
+for each sample, which costs it a few percent; that is why the profile comes from its own run,
+not from the measured ones.
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ def record(name: str, pid: int, seconds: float, out_dir: Path, rate: int = 50) -
             str(max(1, int(seconds))),
             "--rate",
             str(rate),
+            # Only the thread holding the GIL: what the process spends Python CPU on. (Here
+            # py-spy's idle detection counts threads blocked in epoll or on a PostgreSQL reply
+            # as running, which would drown the profile in waiting.)
+            "--gil",
             "--format",
             "raw",
             "--output",
