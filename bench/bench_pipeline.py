@@ -39,6 +39,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -131,10 +133,14 @@ class Stack:
         return out
 
     def close(self) -> None:
+        """Stop the processes, drop the database and the topics; never raises (it runs in a
+        finally, and must not hide what went wrong before it)."""
         for proc in self.procs.values():
             proc.stop()
-        self.db.close()
-        _delete_topics(self.settings)
+        try:
+            self.db.close()
+        finally:
+            _delete_topics(self.settings)
 
 
 def _delete_topics(settings: Settings) -> None:
@@ -247,7 +253,7 @@ def run_backfill(
         "first_row_s": round(times[0] - started_wall, 2) if times else None,
         "elapsed_s": round(elapsed, 2),
         "total_rate": round(expected / elapsed, 1),
-        "sustained_rate": round(_sustained(times), 1),
+        "sustained_rate": None if (rate := _sustained(times)) is None else round(rate, 1),
         "cpu_s": cpu,
         "cpu_ms_per_msg": {k: round(1000 * v / expected, 3) for k, v in cpu.items()},
         "stages": stages,
@@ -257,11 +263,15 @@ def run_backfill(
     return result
 
 
-def _sustained(times: list[float]) -> float:
-    """Rows per second between the 10th and the 90th percentile of commit times."""
+def _sustained(times: list[float]) -> float | None:
+    """Rows per second between the 10th and the 90th percentile of commit times (a row's time is
+    its writer transaction's start, so rows come in steps of one batch). None when that span
+    holds too few transactions to call anything steady (a small run: see total_rate)."""
     if len(times) < 20:
-        return len(times) / max(times[-1] - times[0], 1e-3) if times else 0.0
+        return None
     lo, hi = int(len(times) * 0.1), int(len(times) * 0.9)
+    if len(set(times[lo : hi + 1])) < 10:
+        return None
     return (hi - lo) / max(times[hi] - times[lo], 1e-3)
 
 
@@ -284,11 +294,18 @@ def run_latency(
     keys = [tuple(e.idempotency_key for e in hook.envelopes("2026-01-01T00:00:00.000Z")) for hook in hooks]
     observer = Observer(s.database_url).start()
     meter = CpuMeter(stack, ("ingest", "workers", "writer")).start()
+    stages_before = stack.stage_seconds()
+    # perf_counter (the observer's clock) to wall clock, for the stages' own timestamps.
+    wall_offset = time.time() - time.perf_counter()
     started = time.perf_counter()
+    own_cpu = time.process_time()
     outcomes = send_open_loop(hooks, keys, s.ingest_port, rate, observer)
     send_s = time.perf_counter() - started
     observer.finish(timeout=60 + count / 100)
     cpu = meter.stop()
+    # The load generator and the observer share the machine too: their CPU, for the record.
+    cpu["bench client (load + observer)"] = round(time.process_time() - own_cpu, 2)
+    stages = _stage_delta(stages_before, stack.stage_seconds())
     first_due = outcomes[0].due
     counted = [o for o in outcomes if o.due - first_due >= warmup]
     counted_keys = {k for o in counted if o.accepted for k in o.keys}
@@ -299,6 +316,8 @@ def run_latency(
         label = str(o.status) if o.status else (o.error or "none")
         statuses[label] = statuses.get(label, 0) + 1
     return {
+        "breakdown_ms": _breakdown(stack, observer, counted_keys, wall_offset),
+        "stages": stages,
         "offered_rate": rate,
         "duration_s": duration,
         "warmup_s": warmup,
@@ -314,6 +333,45 @@ def run_latency(
         "poll_interval_ms": observer.interval * 1000,
         "cpu_s": cpu,
         "cpu_ms_per_msg": {k: round(1000 * v / max(len(outcomes), 1), 3) for k, v in cpu.items()},
+    }
+
+
+def _stage_delta(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
+    out = {}
+    for stage, figures in after.items():
+        batches = figures["batches"] - before.get(stage, {}).get("batches", 0.0)
+        seconds = figures["seconds"] - before.get(stage, {}).get("seconds", 0.0)
+        out[stage] = {"batches": batches, "seconds": round(seconds, 3)}
+    return out
+
+
+def _breakdown(stack: Stack, observer: Observer, keys: set[str], wall_offset: float) -> dict[str, Any]:
+    """Where a message's latency goes, from timestamps the pipeline leaves anyway: accepted
+    (2xx read) -> seen by the extract stage (payload.seen_ms) -> its timeline row's transaction
+    began (written_at, PostgreSQL's now()) -> visible to the observer."""
+    with stack.db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT idempotency_key, (payload->>'seen_ms')::bigint, extract(epoch FROM written_at)"
+                " FROM timeline_events WHERE idempotency_key = ANY(:k)"
+            ),
+            {"k": list(keys)},
+        ).all()
+    to_extract, to_txn, to_visible = [], [], []
+    for key, seen_ms, written in rows:
+        if key not in observer.visible or not seen_ms:
+            continue
+        accepted = observer.accepted[key] + wall_offset
+        visible = observer.visible[key] + wall_offset
+        to_extract.append(seen_ms / 1000 - accepted)
+        to_txn.append(float(written) - seen_ms / 1000)
+        to_visible.append(visible - float(written))
+    return {
+        "accepted_to_extract": _percentiles(to_extract),
+        "extract_to_row_txn": _percentiles(to_txn),
+        "row_txn_to_visible": _percentiles(to_visible),
     }
 
 
@@ -489,7 +547,7 @@ def _verdict(report: dict[str, Any], quick: bool, min_rate: float, max_p99: floa
         failures.append("null pipeline lost rows")
     if quick:
         return failures
-    if backfill.get("sustained_rate", 0) < min_rate:
+    if (backfill.get("sustained_rate") or 0) < min_rate:
         failures.append(f"sustained backfill {backfill.get('sustained_rate')}/s < {min_rate:g}/s")
     if latency is not None and latency["visible_ms"].get("p99", float("inf")) > max_p99:
         failures.append(f"p99 {latency['visible_ms'].get('p99')} ms > {max_p99:g} ms")
@@ -539,6 +597,16 @@ def print_table(report: dict[str, Any]) -> None:
         for label, values in (("2xx -> row visible (ms)", v), ("due -> 2xx at the edge (ms)", e)):
             print(
                 f"  {label:30}"
+                + "".join(f"{values.get(q, float('nan')):>8.0f}" for q in ("p50", "p95", "p99", "max"))
+            )
+        for label, key in (
+            ("  accepted -> extract stage", "accepted_to_extract"),
+            ("  extract -> row transaction", "extract_to_row_txn"),
+            ("  row transaction -> visible", "row_txn_to_visible"),
+        ):
+            values = latency["breakdown_ms"].get(key, {})
+            print(
+                f"{label:32}"
                 + "".join(f"{values.get(q, float('nan')):>8.0f}" for q in ("p50", "p95", "p99", "max"))
             )
         print(

@@ -29,7 +29,7 @@ from phoneunify.db import make_engine
 from phoneunify.settings import Settings
 from schema.topics import Topics
 from workers.streams.app import EXTRACT_BATCH, EXTRACT_WITHIN_S
-from workers.streams.sender import PACK_MAX_RECORDS, BatchSender, unpack
+from workers.streams.sender import BatchSender, unpack
 
 log = logging.getLogger("null_pipeline")
 
@@ -83,7 +83,7 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(resolve_topic, name="resolve")
     async def resolve(stream: Any) -> None:
-        packs = max(1, settings.resolve_batch_size // PACK_MAX_RECORDS)
+        packs = max(1, settings.resolve_batch_size // 10)  # as the real resolve agent takes them
         async for batch in stream.take_events(packs, within=settings.resolve_batch_within_s):
             out = [(event.key, line) for event in batch for line in unpack(event.value)]
             await sender.send_many(topics.linked, out)

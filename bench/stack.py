@@ -82,9 +82,20 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
-        with self._admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self._admin.dispose()
+        try:
+            # FORCE cannot end a session it has no right to signal (an autovacuum worker busy on
+            # the freshly written tables): wait for it a few times before giving up.
+            for attempt in range(10):
+                try:
+                    with self._admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+                    return
+                except Exception as exc:
+                    if attempt == 9:
+                        print(f"(could not drop database {self.name}: {type(exc).__name__})", file=sys.stderr)
+                    time.sleep(1.0)
+        finally:
+            self._admin.dispose()
 
 
 def bench_settings(database_url: str, tag: str, **overrides: Any) -> Settings:

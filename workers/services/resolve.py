@@ -62,6 +62,13 @@ class BatchResult:
     dead: list[DeadLetter] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
 
+    def extend(self, other: BatchResult) -> None:
+        self.events.extend(other.events)
+        self.payloads.extend(other.payloads)
+        self.dead.extend(other.dead)
+        for k, v in other.outcomes.items():
+            self.outcomes[k] = self.outcomes.get(k, 0) + v
+
 
 class Resolver:
     def __init__(
@@ -96,12 +103,7 @@ class Resolver:
             )
         result = BatchResult()
         for request in requests:
-            single = self.resolve_batch([request])
-            result.events.extend(single.events)
-            result.payloads.extend(single.payloads)
-            result.dead.extend(single.dead)
-            for k, v in single.outcomes.items():
-                result.outcomes[k] = result.outcomes.get(k, 0) + v
+            result.extend(self.resolve_batch([request]))
         return result
 
     def _run(self, requests: Sequence[ResolveRequest]) -> BatchResult:

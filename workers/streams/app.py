@@ -35,7 +35,7 @@ from workers.metrics import WorkerMetrics
 from workers.services.commands import CommandHandler
 from workers.services.evidence import EvidencePolicy, gather
 from workers.services.resolve import BatchResult, Resolver, TransientError
-from workers.streams.sender import PACK_MAX_RECORDS, BatchSender, unpack
+from workers.streams.sender import BatchSender, unpack
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,10 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
     @app.agent(resolve_topic, name="resolve")
     async def resolve(stream: AsyncIterable[bytes]) -> None:
         loop = asyncio.get_running_loop()
-        # Records are packs of up to PACK_MAX_RECORDS requests: this many make about one batch.
-        packs = max(1, settings.resolve_batch_size // PACK_MAX_RECORDS)
+        # Records are packs (one per partition per extract batch): a fast stream fills this many
+        # at once; a slow one waits resolve_batch_within_s, so a transaction holds more than one
+        # small extract batch's worth. Transactions stay within resolve_batch_size (below).
+        packs = max(1, settings.resolve_batch_size // 10)
         async for batch in stream.take(packs, within=settings.resolve_batch_within_s):  # type: ignore[attr-defined]
             started = time.perf_counter()
             requests: list[ResolveRequest] = []
@@ -158,7 +160,10 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
                 except Exception as exc:
                     metrics.messages.labels("resolve", "dead_letter").inc()
                     dead.append((None, dead_letter("resolve", value, exc)))
-            result = await loop.run_in_executor(executor, resolve_with_retry, requests)
+            result = BatchResult()
+            for start in range(0, max(len(requests), 1), settings.resolve_batch_size):
+                chunk = requests[start : start + settings.resolve_batch_size]
+                result.extend(await loop.run_in_executor(executor, resolve_with_retry, chunk))
             for failed in result.dead:
                 metrics.messages.labels("resolve", "dead_letter").inc()
                 dead.append((None, dead_letter("resolve", failed.request.to_json(), failed.reason)))
