@@ -5,12 +5,14 @@ topic prefix, so tests never see each other's data."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from phoneunify.settings import DEFAULT_DATABASE_URL, Settings
 
@@ -42,9 +44,20 @@ def create_database(name: str) -> str:
 
 def drop_database(name: str) -> None:
     admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        # FORCE cannot end an autovacuum worker (our role may not signal it), and autovacuum
+        # does visit a test's freshly written tables: it is done within moments, so wait for it.
+        for attempt in range(20):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except ProgrammingError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.25)
+    finally:
+        admin.dispose()
 
 
 def make_settings(database_url: str, unique: str) -> Settings:

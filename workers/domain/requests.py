@@ -50,7 +50,11 @@ class ResolveRequest:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> ResolveRequest:
-        data = json.loads(raw)
+        return cls.from_dict(json.loads(raw))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ResolveRequest:
+        """A request from its decoded JSON (the caller may decode with a faster library)."""
         if not isinstance(data, dict) or data.get("schema_version") != RESOLVE_SCHEMA_VERSION:
             raise ValueError("not a resolve request v1")
         consent = data.get("consent")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, and_, select, text, update
 
 from schema import tables as t
@@ -98,5 +99,10 @@ def _value(value: Any, kind: str) -> Any:
     if kind == "uuid":
         return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
     if kind == "jsonb":
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        # orjson is several times faster; anything it refuses (a lone surrogate, a non-string
+        # key) is encoded as before. PostgreSQL stores the same jsonb either way.
+        try:
+            return orjson.dumps(value).decode()
+        except (orjson.JSONEncodeError, TypeError):
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
