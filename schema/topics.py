@@ -28,8 +28,9 @@ class Topics:
 
     @property
     def resolve(self) -> str:
-        """Internal: messages re-keyed by canonical phone key (or identity key when phone-less),
-        so one resolver owns each phone."""
+        """Internal: messages re-keyed by canonical phone key (or thread key when phone-less),
+        so one resolver owns each phone. A record is a pack of requests with the same key, one
+        JSON object per line (`workers.streams.sender`); a single request is a pack of one."""
         return f"{self.prefix}identity.resolve"
 
     @property
