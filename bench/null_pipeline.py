@@ -28,7 +28,7 @@ from phoneunify import logs
 from phoneunify.db import make_engine
 from phoneunify.settings import Settings
 from schema.topics import Topics
-from workers.streams.app import EXTRACT_BATCH, EXTRACT_WITHIN_S
+from workers.streams.app import EXTRACT_BATCH, EXTRACT_WITHIN_S, faust_app
 from workers.streams.sender import BatchSender, unpack
 
 log = logging.getLogger("null_pipeline")
@@ -49,24 +49,7 @@ def create_table(engine: Engine) -> None:
 def create_app(settings: Settings) -> faust.App:
     topics = Topics(settings.topic_prefix)
     # The real workers' configuration, so the comparison is of the work, not of the settings.
-    app = faust.App(
-        settings.worker_id,
-        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
-        store="memory://",
-        autodiscover=False,
-        topic_partitions=settings.topic_partitions,
-        topic_replication_factor=1,
-        producer_acks=-1,
-        consumer_auto_offset_reset="earliest",
-        broker_commit_interval=1.0,
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=3.0,
-        web_host=settings.worker_web_host,
-        web_port=settings.worker_web_port,
-        web_in_thread=False,
-        stream_recovery_delay=0.0,
-        datadir=settings.worker_data_dir,
-    )
+    app = faust_app(settings)
     raw_in = app.topic(*topics.raw_all, key_serializer="raw", value_serializer="raw")
     resolve_topic = app.topic(topics.resolve, key_serializer="raw", value_serializer="raw")
     # The real workers' sending machinery too (one aiokafka batch per partition per stage batch),

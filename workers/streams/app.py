@@ -65,9 +65,10 @@ def route_key(request: ResolveRequest, hash_key: str) -> str:
     return thread_key_hash(request.envelope.thread_key, hash_key)
 
 
-def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) -> faust.App:
-    topics = Topics(settings.topic_prefix)
-    app = faust.App(
+def faust_app(settings: Settings) -> faust.App:
+    """The workers' faust application as configured for production (also the null pipeline's,
+    so the benchmark compares the work, not the settings)."""
+    return faust.App(
         settings.worker_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="memory://",
@@ -87,6 +88,11 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
         # faust keeps local state here; memory:// tables need none, but it still creates the folder.
         datadir=settings.worker_data_dir,
     )
+
+
+def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) -> faust.App:
+    topics = Topics(settings.topic_prefix)
+    app = faust_app(settings)
     metrics = WorkerMetrics.create(registry)
     evidence_policy = EvidencePolicy.build(settings.default_region, settings.business_numbers)
     policy = Policy(
