@@ -20,8 +20,16 @@ def serve(settings: Settings) -> None:
     publisher = KafkaPublisher(settings.kafka_bootstrap, timeout_s=settings.publish_timeout_s)
     app = create_app(settings, publisher, CollectorRegistry())
     try:
+        # uvloop and httptools: C event loop and HTTP parser, a fraction of asyncio's + h11's CPU
+        # per request at a thousand webhooks a second.
         uvicorn.run(
-            app, host=settings.ingest_host, port=settings.ingest_port, log_level="info", access_log=False
+            app,
+            host=settings.ingest_host,
+            port=settings.ingest_port,
+            log_level="info",
+            access_log=False,
+            loop="uvloop",
+            http="httptools",
         )
     finally:
         publisher.close()
