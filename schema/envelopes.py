@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from schema import jsoncodec
+
 RAW_SCHEMA_VERSION = 1
 
 Channel = Literal["sms", "whatsapp", "messenger", "instagram", "booking"]
@@ -86,7 +88,7 @@ class RawEnvelope:
         return data
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        return jsoncodec.dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RawEnvelope:

@@ -8,10 +8,11 @@ deduplicate redeliveries by it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from schema import jsoncodec
 
 LINKED_SCHEMA_VERSION = 1
 
@@ -72,7 +73,7 @@ class LinkedEvent:
         }
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        return jsoncodec.dumps(self.to_dict(), default=str)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LinkedEvent:
@@ -96,7 +97,7 @@ class LinkedEvent:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> LinkedEvent:
-        return cls.from_dict(json.loads(raw))
+        return cls.from_dict(jsoncodec.loads(raw))
 
 
 def make_event(

@@ -10,12 +10,13 @@ so they commit or roll back with everything else.
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
+
+from schema import jsoncodec
 
 Row = dict[str, Any]
 
@@ -101,7 +102,7 @@ def _json(value: Any) -> str:
     # Pre-encoded JSON (the resolver encodes each event once, for Kafka and the outbox alike).
     if isinstance(value, Encoded):
         return value.text
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return jsoncodec.dumps(value).decode()
 
 
 class Encoded:

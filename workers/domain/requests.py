@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from schema import jsoncodec
 from schema.envelopes import RawEnvelope
 from workers.domain.model import ConsentSignal, PhoneEvidence
 
@@ -44,13 +44,13 @@ class ResolveRequest:
         }
         if envelope_json is None:
             body["envelope"] = self.envelope.to_dict()
-            return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        rest = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            return jsoncodec.dumps(body)
+        rest = jsoncodec.dumps(body)
         return b'{"envelope":' + envelope_json.strip() + b"," + rest[1:]
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> ResolveRequest:
-        return cls.from_dict(json.loads(raw))
+        return cls.from_dict(jsoncodec.loads(raw))
 
     @classmethod
     def from_dict(cls, data: Any) -> ResolveRequest:

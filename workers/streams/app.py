@@ -25,10 +25,10 @@ from sqlalchemy import Engine
 from phoneunify.privacy import phone_key, thread_key_hash
 from phoneunify.retry import Backoff, RetriesExhaustedError
 from phoneunify.settings import Settings
+from schema import jsoncodec
 from schema.commands import Command, CommandError
 from schema.envelopes import EnvelopeError, RawEnvelope
 from schema.topics import Topics
-from workers import jsonfast
 from workers.deadletter import dead_letter
 from workers.domain.identity import Policy
 from workers.domain.requests import ResolveRequest
@@ -51,7 +51,7 @@ EXTRACT_WITHIN_S = 0.02
 def _envelope(value: bytes) -> RawEnvelope:
     """RawEnvelope.from_json, decoding with orjson (same envelope, same errors)."""
     try:
-        data = jsonfast.loads(value)
+        data = jsoncodec.loads(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EnvelopeError(f"not JSON: {exc}") from exc
     return RawEnvelope.from_dict(data)
@@ -172,7 +172,7 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
             dead: list[Record] = []
             for value in (line for pack in batch for line in unpack(pack)):
                 try:
-                    requests.append(ResolveRequest.from_dict(jsonfast.loads(value)))
+                    requests.append(ResolveRequest.from_dict(jsoncodec.loads(value)))
                 except Exception as exc:
                     metrics.messages.labels("resolve", "dead_letter").inc()
                     dead.append((None, dead_letter("resolve", value, exc)))

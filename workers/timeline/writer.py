@@ -23,10 +23,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine
 
 from phoneunify.retry import Backoff, transient_db_error
+from schema import jsoncodec
 from schema.envelopes import parse_time
 from schema.linked import LinkedEvent
 from schema.topics import Topics
-from workers import jsonfast
 from workers.timeline.projection import Reproject, Row, project
 from workers.timeline.store import write_batch
 
@@ -116,7 +116,7 @@ class TimelineWriter:
         for tp, records in polled.items():
             for record in records:
                 try:
-                    event = LinkedEvent.from_dict(jsonfast.loads(record.value))
+                    event = LinkedEvent.from_dict(jsoncodec.loads(record.value))
                     row, reproject = project(event)
                 except (ValueError, KeyError, TypeError) as exc:
                     self._dead_letter(record.value, f"{type(exc).__name__}: {exc}", record.offset)
