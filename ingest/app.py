@@ -11,7 +11,8 @@ GET      /healthz, /metrics
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ingest.async_publisher import AsyncPublisher, as_async
 from ingest.edge import Adapter, Edge
 from ingest.metrics import IngestMetrics
 from ingest.providers.booking import BookingAdapter
@@ -60,16 +62,34 @@ def adapters(settings: Settings) -> dict[str, tuple[Adapter, tuple[str, ...]]]:
 
 def create_app(
     settings: Settings,
-    publisher: Publisher,
+    publisher: Publisher | AsyncPublisher,
     registry: CollectorRegistry,
     clock: Callable[[], str] = now_iso,
 ) -> FastAPI:
-    """The ingest app; `clock` returns the receive time as ISO-8601 UTC (tests pin it)."""
+    """The ingest app; `clock` returns the receive time as ISO-8601 UTC (tests pin it).
+
+    A synchronous `publisher` is called in worker threads and stays the caller's to close; an
+    asynchronous one runs on the app's event loop, so the app closes it there when it shuts down.
+    """
+    edge_publisher = as_async(publisher)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await edge_publisher.close()
+
     app = FastAPI(
-        title="phoneunify ingest", version="1", openapi_url="/openapi.json", docs_url=None, redoc_url=None
+        title="phoneunify ingest",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
     )
     edge = Edge(
-        publisher=publisher,
+        publisher=edge_publisher,
         metrics=IngestMetrics.create(registry),
         topics=Topics(settings.topic_prefix),
         hash_key=settings.phone_hash_key,
@@ -81,7 +101,7 @@ def create_app(
             path, _endpoint(edge, adapter), methods=list(methods), name=f"webhook_{adapter.name}"
         )
 
-    # async: liveness must answer even when every worker thread waits on a slow broker.
+    # async: liveness must answer even when every worker thread is busy with a big body.
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}

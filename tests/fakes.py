@@ -1,6 +1,7 @@
 """Test doubles and the providers' side of the webhooks, shared by unit and integration tests.
 
-- `FakePublisher`: an in-memory Publisher that can be switched to "broker down".
+- `FakePublisher`: an in-memory Publisher that can be switched to "broker down" (synchronous;
+  the app runs it in worker threads, as it would kafka-python's).
 - `ProviderSide`: sends fixture payloads the way each provider does (its headers, its
   signature over exactly the bytes sent), so tests exercise the real verification code.
   The signing here is written from the providers' documentation, independently of
@@ -13,7 +14,8 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from ingest.app import create_app
+from ingest.async_publisher import AsyncPublisher
 from ingest.publisher import Publisher, PublishError, Record
 from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope
@@ -219,10 +222,24 @@ class Harness:
         return self.registry.get_sample_value("phoneunify_ingest_messages_total", labels) or 0.0
 
 
-def make_harness(publisher: Publisher | None = None, **overrides: Any) -> Harness:
-    """A fresh app on a FakePublisher (or the given one) with a pinned receive time."""
+def make_harness(publisher: Publisher | AsyncPublisher | None = None, **overrides: Any) -> Harness:
+    """A fresh app on a FakePublisher (or the given one) with a pinned receive time.
+
+    Its TestClient is not entered: each request runs on a loop of its own, which suits
+    synchronous publishers. An async publisher needs `served_harness`."""
     settings = webhook_settings(**overrides)
     registry = CollectorRegistry()
     publisher = publisher if publisher is not None else FakePublisher()
     client = TestClient(create_app(settings, publisher, registry, clock=fixed_clock))
     return Harness(settings, publisher, registry, client, ProviderSide(client, settings))
+
+
+@contextmanager
+def served_harness(
+    publisher: Publisher | AsyncPublisher | None = None, **overrides: Any
+) -> Iterator[Harness]:
+    """`make_harness` with the app running: one event loop for every request and the lifespan
+    (startup, and the shutdown that closes an async publisher) as a server would run them."""
+    h = make_harness(publisher, **overrides)
+    with h.client:
+        yield h

@@ -1,0 +1,256 @@
+"""The edge on its event loop: verification inline or in a thread by body size, asynchronous
+publishing (the 2xx only after every record is acknowledged), and the aiokafka publisher
+without a reachable broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import Iterator, Sequence
+
+import httpx
+import pytest
+from aiokafka.partitioner import DefaultPartitioner as AioPartitioner
+from kafka.partitioner.default import murmur2
+from prometheus_client import CollectorRegistry
+
+from ingest.app import create_app
+from ingest.async_publisher import AioKafkaPublisher, InThread, as_async
+from ingest.edge import INLINE_BODY_BYTES, Edge
+from ingest.publisher import PublishError, Record
+from tests.fakes import (
+    PATHS,
+    FakePublisher,
+    fixed_clock,
+    fixture_bytes,
+    fixture_json,
+    make_harness,
+    meta_signature,
+    served_harness,
+    webhook_settings,
+)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.fixture
+def prepared_on_loop(monkeypatch) -> list[bool]:
+    """For every request, whether its verification and mapping ran on the event loop."""
+    seen: list[bool] = []
+    original = Edge.prepare
+
+    def spy(self, adapter, inbound):
+        seen.append(_on_event_loop())
+        return original(self, adapter, inbound)
+
+    monkeypatch.setattr(Edge, "prepare", spy)
+    return seen
+
+
+def big_whatsapp_text(min_bytes: int) -> bytes:
+    payload = fixture_json("whatsapp", "text.json")
+    text = "colour " * (min_bytes // 7 + 1)
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = text
+    return json.dumps(payload).encode()
+
+
+def test_an_ordinary_body_is_verified_on_the_event_loop(prepared_on_loop):
+    h = make_harness()
+    assert h.send.meta_fixture("whatsapp", "text.json").status_code == 200
+    assert h.send.meta_fixture("whatsapp", "text.json", secret="forged").status_code == 403
+    assert prepared_on_loop == [True, True]
+
+
+def test_a_big_body_is_verified_in_a_thread_and_published(prepared_on_loop):
+    h = make_harness()
+    body = big_whatsapp_text(INLINE_BODY_BYTES)
+    assert INLINE_BODY_BYTES < len(body) <= h.settings.max_body_bytes
+    response = h.send.meta("whatsapp", body)
+    assert response.status_code == 200, response.text
+    assert h.send.meta("whatsapp", body, secret="forged").status_code == 403
+    assert prepared_on_loop == [False, False]
+    [envelope] = h.publisher.envelopes()
+    assert envelope.text is not None
+    assert envelope.text.startswith("colour colour")
+    assert h.requests_total("whatsapp", "accepted") == 1
+    assert h.requests_total("whatsapp", "forbidden") == 1
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_an_unexpected_failure_is_400_on_the_loop_and_in_a_thread(monkeypatch, size):
+    from ingest.providers import meta
+
+    def explode(*args, **kwargs):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(meta, "map_payload", explode)
+    h = make_harness()
+    body = fixture_bytes("whatsapp", "text.json") if size == "small" else big_whatsapp_text(INLINE_BODY_BYTES)
+    response = h.send.meta("whatsapp", body)
+    assert response.status_code == 400
+    assert response.json() == {"error": "unprocessable payload"}
+    assert h.publisher.records == []
+    assert h.requests_total("whatsapp", "malformed") == 1
+
+
+class AsyncFakePublisher:
+    """An asynchronous publisher whose acknowledgement the test releases (or refuses)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.fail = fail
+        self.pending: list[Record] = []
+        self.acknowledged: list[Record] = []
+        self.closed = 0
+        self._called: asyncio.Event | None = None
+        self._release: asyncio.Event | None = None
+
+    def _events(self) -> tuple[asyncio.Event, asyncio.Event]:
+        if self._called is None or self._release is None:
+            self._called, self._release = asyncio.Event(), asyncio.Event()
+        return self._called, self._release
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        called, release = self._events()
+        self.pending.extend(records)
+        called.set()
+        if self.fail:
+            raise PublishError("fake broker is down")
+        await release.wait()
+        self.acknowledged.extend(records)
+
+    async def wait_called(self) -> None:
+        await self._events()[0].wait()
+
+    def release(self) -> None:
+        self._events()[1].set()
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
+def _signed_whatsapp(name: str) -> tuple[bytes, dict[str, str]]:
+    body = fixture_bytes("whatsapp", name)
+    secret = webhook_settings().meta_app_secret
+    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(secret, body)}
+
+
+def test_the_2xx_waits_until_every_record_of_the_request_is_acknowledged():
+    publisher = AsyncFakePublisher()
+    app = create_app(webhook_settings(), publisher, CollectorRegistry(), clock=fixed_clock)
+    body, headers = _signed_whatsapp("statuses.json")
+
+    async def scenario() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+            request = asyncio.create_task(client.post(PATHS["whatsapp"], content=body, headers=headers))
+            await asyncio.wait_for(publisher.wait_called(), 5)
+            await asyncio.sleep(0.05)
+            assert not request.done()  # all three records handed over, none acknowledged yet
+            assert len(publisher.pending) == 3
+            publisher.release()
+            return await asyncio.wait_for(request, 5)
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert len(publisher.acknowledged) == 3
+
+
+def test_an_async_publish_error_is_503_with_retry_after_and_the_app_closes_the_publisher():
+    publisher = AsyncFakePublisher(fail=True)
+    with served_harness(publisher=publisher) as h:
+        response = h.send.meta_fixture("whatsapp", "text.json")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert response.json() == {"error": "broker unavailable: fake broker is down"}
+        assert h.requests_total("whatsapp", "unavailable") == 1
+        assert publisher.closed == 0
+    assert publisher.closed == 1  # at the app's shutdown, on its loop
+
+
+def test_a_synchronous_publisher_is_run_in_a_thread_and_left_open():
+    fake = FakePublisher()
+    wrapped = as_async(fake)
+    assert isinstance(wrapped, InThread)
+    publisher = AsyncFakePublisher()
+    assert as_async(publisher) is publisher
+    with served_harness(publisher=fake) as h:
+        assert h.send.meta_fixture("whatsapp", "text.json").status_code == 200
+    assert len(fake.records) == 1
+    assert not fake.closed  # the caller's to close
+
+
+# --- the aiokafka publisher without a broker ------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def silent_broker() -> Iterator[str]:
+    """A port that accepts connections and never answers (a hung broker, a black-holed route)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_the_edge_starts_without_a_broker_and_answers_503_fast():
+    publisher = AioKafkaPublisher(f"127.0.0.1:{_closed_port()}", timeout_s=5.0)
+    with served_harness(publisher=publisher) as h:
+        started = time.monotonic()
+        response = h.send.twilio_fixture("sms.txt")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["error"].startswith("broker unavailable")
+        assert time.monotonic() - started < 2.0  # refused: no wait for the 5 s timeout
+        started = time.monotonic()
+        assert h.send.twilio_fixture("sms.txt").status_code == 503
+        assert time.monotonic() - started < 0.3  # right after a failed attempt: no new one
+        assert h.requests_total("twilio", "unavailable") == 2
+        assert h.client.get("/healthz").status_code == 200
+
+
+def test_a_broker_that_never_answers_is_503_after_the_publish_timeout(silent_broker):
+    publisher = AioKafkaPublisher(silent_broker, timeout_s=0.5)
+    with served_harness(publisher=publisher) as h:
+        started = time.monotonic()
+        response = h.send.meta_fixture("whatsapp", "text.json")
+        assert response.status_code == 503
+        assert response.json()["error"].startswith("broker unavailable")
+        assert time.monotonic() - started < 3.0
+
+
+def test_the_aiokafka_publisher_is_never_bound_to_a_finished_loop():
+    publisher = AioKafkaPublisher(f"127.0.0.1:{_closed_port()}", timeout_s=0.5, retry_connect_after_s=0.0)
+    record = Record("t", "k", b"v")
+
+    async def publish() -> None:
+        with pytest.raises(PublishError):
+            await publisher.publish([record])
+
+    for _ in range(2):  # a new loop each time: a fresh attempt, not a RuntimeError about loops
+        asyncio.run(publish())
+    asyncio.run(publisher.close())
+
+
+def test_aiokafka_and_kafka_python_put_a_key_on_the_same_partition():
+    """The edge publishes with aiokafka, replay with kafka-python: one thread's records must
+    land on one partition whichever of them sent it."""
+    partitioner = AioPartitioner()
+    for count in (1, 3, 6, 12):
+        partitions = list(range(count))
+        for i in range(500):
+            key = f"th_{i:040x}".encode()
+            expected = partitions[(murmur2(key) & 0x7FFFFFFF) % count]
+            assert partitioner(key, partitions, partitions) == expected
