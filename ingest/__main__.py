@@ -8,31 +8,29 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 
 from ingest.app import create_app
-from ingest.publisher import KafkaPublisher
+from ingest.async_publisher import AioKafkaPublisher
 from phoneunify.settings import Settings
 
 log = logging.getLogger("ingest")
 
 
 def serve(settings: Settings) -> None:
-    """Run the ingest edge until interrupted; the producer is flushed and closed on the way out."""
+    """Run the ingest edge until interrupted; the app's shutdown flushes and closes the producer
+    on the server's loop."""
     log.info("ingest starting with %s", settings.redacted())
-    publisher = KafkaPublisher(settings.kafka_bootstrap, timeout_s=settings.publish_timeout_s)
+    publisher = AioKafkaPublisher(settings.kafka_bootstrap, timeout_s=settings.publish_timeout_s)
     app = create_app(settings, publisher, CollectorRegistry())
-    try:
-        # uvloop and httptools: C event loop and HTTP parser, a fraction of asyncio's + h11's CPU
-        # per request at a thousand webhooks a second.
-        uvicorn.run(
-            app,
-            host=settings.ingest_host,
-            port=settings.ingest_port,
-            log_level="info",
-            access_log=False,
-            loop="uvloop",
-            http="httptools",
-        )
-    finally:
-        publisher.close()
+    # uvloop and httptools: C event loop and HTTP parser, a fraction of asyncio's + h11's CPU
+    # per request at a thousand webhooks a second.
+    uvicorn.run(
+        app,
+        host=settings.ingest_host,
+        port=settings.ingest_port,
+        log_level="info",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The ingest edge against the real broker (deploy/infra.sh up; KAFKA_BOOTSTRAP).
 
-Each test gets its own topic prefix, runs the app with a real KafkaPublisher (acks=all), sends
+Each test gets its own topic prefix, runs the app with the edge's real publisher (aiokafka,
+acks=all, on the app's event loop), sends
 the providers' requests and then reads the raw topics back: the exact record count comes from
 the partitions' end offsets (final once the edge answered 2xx), the records are read with a
 polling deadline, never a sleep. "Nothing published" is shown by sending the hostile requests
@@ -9,9 +10,11 @@ first and a valid one last: the topic then holds exactly the valid one's records
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import socketserver
 import threading
 import time
 import uuid
@@ -25,11 +28,20 @@ from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from ingest.app import create_app
+from ingest.async_publisher import AioKafkaPublisher
 from ingest.publisher import KafkaPublisher
 from phoneunify.privacy import thread_key_hash
 from schema.envelopes import RawEnvelope
 from schema.topics import Topics
-from tests.fakes import Harness, fixture_bytes, fixture_json, make_harness, meta_signature, schema_errors
+from tests.fakes import (
+    Harness,
+    fixture_bytes,
+    fixture_json,
+    make_harness,
+    meta_signature,
+    schema_errors,
+    served_harness,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -38,17 +50,17 @@ DEADLINE_S = 30.0
 
 
 @pytest.fixture(scope="module")
-def publisher() -> Iterator[KafkaPublisher]:
-    real = KafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=15.0, client_id="phoneunify-ingest-it")
-    yield real
-    real.close()
+def publisher() -> AioKafkaPublisher:
+    # Each app closes it on its own loop at shutdown; the next app's first request reconnects.
+    return AioKafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=15.0, client_id="phoneunify-ingest-it")
 
 
 @pytest.fixture
-def h(publisher: KafkaPublisher) -> Harness:
-    return make_harness(
+def h(publisher: AioKafkaPublisher) -> Iterator[Harness]:
+    with served_harness(
         publisher=publisher, kafka_bootstrap=KAFKA_BOOTSTRAP, topic_prefix=f"it{uuid.uuid4().hex[:12]}."
-    )
+    ) as harness:
+        yield harness
 
 
 @dataclass(frozen=True)
@@ -299,14 +311,98 @@ def test_broker_down_is_503(provider):
         dead.close()
 
 
-def test_over_real_http_with_uvicorn(publisher):
+def test_a_synchronous_kafka_publisher_still_serves_the_edge():
+    """kafka-python's publisher (the API's and replay's) works at the edge too, in threads."""
+    sync = KafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=15.0, client_id="phoneunify-ingest-it-sync")
+    try:
+        h = make_harness(publisher=sync, topic_prefix=f"it{uuid.uuid4().hex[:12]}.")
+        assert h.send.meta_fixture("whatsapp", "batch.json").status_code == 200
+        assert len(consume(h, {"whatsapp"})) == 3
+    finally:
+        sync.close()
+
+
+class Forwarder:
+    """A TCP forwarder to the broker on a port of its own: the broker is "reachable" through
+    it only between start() and stop(). After bootstrapping through it, a Kafka client talks to
+    the broker's advertised address directly, so it only has to carry bootstrap connections."""
+
+    def __init__(self, target: str) -> None:
+        host, _, port = target.split(",", maxsplit=1)[0].rpartition(":")
+        self.target = (host, int(port))
+        self.port = _closed_port()
+        self._server: socketserver.ThreadingTCPServer | None = None
+
+    def start(self) -> None:
+        target = self.target
+
+        class Pipe(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                with socket.create_connection(target) as upstream:
+                    back = threading.Thread(target=_pump, args=(upstream, self.request), daemon=True)
+                    back.start()
+                    _pump(self.request, upstream)
+                    back.join(5)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Pipe)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+
+def test_the_edge_answers_503_while_the_broker_is_unreachable_then_recovers():
+    forwarder = Forwarder(KAFKA_BOOTSTRAP)
+    bootstrap = f"127.0.0.1:{forwarder.port}"
+    publisher = AioKafkaPublisher(bootstrap, timeout_s=5.0, client_id="phoneunify-ingest-it-down")
+    prefix = f"it{uuid.uuid4().hex[:12]}."
+    try:
+        with served_harness(publisher=publisher, kafka_bootstrap=bootstrap, topic_prefix=prefix) as h:
+            started = time.monotonic()
+            for _ in range(3):
+                response = h.send.meta_fixture("whatsapp", "text.json")
+                assert response.status_code == 503
+                assert response.headers["retry-after"] == "5"
+            assert time.monotonic() - started < 3.0  # refused at once, not after the 5 s timeout
+            forwarder.start()
+            deadline = time.monotonic() + DEADLINE_S
+            while (status := h.send.meta_fixture("whatsapp", "text.json").status_code) != 200:
+                assert status == 503
+                assert time.monotonic() < deadline, "the edge never reconnected"
+                time.sleep(0.2)
+            assert h.requests_total("whatsapp", "unavailable") >= 3
+            assert len(consume(h, {"whatsapp"})) == 1  # nothing of the refused requests was stored
+    finally:
+        forwarder.stop()
+
+
+@pytest.mark.parametrize(("loop", "http"), [("asyncio", "h11"), ("uvloop", "httptools")])
+def test_over_real_http_with_uvicorn(publisher, loop, http):
     """The app served by uvicorn on a socket: Content-Length, chunking and the size cap as a
-    provider's HTTP client meets them."""
+    provider's HTTP client meets them, with the default and the production loop and parser."""
     prefix = f"it{uuid.uuid4().hex[:12]}."
     h = make_harness(publisher=publisher, topic_prefix=prefix)
     port = _closed_port()
     app = create_app(h.settings, publisher, CollectorRegistry())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop=loop, http=http)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
