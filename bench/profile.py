@@ -85,6 +85,8 @@ def record(name: str, pid: int, seconds: float, out_dir: Path, rate: int = 50) -
             # py-spy's idle detection counts threads blocked in epoll or on a PostgreSQL reply
             # as running, which would drown the profile in waiting.)
             "--gil",
+            # The workers' resolver is a child process: sample it too.
+            "--subprocesses",
             "--format",
             "raw",
             "--output",

@@ -246,14 +246,26 @@ def scrape(url: str) -> dict[str, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its finished children (0 when gone)."""
+    """User + system CPU seconds of a process, its finished children and its live descendants
+    (the workers' resolver runs in a child process), 0 when gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     # After the command: state is field 3; utime, stime, cutime, cstime are fields 14-17.
     utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-    return (utime + stime + cutime + cstime) / CLOCK_TICKS
+    own = (utime + stime + cutime + cstime) / CLOCK_TICKS
+    return own + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out.extend(int(v) for v in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return out
 
 
 def kafka_pid() -> int | None:

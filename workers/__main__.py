@@ -7,7 +7,6 @@ import sys
 import mode.loop
 from prometheus_client import CollectorRegistry
 
-from phoneunify.db import make_engine
 from phoneunify.settings import Settings
 from workers.streams.app import create_app
 
@@ -16,8 +15,11 @@ def run_workers(settings: Settings, loglevel: str = "info") -> int:
     # uvloop before anything creates the loop: its C event loop and transports cost a fraction
     # of asyncio's pure-Python ones for the many small socket reads of the Kafka clients.
     mode.loop.use("uvloop")
-    engine = make_engine(settings.database_url)
-    app = create_app(settings, engine, CollectorRegistry())
+    # The resolver's database thread gives up the GIL on every round trip to PostgreSQL and
+    # must win it back from the event loop: at the default 5 ms switch interval each trip may
+    # wait that long behind the loop's work, which multiplied a batch's time several times.
+    sys.setswitchinterval(0.0005)
+    app = create_app(settings, CollectorRegistry(), loglevel)
     # faust's own command line reads sys.argv; give it the worker command and nothing else of ours.
     sys.argv = [
         "phoneunify-workers",

@@ -1,15 +1,19 @@
-"""Invariant 2 under failure: SIGKILL the workers and the writer mid-stream, restart them, and
-every accepted message is exactly one timeline row."""
+"""Invariant 2 under failure: SIGKILL the workers and the writer mid-stream, or only the
+workers' resolver process, restart them, and every accepted message is exactly one timeline row."""
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
 from sqlalchemy import Engine, text
 
 from phoneunify.privacy import thread_key_hash
+from phoneunify.settings import Settings
 from schema.envelopes import Party, RawEnvelope, utc_iso
 from schema.topics import Topics
 from tests.e2e.conftest import Stack
@@ -28,8 +32,7 @@ def _rows(engine: Engine) -> int:
         )
 
 
-def test_no_row_lost_or_doubled_when_workers_are_killed(stack: Stack, engine: Engine) -> None:
-    settings = stack.settings
+def _publish(settings: Settings) -> None:
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", linger_ms=5)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     topic = Topics(settings.topic_prefix).raw("sms")
@@ -52,6 +55,32 @@ def test_no_row_lost_or_doubled_when_workers_are_killed(stack: Stack, engine: En
     producer.flush(timeout=30)
     producer.close()
 
+
+def _exactly_once(engine: Engine) -> None:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("select idempotency_key, count(*) from timeline_events where kind='message' group by 1")
+        ).all()
+        customers = conn.execute(text("select count(*) from customers")).scalar_one()
+    assert len(rows) == MESSAGES
+    assert all(count == 1 for _, count in rows)
+    assert {key for key, _ in rows} == {f"sms:SMkill{i:05d}" for i in range(MESSAGES)}
+    assert customers == 50  # one customer per phone, even across the crash
+
+
+def _spawned_children(pid: int) -> list[int]:
+    """Children started by multiprocessing's spawn (not its resource tracker)."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def test_no_row_lost_or_doubled_when_workers_are_killed(stack: Stack, engine: Engine) -> None:
+    _publish(stack.settings)
+
     # Kill both consumers as soon as the first rows land: some batches are mid-flight.
     wait_for(lambda: _rows(engine) > 0, timeout=90, what="the first rows")
     stack.processes["workers"].kill()
@@ -62,13 +91,22 @@ def test_no_row_lost_or_doubled_when_workers_are_killed(stack: Stack, engine: En
     stack.restart("workers")
     stack.restart("writer")
     wait_for(lambda: _rows(engine) >= MESSAGES, timeout=180, what="every message after the restart")
+    _exactly_once(engine)
 
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("select idempotency_key, count(*) from timeline_events where kind='message' group by 1")
-        ).all()
-        customers = conn.execute(text("select count(*) from customers")).scalar_one()
-    assert len(rows) == MESSAGES
-    assert all(count == 1 for _, count in rows)
-    assert {key for key, _ in rows} == {f"sms:SMkill{i:05d}" for i in range(MESSAGES)}
-    assert customers == 50  # one customer per phone, even across the crash
+
+def test_workers_exit_when_their_resolver_process_dies(stack: Stack, engine: Engine) -> None:
+    """The resolver runs in a child of the workers process. If it dies mid-stream, the workers
+    must not carry on (nor ack what it had in hand): they exit 70 for a supervisor to restart
+    them, and the restarted workers finish the stream exactly once."""
+    _publish(stack.settings)
+    workers = stack.processes["workers"]
+    assert workers.proc is not None
+    wait_for(lambda: _rows(engine) > 0, timeout=90, what="the first rows")
+    (resolver,) = _spawned_children(workers.proc.pid)
+    os.kill(resolver, signal.SIGKILL)
+    assert workers.proc.wait(timeout=30) == 70, workers.log_tail()
+    assert _rows(engine) < MESSAGES, "the stream finished before the kill; raise MESSAGES"
+
+    stack.restart("workers")
+    wait_for(lambda: _rows(engine) >= MESSAGES, timeout=180, what="every message after the restart")
+    _exactly_once(engine)

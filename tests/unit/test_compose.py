@@ -154,7 +154,7 @@ def _apps() -> dict[str, Any]:
     registry = CollectorRegistry()
     out["api"] = (create_api(settings, engine, FakePublisher(), registry), registry)
     registry = CollectorRegistry()
-    out["workers"] = (create_workers(settings, engine, registry), registry)
+    out["workers"] = (create_workers(settings, registry), registry)
     registry = CollectorRegistry()
     WriterMetrics.create(registry)
     out["writer"] = (None, registry)

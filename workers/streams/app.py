@@ -5,37 +5,32 @@ for the next one: so every send of a batch is awaited to its broker acknowledgem
 database commit finishes, before its offsets can be committed. Faust acks a message whose
 agent raised, so no exception may escape: poison goes to a dead-letter topic with the reason,
 transient database trouble is retried with backoff, and past the retry bound the process exits
-without acking anything (a supervisor restarts it and the batch is read again).
+without acking anything (a supervisor restarts it and the batch is read again). Resolving and
+the admin commands run in a child process (resolver_process.py); the agents send.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterable, Awaitable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import faust
 from prometheus_client import CollectorRegistry, generate_latest
-from sqlalchemy import Engine
 
 from phoneunify.privacy import phone_key, thread_key_hash
-from phoneunify.retry import Backoff, RetriesExhaustedError
 from phoneunify.settings import Settings
 from schema import jsoncodec
-from schema.commands import Command, CommandError
 from schema.envelopes import EnvelopeError, RawEnvelope
 from schema.topics import Topics
 from workers.deadletter import dead_letter
-from workers.domain.identity import Policy
 from workers.domain.requests import ResolveRequest
 from workers.metrics import WorkerMetrics
-from workers.services.commands import CommandHandler
 from workers.services.evidence import EvidencePolicy, gather
-from workers.services.resolve import BatchResult, Resolver, TransientError
+from workers.streams.resolver_process import DatabaseUnavailableError, Output, ResolverPool
 from workers.streams.sender import BatchSender, unpack
 
 log = logging.getLogger(__name__)
@@ -90,20 +85,14 @@ def faust_app(settings: Settings) -> faust.App:
     )
 
 
-def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) -> faust.App:
+def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = "info") -> faust.App:
     topics = Topics(settings.topic_prefix)
     app = faust_app(settings)
     metrics = WorkerMetrics.create(registry)
     evidence_policy = EvidencePolicy.build(settings.default_region, settings.business_numbers)
-    policy = Policy(
-        settings.link_threshold,
-        settings.merge_threshold,
-        shared_phone_min_identities=settings.shared_phone_min_identities,
-    )
-    resolver = Resolver(engine, policy, settings.phone_hash_key, on_outcome=None)
-    commands = CommandHandler(engine, policy)
-    # One thread: batches reach the database in the order they were read.
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolver-db")
+    # The resolver and the admin commands run in a child process (see resolver_process.py).
+    pool = ResolverPool(settings, loglevel)
+    app.add_dependency(pool)
 
     raw_in = app.topic(*topics.raw_all, key_serializer="raw", value_serializer="raw")
     resolve_topic = app.topic(topics.resolve, key_serializer="raw", value_serializer="raw")
@@ -145,70 +134,42 @@ def create_app(settings: Settings, engine: Engine, registry: CollectorRegistry) 
             await send(topics.dlq("extract"), dead)
             metrics.batch_seconds.labels("extract").observe(time.perf_counter() - started)
 
-    def resolve_with_retry(requests: list[ResolveRequest]) -> BatchResult:
-        backoff = Backoff()
-        while True:
-            try:
-                return resolver.resolve_batch(requests)
-            except TransientError as exc:
-                try:
-                    delay = backoff.next_delay()
-                except RetriesExhaustedError:
-                    log.critical("database unavailable past the retry bound; exiting without ack")
-                    os._exit(70)
-                log.warning("resolve batch hit a transient database error (%s); retry in %.1fs", exc, delay)
-                time.sleep(delay)
+    async def in_child(call: Awaitable[Output]) -> Output:
+        try:
+            return await call
+        except (DatabaseUnavailableError, BrokenProcessPool) as exc:
+            # Exit without acking: a supervisor restarts the workers and the batch is read again.
+            log.critical("resolver process failed (%s); exiting without ack", type(exc).__name__)
+            os._exit(70)
 
     @app.agent(resolve_topic, name="resolve")
     async def resolve(stream: AsyncIterable[bytes]) -> None:
-        loop = asyncio.get_running_loop()
         # Records are packs (one per partition per extract batch): a fast stream fills this many
         # at once; a slow one waits resolve_batch_within_s, so a transaction holds more than one
-        # small extract batch's worth. Transactions stay within resolve_batch_size (below).
+        # small extract batch's worth. The child keeps transactions within resolve_batch_size.
         packs = max(1, settings.resolve_batch_size // 10)
         async for batch in stream.take(packs, within=settings.resolve_batch_within_s):  # type: ignore[attr-defined]
             started = time.perf_counter()
-            requests: list[ResolveRequest] = []
-            dead: list[Record] = []
-            for value in (line for pack in batch for line in unpack(pack)):
-                try:
-                    requests.append(ResolveRequest.from_dict(jsoncodec.loads(value)))
-                except Exception as exc:
-                    metrics.messages.labels("resolve", "dead_letter").inc()
-                    dead.append((None, dead_letter("resolve", value, exc)))
-            result = BatchResult()
-            for start in range(0, max(len(requests), 1), settings.resolve_batch_size):
-                chunk = requests[start : start + settings.resolve_batch_size]
-                result.extend(await loop.run_in_executor(executor, resolve_with_retry, chunk))
-            for failed in result.dead:
-                metrics.messages.labels("resolve", "dead_letter").inc()
-                dead.append((None, dead_letter("resolve", failed.request.to_json(), failed.reason)))
-            await send(
-                topics.linked,
-                [(e.key.encode(), body) for e, body in zip(result.events, result.payloads, strict=True)],
-            )
-            await send(topics.dlq("resolve"), dead)
-            for outcome, count in result.outcomes.items():
+            values = [line for pack in batch for line in unpack(pack)]
+            out = await in_child(pool.resolve(values))
+            await send(topics.linked, out.linked)
+            await send(topics.dlq("resolve"), out.dead)
+            for outcome, count in out.outcomes.items():
                 metrics.messages.labels("resolve", outcome).inc(count)
             metrics.batch_seconds.labels("resolve").observe(time.perf_counter() - started)
 
     @app.agent(commands_topic, name="commands")
     async def admin_commands(stream: AsyncIterable[bytes]) -> None:
-        loop = asyncio.get_running_loop()
         async for batch in stream.take(50, within=0.05):  # type: ignore[attr-defined]
-            out: list[Record] = []
+            linked: list[Record] = []
             dead: list[Record] = []
             for value in batch:
-                try:
-                    command = Command.from_json(value)
-                    events = await loop.run_in_executor(executor, commands.apply, command)
-                except (CommandError, ValueError, KeyError, TypeError) as exc:
-                    metrics.messages.labels("commands", "dead_letter").inc()
-                    dead.append((None, dead_letter("commands", value, exc)))
-                    continue
-                metrics.messages.labels("commands", command.action).inc()
-                out.extend((event.key.encode(), event.to_json()) for event in events)
-            await send(topics.linked, out)
+                out = await in_child(pool.command(value))
+                linked.extend(out.linked)
+                dead.extend(out.dead)
+                for outcome, count in out.outcomes.items():
+                    metrics.messages.labels("commands", outcome).inc(count)
+            await send(topics.linked, linked)
             await send(topics.dlq("resolve"), dead)
 
     @app.page("/metrics")
