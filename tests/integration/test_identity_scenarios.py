@@ -930,17 +930,20 @@ def test_concurrent_first_contacts_create_exactly_one_customer(engine: Engine, s
     assert_ledger_explains(engine, script)
 
 
+@pytest.mark.parametrize("per_call", [True, False], ids=["per-call store", "batch store"])
 @pytest.mark.parametrize(
     ("name", "outcome"),
     [("Rae", "joins the winner"), ("Zed Quinn", "review: names clash")],
 )
 def test_claim_phone_race_is_decided_by_the_unique_key(
-    engine: Engine, script: Script, name: str, outcome: str
+    engine: Engine, script: Script, name: str, outcome: str, per_call: bool
 ) -> None:
     """The race, made deterministic: another writer holds an uncommitted claim on the phone
     when the resolver decides to create a customer. The database unique key makes the resolver
-    wait; it then drops its own customer and decides again against the committed phone, so it
-    joins the winner's customer, or (names clash) leaves it for review, never a second owner."""
+    wait; it then decides again against the committed phone, so it joins the winner's customer,
+    or (names clash) leaves it for review, never a second owner. The per-call store waits at
+    its claim, drops its own customer and marks the evidence `lost_race`; the batch store waits
+    at its flush, rolls the batch back and decides it again per call, from the committed claim."""
     envelope = script.instagram("igsid-rae", "my number is 916-555-6666", name=name)
     (request,) = [gather(envelope, EVIDENCE)[0]]
     rival = uuid.UUID(int=0x5A)
@@ -954,7 +957,9 @@ def test_claim_phone_race_is_decided_by_the_unique_key(
             )
         )
         worker = threading.Thread(
-            target=lambda: result.setdefault("r", Resolver(engine, Policy(), "k").resolve_batch([request]))
+            target=lambda: result.setdefault(
+                "r", Resolver(engine, Policy(), "k", per_call=per_call).resolve_batch([request])
+            )
         )
         worker.start()
         deadline = time.monotonic() + 10
@@ -985,7 +990,7 @@ def test_claim_phone_race_is_decided_by_the_unique_key(
         assert one(events, "conflict.recorded").data["kind"] == "shared_phone_candidate"
         assert identity_customer(engine, envelope) is None
         (entry,) = rows(engine, t.identity_ledger, t.identity_ledger.c.action == "conflict.recorded")
-    assert entry["evidence"]["lost_race"] is True
+    assert entry["evidence"].get("lost_race", False) is per_call
     assert entry["evidence"]["idempotency_key"] == envelope.idempotency_key
 
 

@@ -10,8 +10,7 @@ message. `BatchStore` is the same repository with the same answers for a whole b
 - the hot calls (upserts, links, claims, ledger and outbox appends) read and change those rows
   in memory, and `flush` writes the final state of each changed row, and every appended row,
   with one statement per table;
-- the rare calls (shared-phone claimants, merges, a phone nobody had claimed yet when a
-  customer is created from text) first flush, then run the per-call SQL of `IdentityStore`,
+- the rare calls (merges, admin paths) first flush, then run the per-call SQL of `IdentityStore`,
   so they see exactly what the per-call store would have seen, races included.
 
 A row the batch believed new but which another transaction inserted meanwhile (a writer that
@@ -396,33 +395,76 @@ class BatchStore(IdentityStore):
         return PhoneState(e164, self.customer(owner_id), bool(row["shared"]), holder=row["customer_id"])
 
     def phone_claimants(self, e164: str, holder: uuid.UUID | None) -> tuple[str, ...]:
-        self.flush()
-        return super().phone_claimants(e164, holder)
+        """As the per-call store answers after a flush, without the flush: the database's rows
+        overlaid with this batch's. A cached identity row is the truth for that identity (it was
+        locked when read, and only this batch changed it); pending conflicts are in memory."""
+        i, c = t.identities.c, t.conflicts.c
+        names: set[str | None] = set()
+        if holder is not None:
+            for identity_id, display, handle in self.conn.execute(
+                select(i.id, i.display_name, i.handle).where(i.customer_id == holder)
+            ):
+                if self._identities.rows.get(identity_id) is None:
+                    names.add(display or handle)
+            for row in self._identities.rows.values():
+                if row is not None and row["customer_id"] == holder:
+                    names.add(row["display_name"] or row["handle"])
+        kinds = ("shared_phone_candidate", "shared_phone")
+        waiting = self.conn.execute(
+            select(i.id, i.display_name, i.handle)
+            .join(t.conflicts, c.identity_id == i.id)
+            .where(and_(c.status == "open", c.e164 == e164, c.kind.in_(kinds)))
+        ).all()
+        names.update(
+            self._identity_name(identity_id, (display, handle)) for identity_id, display, handle in waiting
+        )
+        names.update(
+            self._identity_name(pending["identity_id"], None)
+            for pending in self._conflicts
+            if pending.get("identity_id") is not None
+            and pending["status"] == "open"
+            and pending.get("e164") == e164
+            and pending.get("kind") in kinds
+        )
+        return tuple(sorted(name for name in names if name))
+
+    def _identity_name(
+        self, identity_id: uuid.UUID, stored: tuple[str | None, str | None] | None
+    ) -> str | None:
+        """An identity's name as the batch sees it: its cached row, else what is stored (read
+        now when not given; None when no such identity, as the per-call join finds none)."""
+        cached = self._identities.rows.get(identity_id)
+        if cached is not None:
+            name: str | None = cached["display_name"] or cached["handle"]
+            return name
+        if stored is None:
+            i = t.identities.c
+            found = self.conn.execute(
+                select(i.display_name, i.handle).where(i.id == identity_id)
+            ).one_or_none()
+            if found is None:
+                return None
+            stored = (found.display_name, found.handle)
+        return stored[0] or stored[1]
 
     def claim_phone(self, e164: str, customer_id: uuid.UUID, at: datetime, version: str) -> uuid.UUID | None:
         row = self._row(self._phones, e164)
         if row is None:
-            # Nobody had this number when the batch read it: claim it in the database now, so a
-            # writer claiming it at the same moment is decided by the unique key, as per call
-            # (the claimant's row goes first, for the foreign key).
-            self._flush_rows(self._customers)
-            claimed = {
-                "e164": e164,
-                "customer_id": customer_id,
-                "shared": False,
-                "shared_by": None,
-                "normalizer_version": version,
-                "created_at": at,
-            }
-            tail = "ON CONFLICT (e164) DO NOTHING RETURNING e164"
-            if bulk_sql.insert(self._cursor, "phones", PHONE_COLS, [claimed], tail):
-                self._phones.put_loaded(claimed)  # ours: written and locked by the insert
-                return customer_id
-            # Someone else's row appeared (the insert waited for its commit): decide as per call.
-            owner = super().claim_phone(e164, customer_id, at, version)
-            self._phones.rows.pop(e164, None)
-            self._row(self._phones, e164)
-            return owner
+            # Nobody had this number when the batch read it, and the batch holds the phone's
+            # advisory lock, so no other resolver claims it first. A writer that takes no such
+            # lock (an admin command in another worker) and gets there first shows at flush as
+            # an insert that conflicts: StaleBatchError, and the batch is decided again per call.
+            self._phones.add(
+                {
+                    "e164": e164,
+                    "customer_id": customer_id,
+                    "shared": False,
+                    "shared_by": None,
+                    "normalizer_version": version,
+                    "created_at": at,
+                }
+            )
+            return customer_id
         if row["customer_id"] is None and not row["shared"]:
             row["customer_id"] = customer_id
             self._phones.touch(e164)
