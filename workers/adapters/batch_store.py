@@ -27,8 +27,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, or_, select, update
+from sqlalchemy import Connection, Table, and_, any_, cast, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Text
 
 from schema import tables as t
 from workers.adapters import bulk_sql
@@ -175,23 +177,23 @@ class BatchStore(IdentityStore):
         o = t.resolved_messages.c
         if keys:
             for key, events in self.conn.execute(
-                select(o.idempotency_key, o.events).where(o.idempotency_key.in_(keys))
+                select(o.idempotency_key, o.events).where(_any_of(o.idempotency_key, keys))
             ):
                 self._outbox[key] = events
         self._outbox_known.update(keys)
         th = t.threads.c
         for tid in tids:
             self._threads.rows.setdefault(tid, None)
-        for row in self._select(self._threads, or_(th.id.in_(tids), th.identity_id.in_(ids))):
+        for row in self._select(self._threads, or_(_any_of(th.id, tids), _any_of(th.identity_id, ids))):
             self._threads.put_loaded(row)
         self._threads_complete.update(ids)
         for iid in ids:
             self._identities.rows.setdefault(iid, None)
-        for row in self._select(self._identities, t.identities.c.id.in_(ids)):
+        for row in self._select(self._identities, _any_of(t.identities.c.id, ids)):
             self._identities.put_loaded(row)
         for e164 in e164s:
             self._phones.rows.setdefault(e164, None)
-        for row in self._select(self._phones, t.phones.c.e164.in_(e164s)):
+        for row in self._select(self._phones, _any_of(t.phones.c.e164, e164s)):
             self._phones.put_loaded(row)
         wanted = set(customer_ids)
         for table in (self._identities, self._threads, self._phones):
@@ -213,7 +215,7 @@ class BatchStore(IdentityStore):
                 return
             for c in pending:
                 self._customers.rows[c] = None
-            rows = self._select(self._customers, t.customers.c.id.in_(sorted(pending)))
+            rows = self._select(self._customers, _any_of(t.customers.c.id, sorted(pending)))
             for row in rows:
                 self._customers.put_loaded(row)
             pending = {
@@ -235,9 +237,9 @@ class BatchStore(IdentityStore):
                     c.active.is_(True),
                     c.kind.in_(("never_link", "never_merge")),
                     or_(
-                        c.identity_id.in_(identity_ids),
-                        c.customer_id.in_(customer_ids),
-                        c.other_customer_id.in_(customer_ids),
+                        _any_of(c.identity_id, identity_ids),
+                        _any_of(c.customer_id, customer_ids),
+                        _any_of(c.other_customer_id, customer_ids),
                     ),
                 )
             )
@@ -258,7 +260,7 @@ class BatchStore(IdentityStore):
             (kind, identity_id, e164, customer_id, other)
             for kind, identity_id, e164, customer_id, other in self.conn.execute(
                 select(c.kind, c.identity_id, c.e164, c.customer_id, c.other_customer_id).where(
-                    and_(c.status == "open", c.identity_id.in_(identity_ids))
+                    and_(c.status == "open", _any_of(c.identity_id, identity_ids))
                 )
             )
         ]
@@ -801,6 +803,13 @@ class BatchStore(IdentityStore):
         if row is None:
             raise LookupError(f"{table.name} row {key} not found")
         return row
+
+
+def _any_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column = ANY(CAST(:values AS type[]))`: one parameter for a batch's hundreds of keys,
+    where IN renders, quotes and casts one bind per key (a tenth of the resolver's CPU)."""
+    array = literal([str(v) for v in values], ARRAY(Text))
+    return column == any_(cast(array, ARRAY(column.type)))
 
 
 def _checked(values: Row, columns: tuple[str, ...], **defaults: Any) -> Row:
