@@ -11,7 +11,7 @@ GET      /healthz, /metrics
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -20,6 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ingest.async_publisher import AsyncPublisher, as_async
 from ingest.edge import Adapter, Edge
@@ -65,13 +67,14 @@ def create_app(
     publisher: Publisher | AsyncPublisher,
     registry: CollectorRegistry,
     clock: Callable[[], str] = now_iso,
-) -> FastAPI:
+) -> IngestApp:
     """The ingest app; `clock` returns the receive time as ISO-8601 UTC (tests pin it).
 
     A synchronous `publisher` is called in worker threads and stays the caller's to close; an
     asynchronous one runs on the app's event loop, so the app closes it there when it shuts down.
     """
     edge_publisher = as_async(publisher)
+    webhooks: dict[tuple[str, str], ASGIApp] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,9 +100,12 @@ def create_app(
         clock=clock,
     )
     for path, (adapter, methods) in adapters(settings).items():
+        # Registered with FastAPI too: the OpenAPI document, 405s, and requests under a root path.
         app.add_api_route(
             path, _endpoint(edge, adapter), methods=list(methods), name=f"webhook_{adapter.name}"
         )
+        for method in methods:
+            webhooks[method, path] = _asgi_endpoint(edge, adapter)
 
     # async: liveness must answer even when every worker thread is busy with a big body.
     @app.get("/healthz")
@@ -118,7 +124,35 @@ def create_app(
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return JSONResponse({"error": "invalid request"}, status_code=400)
 
-    return app
+    return IngestApp(app, webhooks)
+
+
+class IngestApp:
+    """The ASGI entry point: a webhook request goes straight to the edge, everything else
+    (/healthz, /metrics, /openapi.json, 404s and 405s with their JSON bodies, the lifespan) to
+    the FastAPI app behind it.
+
+    Why: FastAPI's and Starlette's middleware, router and endpoint wrappers cost more CPU per
+    webhook than verifying, mapping and publishing it, and the edge needs none of them: it
+    reads the body itself, and every reply, errors included, is built by the edge.
+    """
+
+    def __init__(self, api: FastAPI, webhooks: Mapping[tuple[str, str], ASGIApp]) -> None:
+        self.api = api
+        self._webhooks = dict(webhooks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Under a root path the route's path differs from scope["path"]: FastAPI resolves it.
+        if scope["type"] == "http" and not scope.get("root_path"):
+            webhook = self._webhooks.get((scope["method"], scope["path"]))
+            if webhook is not None:
+                await webhook(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.api.routes
 
 
 def _endpoint(edge: Edge, adapter: Adapter) -> Callable[[Request], object]:
@@ -126,4 +160,12 @@ def _endpoint(edge: Edge, adapter: Adapter) -> Callable[[Request], object]:
         return await edge.handle(adapter, request)
 
     webhook.__doc__ = f"{adapter.name} webhook: verify, map to raw envelopes, publish, then acknowledge."
+    return webhook
+
+
+def _asgi_endpoint(edge: Edge, adapter: Adapter) -> ASGIApp:
+    async def webhook(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await edge.handle(adapter, Request(scope, receive))
+        await response(scope, receive, send)
+
     return webhook

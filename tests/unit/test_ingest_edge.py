@@ -15,6 +15,7 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner as AioPartitioner
 from kafka.partitioner.default import murmur2
 from prometheus_client import CollectorRegistry
+from starlette.testclient import TestClient
 
 from ingest.app import create_app
 from ingest.async_publisher import AioKafkaPublisher, InThread, as_async
@@ -254,3 +255,68 @@ def test_aiokafka_and_kafka_python_put_a_key_on_the_same_partition():
             key = f"th_{i:040x}".encode()
             expected = partitions[(murmur2(key) & 0x7FFFFFFF) % count]
             assert partitioner(key, partitions, partitions) == expected
+
+
+# --- the webhook fast path answers exactly as the FastAPI app behind it ---------------------------
+
+
+def _requests() -> list[tuple[str, str, bytes, dict[str, str]]]:
+    body, headers = _signed_whatsapp("text.json")
+    twilio = fixture_bytes("twilio", "sms.txt")
+    return [
+        ("POST", PATHS["whatsapp"], body, headers),
+        ("POST", PATHS["whatsapp"], body, {**headers, "X-Hub-Signature-256": "sha256=00"}),
+        ("POST", PATHS["whatsapp"], b"{", headers),
+        ("POST", PATHS["twilio"], twilio, {"Content-Type": "application/x-www-form-urlencoded"}),
+        ("POST", PATHS["booking"], b"x" * (webhook_settings().max_body_bytes + 1), {}),
+        (
+            "GET",
+            PATHS["whatsapp"] + "?hub.mode=subscribe&hub.verify_token=meatyhamhock&hub.challenge=7",
+            b"",
+            {},
+        ),
+        ("GET", PATHS["twilio"], b"", {}),
+        ("HEAD", PATHS["booking"], b"", {}),
+        ("PUT", PATHS["messenger"], b"{}", {}),
+        ("OPTIONS", PATHS["ringcentral"], b"", {}),
+        ("POST", PATHS["booking"] + "/", b"{}", {}),
+        ("POST", "/webhooks/nope", b"{}", {}),
+        ("GET", "/healthz", b"", {}),
+        ("GET", "/openapi.json", b"", {}),
+    ]
+
+
+# FastAPI warns that a GET+POST webhook route has one operation id for both methods.
+@pytest.mark.filterwarnings("ignore:Duplicate Operation ID")
+@pytest.mark.parametrize("root_path", ["", "/edge"])
+def test_the_webhook_fast_path_answers_as_the_fastapi_app_would(root_path):
+    app = create_app(webhook_settings(), FakePublisher(), CollectorRegistry(), clock=fixed_clock)
+    fast = TestClient(app, root_path=root_path, follow_redirects=False)
+    full = TestClient(app.api, root_path=root_path, follow_redirects=False)
+    for method, path, body, headers in _requests():
+        got = fast.request(method, path, content=body, headers=headers)
+        want = full.request(method, path, content=body, headers=headers)
+        assert (got.status_code, got.content) == (want.status_code, want.content), (method, path)
+        assert {k: v for k, v in got.headers.items() if k != "date"} == {
+            k: v for k, v in want.headers.items() if k != "date"
+        }, (method, path)
+    assert "/webhooks/meta/whatsapp" in full.get("/openapi.json").json()["paths"]
+    assert {route.path for route in app.routes} >= set(PATHS.values()) | {"/healthz", "/metrics"}
+
+
+def test_webhooks_bypass_the_fastapi_stack_and_the_rest_goes_through_it():
+    app = create_app(webhook_settings(), FakePublisher(), CollectorRegistry(), clock=fixed_clock)
+    inner = app.api
+    through_fastapi: list[str] = []
+
+    async def spy(scope, receive, send):
+        through_fastapi.append(scope["path"])
+        await inner(scope, receive, send)
+
+    app.api = spy
+    client = TestClient(app)
+    body, headers = _signed_whatsapp("text.json")
+    assert client.post(PATHS["whatsapp"], content=body, headers=headers).status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert client.get(PATHS["twilio"]).status_code == 405
+    assert through_fastapi == ["/healthz", PATHS["twilio"]]
