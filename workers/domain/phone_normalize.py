@@ -16,6 +16,7 @@ re-normalized.
 from __future__ import annotations
 
 import enum
+import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import Final
@@ -260,6 +261,9 @@ def _attested(raw: str, text: str, region: str | None) -> str:
     return e164
 
 
+# Customers write again and again from the same address, and parsing one costs libphonenumber
+# ~50 us: remember the answers (the result is immutable; a refusal raises again each time).
+@functools.lru_cache(maxsize=65536)
 def normalize_channel_address(raw: str, provider: str, region: str | None = None) -> ChannelAddress:
     """Normalize an address exactly as a provider sends it.
 
