@@ -54,10 +54,12 @@ from bench.stack import (  # noqa: E402
     bench_settings,
     cpu_seconds,
     create_topics,
+    free_port,
     kafka_pid,
     new_tag,
     phoneunify,
     produce,
+    replace,
     scrape,
     wait_for,
     wait_serving,
@@ -68,7 +70,9 @@ from phoneunify.settings import Settings  # noqa: E402
 from schema.topics import Topics  # noqa: E402
 
 OUT = ROOT / ".local" / "bench"
-MESSAGE_ROWS = "select count(*) from timeline_events where idempotency_key not like 'event:%'"
+# The message rows (identity and consent entries of the timeline have 'event:' keys): rates and
+# counts are of messages, as the null pipeline's are.
+MESSAGE_ROWS = "timeline_events where idempotency_key not like 'event:%'"
 
 
 # --- one stack -------------------------------------------------------------------------------
@@ -79,15 +83,16 @@ class Stack:
     tag: str
     db: Database
     settings: Settings
+    replicas: int = 1
     procs: dict[str, Proc] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, **overrides: Any) -> Stack:
+    def create(cls, replicas: int = 1, **overrides: Any) -> Stack:
         tag = new_tag()
         db = Database(base_database_url(), f"pu_bench_{tag}")
         settings = bench_settings(db.url, tag, **overrides)
         create_topics(settings)
-        return cls(tag, db, settings)
+        return cls(tag, db, settings, replicas)
 
     def start(self, name: str, proc: Proc, health: str) -> Proc:
         self.procs[name] = proc.start()
@@ -97,34 +102,50 @@ class Stack:
     def start_pipeline(self, null: bool = False) -> None:
         s = self.settings
         if null:
-            workers = Proc("null-workers", ["-m", "bench.null_pipeline", "workers"], s)
-            writer = Proc("null-writer", ["-m", "bench.null_pipeline", "writer"], s)
             null_pipeline.create_table(self.db.engine)
-        else:
-            workers, writer = phoneunify("workers", s), phoneunify("writer", s)
-        # Both start together, as a deployment would; then wait until each serves.
-        self.procs["workers"], self.procs["writer"] = workers.start(), writer.start()
-        wait_serving(
-            [
-                (workers, f"http://127.0.0.1:{s.worker_web_port}/healthz"),
-                (writer, f"http://127.0.0.1:{s.writer_metrics_port}/metrics"),
-            ],
-            timeout=90,
-        )
+        # Worker replicas share the consumer group (Kafka splits the partitions between them);
+        # each has its own web port and faust folder.
+        waits: list[tuple[Proc, str]] = []
+        for index in range(self.replicas):
+            own = (
+                s
+                if index == 0
+                else replace(
+                    s, worker_web_port=free_port(), worker_data_dir=f"{s.worker_data_dir}-{index + 1}"
+                )
+            )
+            name = "workers" if index == 0 else f"workers-{index + 1}"
+            proc = Proc(f"null-{name}", ["-m", "bench.null_pipeline", "workers"], own) if null else None
+            proc = proc or Proc(name, ["-m", "phoneunify.cli", "workers"], own)
+            self.procs[name] = proc.start()
+            waits.append((proc, f"http://127.0.0.1:{own.worker_web_port}/healthz"))
+        writer = Proc("null-writer", ["-m", "bench.null_pipeline", "writer"], s) if null else None
+        writer = writer or phoneunify("writer", s)
+        # All start together, as a deployment would; then wait until each serves.
+        self.procs["writer"] = writer.start()
+        waits.append((writer, f"http://127.0.0.1:{s.writer_metrics_port}/metrics"))
+        wait_serving(waits, timeout=90)
+
+    def worker_ports(self) -> list[int]:
+        return [
+            proc.settings.worker_web_port for name, proc in self.procs.items() if name.startswith("workers")
+        ]
 
     def stage_seconds(self) -> dict[str, dict[str, float]]:
         """Per-stage batch counts and seconds from the processes' own /metrics."""
         out: dict[str, dict[str, float]] = {}
         s = self.settings
         try:
-            workers = scrape(f"http://127.0.0.1:{s.worker_web_port}/metrics")
+            replicas = [scrape(f"http://127.0.0.1:{port}/metrics") for port in self.worker_ports()]
             writer = scrape(f"http://127.0.0.1:{s.writer_metrics_port}/metrics")
         except OSError:
             return out
         for stage in ("extract", "resolve"):
+            count = f"phoneunify_worker_batch_seconds_count{{stage={stage}}}"
+            total = f"phoneunify_worker_batch_seconds_sum{{stage={stage}}}"
             out[stage] = {
-                "batches": workers.get(f"phoneunify_worker_batch_seconds_count{{stage={stage}}}", 0.0),
-                "seconds": workers.get(f"phoneunify_worker_batch_seconds_sum{{stage={stage}}}", 0.0),
+                "batches": sum(m.get(count, 0.0) for m in replicas),
+                "seconds": sum(m.get(total, 0.0) for m in replicas),
             }
         out["writer"] = {
             "batches": writer.get("phoneunify_timeline_batch_seconds_count{}", 0.0),
@@ -176,8 +197,15 @@ class CpuMeter:
         self.backends_before: dict[int, float] = {}
 
     def _now(self) -> tuple[dict[str, float], dict[int, float]]:
+        # A name covers its replicas ("workers" is workers, workers-2, ...).
         values = {
-            name: cpu_seconds(self.stack.procs[name].pid) for name in self.names if name in self.stack.procs
+            name: sum(
+                cpu_seconds(proc.pid)
+                for key, proc in self.stack.procs.items()
+                if key == name or key.startswith(name + "-")
+            )
+            for name in self.names
+            if name in self.stack.procs
         }
         kafka = kafka_pid()
         if kafka is not None:
@@ -214,8 +242,7 @@ def retarget(records: Sequence[Record], source: Topics, target: Topics) -> list[
 def run_backfill(
     stack: Stack,
     records: Sequence[Record],
-    count_sql: str,
-    rows_table: str,
+    rows_from: str,
     timeout: float,
     null: bool = False,
     during: Callable[[Stack, float], Any] | None = None,
@@ -229,7 +256,7 @@ def run_backfill(
     meter = CpuMeter(stack, ("workers", "writer")).start()
     extra = during(stack, serving_s) if during else None
     wait_for(
-        lambda: _check_alive(stack) and stack.db.scalar(count_sql) >= expected,
+        lambda: _check_alive(stack) and stack.db.scalar(f"select count(*) from {rows_from}") >= expected,
         timeout,
         f"{expected} rows",
         interval=0.25,
@@ -241,16 +268,24 @@ def run_backfill(
         times = [
             float(t)
             for t in conn.exec_driver_sql(
-                f"select extract(epoch from written_at) from {rows_table} order by 1"
+                f"select extract(epoch from written_at) from {rows_from} order by 1"
             ).scalars()
         ]
-    rows = stack.db.scalar(count_sql)
+    rows = stack.db.scalar(f"select count(*) from {rows_from}")
     result: dict[str, Any] = {
         "messages": expected,
         "rows": rows,
         "produce_s": round(produce_s, 2),
         "startup_s": round(serving_s, 2),
         "first_row_s": round(times[0] - started_wall, 2) if times else None,
+        # When the 10th, 50th, 90th and last percent of rows committed, from process start:
+        # start-up and the tail show here, outside the sustained rate.
+        "rows_at_s": {
+            f"p{q}": round(times[min(len(times) - 1, len(times) * q // 100)] - started_wall, 2)
+            for q in (10, 50, 90, 100)
+        }
+        if times
+        else {},
         "elapsed_s": round(elapsed, 2),
         "total_rate": round(expected / elapsed, 1),
         "sustained_rate": None if (rate := _sustained(times)) is None else round(rate, 1),
@@ -413,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, help="latency run: seconds of load (default 25)")
     parser.add_argument("--min-rate", type=float, default=5000.0, help="target: sustained backfill msgs/s")
     parser.add_argument("--max-p99-ms", type=float, default=500.0, help="target: p99 latency in ms")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="worker processes sharing the consumer group (default 1)"
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled run")
     parser.add_argument("--no-null", action="store_true", help="skip the null pipeline")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency run")
@@ -440,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"pipeline benchmark ({report['mode']}): {messages:,} backfill messages", flush=True)
 
-    stack = Stack.create(**overrides)
+    stack = Stack.create(args.replicas, **overrides)
     try:
         topics = Topics(stack.settings.topic_prefix)
         traffic = Traffic(stack.settings)
@@ -455,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             **overrides,
         }
         print("  backfill ...", flush=True)
-        report["backfill"] = run_backfill(stack, records, MESSAGE_ROWS, "timeline_events", timeout)
+        report["backfill"] = run_backfill(stack, records, MESSAGE_ROWS, timeout)
         if not args.no_latency:
             print(f"  latency at {rate:g}/s for {duration:g}s ...", flush=True)
             report["latency"] = run_latency(stack, traffic, rate, duration, warmup)
@@ -464,13 +502,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_null:
         print("  null pipeline ...", flush=True)
-        null_stack = Stack.create(**overrides)
+        null_stack = Stack.create(args.replicas, **overrides)
         try:
             null_records = retarget(records, topics, Topics(null_stack.settings.topic_prefix))
             report["null"] = run_backfill(
                 null_stack,
                 null_records,
-                f"select count(*) from {null_pipeline.TABLE}",
                 null_pipeline.TABLE,
                 timeout,
                 null=True,
@@ -484,14 +521,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("  profiled backfill ...", flush=True)
             seconds = report["backfill"]["elapsed_s"] - report["backfill"]["startup_s"]
-            prof_stack = Stack.create(**overrides)
+            prof_stack = Stack.create(args.replicas, **overrides)
             try:
                 prof_records = retarget(records, topics, Topics(prof_stack.settings.topic_prefix))
                 run = run_backfill(
                     prof_stack,
                     prof_records,
                     MESSAGE_ROWS,
-                    "timeline_events",
                     timeout,
                     during=profile_during(seconds),
                 )
