@@ -10,6 +10,7 @@ first and a valid one last: the topic then holds exactly the valid one's records
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -390,6 +391,36 @@ def test_the_edge_answers_503_while_the_broker_is_unreachable_then_recovers():
             assert len(consume(h, {"whatsapp"})) == 1  # nothing of the refused requests was stored
     finally:
         forwarder.stop()
+
+
+def test_concurrent_requests_are_each_acknowledged_before_their_2xx():
+    """Many requests in flight at once share the publisher's windows; every 2xx still means
+    every record of that request is stored (the end offsets, read after the last 2xx, count
+    them all)."""
+    publisher = AioKafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=15.0, client_id="phoneunify-ingest-it-many")
+    h = make_harness(publisher=publisher, topic_prefix=f"it{uuid.uuid4().hex[:12]}.")
+    app = create_app(h.settings, publisher, CollectorRegistry())
+    body = fixture_bytes("whatsapp", "batch.json")  # three records per request
+    headers = {"X-Hub-Signature-256": meta_signature(h.settings.meta_app_secret, body)}
+
+    async def scenario() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+                responses = await asyncio.gather(
+                    *(
+                        client.post("/webhooks/meta/whatsapp", content=body, headers=headers)
+                        for _ in range(40)
+                    )
+                )
+                return [r.status_code for r in responses]
+        finally:
+            await publisher.close()
+
+    assert asyncio.run(scenario()) == [200] * 40
+    records = consume(h, {"whatsapp"})
+    assert len(records) == 40 * 3
+    assert_well_formed(h, records)
 
 
 @pytest.mark.parametrize(("loop", "http"), [("asyncio", "h11"), ("uvloop", "httptools")])

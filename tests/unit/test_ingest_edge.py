@@ -320,3 +320,143 @@ def test_webhooks_bypass_the_fastapi_stack_and_the_rest_goes_through_it():
     assert client.get("/healthz").status_code == 200
     assert client.get(PATHS["twilio"]).status_code == 405
     assert through_fastapi == ["/healthz", PATHS["twilio"]]
+
+
+# --- the aiokafka publisher's window, on a stand-in producer -------------------------------------
+
+
+class StandInProducer:
+    """What AioKafkaPublisher uses of AIOKafkaProducer; acknowledgements are released by the test.
+
+    `bursts` groups the sent records by loop iteration: records appended in one go share one."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+        self.bursts: list[list[bytes]] = []
+        self.acks: list[asyncio.Future[None]] = []
+        self.stopped = False
+        self._burst_handle: asyncio.Handle | None = None
+        self._new_burst: asyncio.Event | None = None
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        for ack in self.acks:  # like AIOKafkaProducer.stop: what was sent is flushed first
+            if not ack.done():
+                ack.set_result(None)
+        self.stopped = True
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        if self._burst_handle is None:
+            self.bursts.append([])
+            self._burst_handle = loop.call_soon(self._end_burst)
+            self._burst_event().set()
+        self.bursts[-1].append(value)
+        self.sent.append((topic, value, key))
+        ack: asyncio.Future[None] = loop.create_future()
+        self.acks.append(ack)
+        return ack
+
+    def _end_burst(self) -> None:
+        self._burst_handle = None
+
+    def _burst_event(self) -> asyncio.Event:
+        if self._new_burst is None:
+            self._new_burst = asyncio.Event()
+        return self._new_burst
+
+    async def bursts_reach(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.bursts) < count:
+                await self._burst_event().wait()
+                self._burst_event().clear()
+
+    def acknowledge_all(self) -> None:
+        for ack in self.acks:
+            if not ack.done():
+                ack.set_result(None)
+
+
+def _stand_in_publisher(producer: StandInProducer, **kwargs) -> AioKafkaPublisher:
+    publisher = AioKafkaPublisher("stand-in:9092", **kwargs)
+    publisher._create = lambda: producer  # type: ignore[method-assign]
+    return publisher
+
+
+def _records(name: str, count: int) -> list[Record]:
+    return [Record("t", f"k{i}", f"{name}-{i}".encode()) for i in range(count)]
+
+
+def test_one_window_of_requests_is_handed_to_the_producer_in_one_go():
+    producer = StandInProducer()
+    publisher = _stand_in_publisher(producer, linger_ms=300)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(publisher.publish(_records("a", 2)))
+        await asyncio.sleep(0.01)
+        second = asyncio.create_task(publisher.publish(_records("b", 3)))
+        await asyncio.sleep(0.01)
+        assert producer.sent == []  # the window is still open
+        await producer.bursts_reach(1)
+        assert producer.bursts == [[b"a-0", b"a-1", b"b-0", b"b-1", b"b-2"]]
+        await asyncio.sleep(0.01)
+        assert not first.done() and not second.done()  # sent, not acknowledged
+        producer.acks[0].set_result(None)
+        await asyncio.sleep(0.01)
+        assert not first.done()  # one of its two records is acknowledged: no answer yet
+        producer.acknowledge_all()
+        await asyncio.wait_for(asyncio.gather(first, second), 1)
+        third = asyncio.create_task(publisher.publish(_records("c", 1)))  # a new window
+        await producer.bursts_reach(2)
+        assert producer.bursts[1] == [b"c-0"]
+        producer.acknowledge_all()
+        await asyncio.wait_for(third, 1)
+        await publisher.close()
+
+    asyncio.run(scenario())
+    assert [key for _, _, key in producer.sent[:2]] == [b"k0", b"k1"]
+    assert producer.stopped
+
+
+def test_a_request_that_gave_up_in_the_window_is_not_sent_and_close_sends_the_open_window():
+    producer = StandInProducer()
+    publisher = _stand_in_publisher(producer, linger_ms=1000, timeout_s=0.05)
+
+    async def scenario() -> None:
+        with pytest.raises(PublishError, match=r"within 0\.05s"):
+            await publisher.publish(_records("late", 1))
+        pending = asyncio.create_task(publisher.publish(_records("open", 1)))
+        await asyncio.sleep(0.01)
+        await publisher.close()  # long before the window's second is up
+        assert producer.stopped
+        await asyncio.wait_for(pending, 1)
+
+    asyncio.run(scenario())
+    assert producer.bursts == [[b"open-0"]]
+
+
+def test_a_producer_failure_in_the_window_is_that_requests_publish_error():
+    producer = StandInProducer()
+    publisher = _stand_in_publisher(producer, linger_ms=1)
+    original = producer.send
+
+    async def send(topic: str, value: bytes, key: bytes) -> asyncio.Future[None]:
+        if value.startswith(b"big"):
+            from aiokafka.errors import MessageSizeTooLargeError
+
+            raise MessageSizeTooLargeError()
+        return await original(topic, value, key)
+
+    producer.send = send  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        ok = asyncio.create_task(publisher.publish(_records("ok", 1)))
+        with pytest.raises(PublishError, match="MessageSizeTooLargeError"):
+            await publisher.publish(_records("big", 1))
+        producer.acknowledge_all()
+        await asyncio.wait_for(ok, 1)
+        await publisher.close()
+
+    asyncio.run(scenario())
