@@ -267,8 +267,8 @@ def run_backfill(
     with stack.db.engine.connect() as conn:
         times = [
             float(t)
-            for t in conn.exec_driver_sql(
-                f"select extract(epoch from written_at) from {rows_from} order by 1"
+            for t in conn.execute(
+                text(f"select extract(epoch from written_at) from {rows_from} order by 1")
             ).scalars()
         ]
     rows = stack.db.scalar(f"select count(*) from {rows_from}")
