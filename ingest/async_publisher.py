@@ -109,14 +109,17 @@ class AioKafkaPublisher:
         self._handing_over: set[asyncio.Task[None]] = set()
 
     async def publish(self, records: Sequence[Record]) -> None:
+        producer: AIOKafkaProducer | None = None
         try:
             async with asyncio.timeout(self._timeout_s):
                 producer = await self._connected()
                 acks = await self._hand_over(producer, records)
                 await asyncio.gather(*acks)
         except TimeoutError as exc:
+            self._drop_if_dead(producer)
             raise PublishError(f"broker did not acknowledge within {self._timeout_s:g}s") from exc
         except KafkaError as exc:
+            self._drop_if_dead(producer)
             raise PublishError(f"broker did not acknowledge: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
@@ -204,6 +207,22 @@ class AioKafkaPublisher:
         self._starting = None
         self._producer = producer
         return producer
+
+    def _drop_if_dead(self, producer: AIOKafkaProducer | None) -> None:
+        """A producer whose sender task has ended (a fatal error such as OutOfOrderSequenceNumber
+        under idempotence) fails every send from then on: the next publish starts a new one
+        instead of the edge answering 503 until it is restarted."""
+        if producer is not self._producer or producer is None:
+            return
+        # aiokafka keeps the sender private; without it, nothing is dropped.
+        sender_task = getattr(getattr(producer, "_sender", None), "sender_task", None)
+        if not isinstance(sender_task, asyncio.Task) or not sender_task.done():
+            return
+        log.error("ingest: the Kafka producer's sender has stopped; starting a new producer")
+        stopping = asyncio.get_running_loop().create_task(producer.stop())
+        self._producer = None
+        self._handing_over.add(stopping)
+        stopping.add_done_callback(self._handing_over.discard)
 
     def _forget(self) -> None:
         self._producer = None

@@ -460,3 +460,52 @@ def test_a_producer_failure_in_the_window_is_that_requests_publish_error():
         await publisher.close()
 
     asyncio.run(scenario())
+
+
+def test_a_producer_whose_sender_died_is_replaced():
+    """Under idempotence a fatal error (OutOfOrderSequenceNumber, say) ends aiokafka's sender
+    task and every later send fails: the next publish must start a new producer."""
+    from aiokafka.errors import OutOfOrderSequenceNumber
+
+    class Sender:
+        def __init__(self, task: asyncio.Task[None]) -> None:
+            self.sender_task = task
+
+    dead, fresh = StandInProducer(), StandInProducer()
+    created = [dead, fresh]
+    publisher = AioKafkaPublisher("stand-in:9092", linger_ms=1)
+    publisher._create = lambda: created.pop(0)  # type: ignore[method-assign]
+
+    async def fail(topic: str, value: bytes, key: bytes) -> asyncio.Future[None]:
+        raise OutOfOrderSequenceNumber()
+
+    dead.send = fail  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        async def ended() -> None:
+            return None
+
+        task = asyncio.create_task(ended())
+        await task
+        dead._sender = Sender(task)  # type: ignore[attr-defined]
+        with pytest.raises(PublishError, match="OutOfOrderSequenceNumber"):
+            await publisher.publish(_records("a", 1))
+        second = asyncio.create_task(publisher.publish(_records("b", 1)))
+        await fresh.bursts_reach(1)
+        fresh.acknowledge_all()
+        await asyncio.wait_for(second, 1)
+        await publisher.close()
+
+    asyncio.run(scenario())
+    assert dead.stopped
+    assert created == []
+    assert fresh.bursts == [[b"b-0"]]
+
+
+def test_aiokafka_still_keeps_its_sender_task_where_the_publisher_looks():
+    async def sender_of_a_real_producer() -> object:
+        producer = AioKafkaPublisher("127.0.0.1:9")._create()
+        await producer.stop()
+        return producer._sender
+
+    assert hasattr(asyncio.run(sender_of_a_real_producer()), "sender_task")
