@@ -107,7 +107,12 @@ class Settings:
         default=".local/faust", metadata={"doc": "Folder for faust's local files (no tables are kept there)."}
     )
     resolve_batch_size: int = field(
-        default=500, metadata={"doc": "Messages resolved per database transaction."}
+        default=500,
+        metadata={
+            "doc": (
+                "Messages resolved per database transaction (each holds up to 3 advisory locks until commit)."
+            )
+        },
     )
     resolve_batch_within_s: float = field(
         default=0.05, metadata={"doc": "Longest wait to fill a resolve batch, in seconds."}

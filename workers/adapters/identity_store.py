@@ -23,7 +23,10 @@ from workers.domain.identity import CustomerState, IdentityState, PhoneState
 MAX_MERGE_HOPS = 32
 # Advisory locks: a namespace of our own (two-int form), and how many buckets keys fold into.
 LOCK_SPACE = 0x5055  # "PU"
-LOCK_BUCKETS = 1024
+# Lock ids: 31-bit hashes of the keys. With 1,024 buckets (as before) a batch of 500 messages
+# (~1,500 keys) held most of them, so two workers' batches nearly always shared one and ran one
+# after the other; in 2^31 two batches of distinct keys collide about once in a thousand.
+LOCK_IDS = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,10 @@ class IdentityStore:
 
         Kafka gives one resolver each phone, but while partitions move, the old owner may still
         be finishing a batch the new owner has started: the lock makes the second wait for the
-        first's commit, and then its outbox check sees the message as done. Keys fold into
-        LOCK_BUCKETS buckets (bounded lock-table use per batch), taken in sorted order in one
-        statement so two batches never deadlock on each other.
+        first's commit, and then its outbox check sees the message as done. One lock per
+        distinct key (a message has up to three; PostgreSQL's lock table, max_locks_per_transaction
+        x max_connections, must hold resolve_batch_size x 3 per worker), taken in sorted order in
+        one statement so two batches never deadlock on each other.
         """
         buckets = sorted({_bucket(key) for key in keys})
         if buckets:
@@ -572,4 +576,4 @@ def _better_name(name: str, at: datetime, current: str | None, current_at: datet
 
 def _bucket(key: str) -> int:
     # A stable hash (not Python's salted hash()): every worker process must agree on buckets.
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % LOCK_BUCKETS
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % LOCK_IDS
