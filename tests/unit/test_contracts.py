@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from schema.envelopes import EnvelopeError, Party, RawEnvelope
+from schema.envelopes import Booking, EnvelopeError, Party, RawEnvelope
 from schema.linked import LinkedEvent, make_event
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schema" / "jsonschema"
@@ -42,6 +43,27 @@ def _envelope(**overrides: object) -> RawEnvelope:
 def test_raw_envelope_round_trips_and_validates() -> None:
     envelope = _envelope()
     _validator("raw_envelope.v1.json").validate(json.loads(envelope.to_json()))
+    assert RawEnvelope.from_json(envelope.to_json()) == envelope
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {
+            "booking": Booking(name="Ana", guests=4, date="2026-01-05"),
+            "business": Party(id="page", name="Cafe"),
+            "attachments": ({"type": "image", "url": "https://example.test/a.jpg"},),
+            "raw": {"entry": [{"id": "1", "messaging": [{"message": {"mid": "m1"}}]}]},
+            "status": "delivered",
+        },
+    ],
+)
+def test_raw_envelope_to_dict_is_asdict_without_the_copies(overrides: dict[str, object]) -> None:
+    """to_dict shares raw and attachments instead of deep-copying them: same data as asdict."""
+    envelope = _envelope(**overrides)
+    assert envelope.to_dict() == {**asdict(envelope), "attachments": list(envelope.attachments)}
+    assert list(envelope.to_dict()) == [f.name for f in fields(RawEnvelope)]
     assert RawEnvelope.from_json(envelope.to_json()) == envelope
 
 
