@@ -5,6 +5,7 @@ topic prefix, so tests never see each other's data."""
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -99,3 +100,54 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def settings(database_url: str, unique: str) -> Settings:
     return make_settings(database_url, unique)
+
+
+# --- topics ------------------------------------------------------------------------------------
+# Tests name their topics t<hex>. / it<hex>. and faust's own after the app id (pu-workers-<hex>).
+_TEST_TOPIC = re.compile(r"^(t[0-9a-f]{10}\.|it[0-9a-f]{12}\.|pu-workers-[0-9a-f]{10}-)")
+
+
+class _SessionTopics:
+    """The broker's topics before the first infra test, so the session deletes only its own."""
+
+    before: set[str] | None = None
+
+
+def _list_topics() -> set[str] | None:
+    from kafka.admin import KafkaAdminClient
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP.split(","), request_timeout_ms=10000)
+    except Exception:  # no broker: nothing to clean up afterwards either
+        return None
+    try:
+        return set(admin.list_topics())
+    finally:
+        admin.close()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(item.get_closest_marker("infra") for item in session.items):
+        _SessionTopics.before = _list_topics()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Delete the topics this session's tests made: a developer's broker otherwise gathers tens
+    of thousands of partitions over many runs, and then takes minutes to start."""
+    before = _SessionTopics.before
+    if before is None:
+        return
+    from kafka.admin import KafkaAdminClient
+
+    after = _list_topics() or set()
+    ours = sorted(name for name in after - before if _TEST_TOPIC.match(name))
+    if not ours:
+        return
+    admin = KafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP.split(","), request_timeout_ms=30000)
+    try:
+        for start in range(0, len(ours), 200):
+            admin.delete_topics(ours[start : start + 200], timeout_ms=30000)
+    except Exception as exc:  # cleaning up must never fail the run
+        print(f"\n(could not delete {len(ours)} test topics: {type(exc).__name__})")
+    finally:
+        admin.close()
