@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from ingest.app import create_app
 from ingest.async_publisher import AioKafkaPublisher
+from phoneunify import gctune
 from phoneunify.settings import Settings
 
 log = logging.getLogger("ingest")
@@ -20,6 +21,7 @@ def serve(settings: Settings) -> None:
     log.info("ingest starting with %s", settings.redacted())
     publisher = AioKafkaPublisher(settings.kafka_bootstrap, timeout_s=settings.publish_timeout_s)
     app = create_app(settings, publisher, CollectorRegistry())
+    gctune.tune()
     # uvloop and httptools: C event loop and HTTP parser, a fraction of asyncio's + h11's CPU
     # per request at a thousand webhooks a second.
     uvicorn.run(

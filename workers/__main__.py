@@ -7,6 +7,7 @@ import sys
 import mode.loop
 from prometheus_client import CollectorRegistry
 
+from phoneunify import gctune
 from phoneunify.settings import Settings
 from workers.streams.app import create_app
 
@@ -20,6 +21,7 @@ def run_workers(settings: Settings, loglevel: str = "info") -> int:
     # wait that long behind the loop's work, which multiplied a batch's time several times.
     sys.setswitchinterval(0.0005)
     app = create_app(settings, CollectorRegistry(), loglevel)
+    gctune.tune()
     # faust's own command line reads sys.argv; give it the worker command and nothing else of ours.
     sys.argv = [
         "phoneunify-workers",

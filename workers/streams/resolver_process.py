@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from mode import Service
 
-from phoneunify import logs
+from phoneunify import gctune, logs
 from phoneunify.db import make_engine
 from phoneunify.retry import Backoff, RetriesExhaustedError
 from phoneunify.settings import Settings
@@ -96,6 +96,7 @@ def _start_child(settings: Settings, loglevel: str) -> None:
         Resolver(engine, policy, settings.phone_hash_key, on_outcome=None),
         CommandHandler(engine, policy),
     )
+    gctune.tune()
 
 
 def _state() -> _Child:

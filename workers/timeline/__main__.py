@@ -6,6 +6,7 @@ import logging
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from phoneunify import gctune
 from phoneunify.db import make_engine
 from phoneunify.settings import Settings
 from schema.topics import Topics
@@ -26,6 +27,7 @@ def run_writer(settings: Settings) -> int:
         batch_size=settings.writer_batch_size,
     )
     log.info("timeline writer consuming %s", Topics(settings.topic_prefix).linked)
+    gctune.tune()
     writer.run()
     return 0
 
