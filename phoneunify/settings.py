@@ -107,7 +107,7 @@ class Settings:
         default=".local/faust", metadata={"doc": "Folder for faust's local files (no tables are kept there)."}
     )
     resolve_batch_size: int = field(
-        default=500,
+        default=1000,
         metadata={
             "doc": (
                 "Messages resolved per database transaction (each holds up to 3 advisory locks until commit)."

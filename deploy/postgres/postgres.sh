@@ -133,6 +133,9 @@ listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$PG_SOCK'
 max_connections = 200
+# A resolver transaction holds up to 3 advisory locks per message (PHONEUNIFY_RESOLVE_BATCH_SIZE
+# of them): room for several workers' batches at once.
+max_locks_per_transaction = 256
 shared_buffers = 128MB
 work_mem = 4MB
 maintenance_work_mem = 64MB
