@@ -7,8 +7,9 @@ Every run makes its own database and topics (like the tests) and starts the real
 
 1. backfill: N synthetic provider messages (bench/traffic.py: every channel, ~1/3 with a phone in
    the text, repeat senders, threads of several messages) are mapped by the ingest adapters and
-   published straight to the raw topics; then the workers and the timeline writer start, and we
-   time raw topic -> committed timeline row. "Sustained" is the rate between the 10th and 90th
+   published straight to the raw topics; then the workers (extract and resolve in processes of
+   their own, PHONEUNIFY_WORKER_STAGES; --one-process runs them together) and the timeline
+   writer start, and we time raw topic -> committed timeline row. "Sustained" is the rate between the 10th and 90th
    percentile of the rows' commit-transaction times (timeline_events.written_at, set by
    PostgreSQL's now()), so start-up and the tail do not dilute it; "total" is N over the whole
    run from process start to the last row seen, start-up included.
@@ -84,15 +85,16 @@ class Stack:
     db: Database
     settings: Settings
     replicas: int = 1
+    split_stages: bool = False
     procs: dict[str, Proc] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, replicas: int = 1, **overrides: Any) -> Stack:
+    def create(cls, replicas: int = 1, split_stages: bool = False, **overrides: Any) -> Stack:
         tag = new_tag()
         db = Database(base_database_url(), f"pu_bench_{tag}")
         settings = bench_settings(db.url, tag, **overrides)
         create_topics(settings)
-        return cls(tag, db, settings, replicas)
+        return cls(tag, db, settings, replicas, split_stages)
 
     def start(self, name: str, proc: Proc, health: str) -> Proc:
         self.procs[name] = proc.start()
@@ -106,14 +108,16 @@ class Stack:
         # Worker replicas share the consumer group (Kafka splits the partitions between them);
         # each has its own web port and faust folder.
         waits: list[tuple[Proc, str]] = []
-        for index in range(self.replicas):
-            own = (
-                s
-                if index == 0
-                else replace(
-                    s, worker_web_port=free_port(), worker_data_dir=f"{s.worker_data_dir}-{index + 1}"
+        # Each replica runs every stage, or with split_stages extract and resolve run in processes
+        # of their own (two per replica, each stage in a consumer group of its own).
+        split = self.split_stages and not null  # the null pipeline's agents are one app
+        groups = [("extract",), ("resolve", "commands")] if split else [s.worker_stages]
+        for index, stages in enumerate(g for _ in range(self.replicas) for g in groups):
+            own = replace(s, worker_stages=tuple(stages))
+            if index:
+                own = replace(
+                    own, worker_web_port=free_port(), worker_data_dir=f"{s.worker_data_dir}-{index + 1}"
                 )
-            )
             name = "workers" if index == 0 else f"workers-{index + 1}"
             proc = Proc(f"null-{name}", ["-m", "bench.null_pipeline", "workers"], own) if null else None
             proc = proc or Proc(name, ["-m", "phoneunify.cli", "workers"], own)
@@ -451,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--replicas", type=int, default=1, help="worker processes sharing the consumer group (default 1)"
     )
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="every worker stage in one process (default: extract and resolve in processes of their own)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled run")
     parser.add_argument("--no-null", action="store_true", help="skip the null pipeline")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency run")
@@ -478,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"pipeline benchmark ({report['mode']}): {messages:,} backfill messages", flush=True)
 
-    stack = Stack.create(args.replicas, **overrides)
+    stack = Stack.create(args.replicas, not args.one_process, **overrides)
     try:
         topics = Topics(stack.settings.topic_prefix)
         traffic = Traffic(stack.settings)
@@ -502,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_null:
         print("  null pipeline ...", flush=True)
-        null_stack = Stack.create(args.replicas, **overrides)
+        null_stack = Stack.create(args.replicas, not args.one_process, **overrides)
         try:
             null_records = retarget(records, topics, Topics(null_stack.settings.topic_prefix))
             report["null"] = run_backfill(
@@ -521,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("  profiled backfill ...", flush=True)
             seconds = report["backfill"]["elapsed_s"] - report["backfill"]["startup_s"]
-            prof_stack = Stack.create(args.replicas, **overrides)
+            prof_stack = Stack.create(args.replicas, not args.one_process, **overrides)
             try:
                 prof_records = retarget(records, topics, Topics(prof_stack.settings.topic_prefix))
                 run = run_backfill(

@@ -106,6 +106,15 @@ class Settings:
     worker_data_dir: str = field(
         default=".local/faust", metadata={"doc": "Folder for faust's local files (no tables are kept there)."}
     )
+    worker_stages: tuple[str, ...] = field(
+        default=("extract", "resolve", "commands"),
+        metadata={
+            "doc": (
+                "Stages this workers process runs (extract, resolve, commands); a process running"
+                " some of them has a consumer group of its own."
+            )
+        },
+    )
     resolve_batch_size: int = field(
         default=1000,
         metadata={

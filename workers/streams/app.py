@@ -60,11 +60,24 @@ def route_key(request: ResolveRequest, hash_key: str) -> str:
     return thread_key_hash(request.envelope.thread_key, hash_key)
 
 
+STAGES = ("extract", "resolve", "commands")
+
+
+def group_id(settings: Settings) -> str:
+    """The consumer group: the worker id for a process running every stage; a process running
+    some (to give each its own process) is in a group of its own for them."""
+    stages = [stage for stage in STAGES if stage in settings.worker_stages]
+    unknown = set(settings.worker_stages) - set(STAGES)
+    if unknown or not stages:
+        raise ValueError(f"worker_stages must name some of {', '.join(STAGES)}")
+    return settings.worker_id if len(stages) == len(STAGES) else "-".join([settings.worker_id, *stages])
+
+
 def faust_app(settings: Settings) -> faust.App:
     """The workers' faust application as configured for production (also the null pipeline's,
     so the benchmark compares the work, not the settings)."""
     return faust.App(
-        settings.worker_id,
+        group_id(settings),
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="memory://",
         autodiscover=False,
@@ -90,9 +103,12 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
     app = faust_app(settings)
     metrics = WorkerMetrics.create(registry)
     evidence_policy = EvidencePolicy.build(settings.default_region, settings.business_numbers)
+    stages = set(settings.worker_stages)
+    group_id(settings)  # refuses unknown stages before anything starts
     # The resolver and the admin commands run in a child process (see resolver_process.py).
     pool = ResolverPool(settings, loglevel)
-    app.add_dependency(pool)
+    if stages & {"resolve", "commands"}:
+        app.add_dependency(pool)
 
     raw_in = app.topic(*topics.raw_all, key_serializer="raw", value_serializer="raw")
     resolve_topic = app.topic(topics.resolve, key_serializer="raw", value_serializer="raw")
@@ -106,7 +122,6 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
         if records:
             await sender.send_many(topic, records)
 
-    @app.agent(raw_in, name="extract")
     async def extract(stream: AsyncIterable[bytes]) -> None:
         async for batch in stream.take(EXTRACT_BATCH, within=EXTRACT_WITHIN_S):  # type: ignore[attr-defined]
             started = time.perf_counter()
@@ -142,7 +157,6 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
             log.critical("resolver process failed (%s); exiting without ack", type(exc).__name__)
             os._exit(70)
 
-    @app.agent(resolve_topic, name="resolve")
     async def resolve(stream: AsyncIterable[bytes]) -> None:
         # Records are packs (one per partition per extract batch): a fast stream fills this many
         # at once; a slow one waits resolve_batch_within_s, so a transaction holds more than one
@@ -158,7 +172,6 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
                 metrics.messages.labels("resolve", outcome).inc(count)
             metrics.batch_seconds.labels("resolve").observe(time.perf_counter() - started)
 
-    @app.agent(commands_topic, name="commands")
     async def admin_commands(stream: AsyncIterable[bytes]) -> None:
         async for batch in stream.take(50, within=0.05):  # type: ignore[attr-defined]
             linked: list[Record] = []
@@ -171,6 +184,15 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
                     metrics.messages.labels("commands", outcome).inc(count)
             await send(topics.linked, linked)
             await send(topics.dlq("resolve"), dead)
+
+    # Only the stages this process runs subscribe to their topics.
+    for stage, topic, agent in (
+        ("extract", raw_in, extract),
+        ("resolve", resolve_topic, resolve),
+        ("commands", commands_topic, admin_commands),
+    ):
+        if stage in stages:
+            app.agent(topic, name=stage)(agent)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
