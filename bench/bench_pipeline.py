@@ -9,10 +9,10 @@ Every run makes its own database and topics (like the tests) and starts the real
    the text, repeat senders, threads of several messages) are mapped by the ingest adapters and
    published straight to the raw topics; then the workers (extract and resolve in processes of
    their own, PHONEUNIFY_WORKER_STAGES; --one-process runs them together) and the timeline
-   writer start, and we time raw topic -> committed timeline row. "Sustained" is the rate between the 10th and 90th
-   percentile of the rows' commit-transaction times (timeline_events.written_at, set by
-   PostgreSQL's now()), so start-up and the tail do not dilute it; "total" is N over the whole
-   run from process start to the last row seen, start-up included.
+   writer start, and we time raw topic -> committed timeline row. "Sustained" is the rate
+   between the 10th and 90th percentile of the message rows' commit-transaction times
+   (timeline_events.written_at, set by PostgreSQL's now()), so start-up and the tail do not
+   dilute it; "total" is N over the whole run from process start to the last row seen.
 2. latency: on the same stack, warm from the backfill, the ingest edge starts and signed webhooks
    are posted at a fixed rate (open loop, bench/loadgen.py). Latency is 2xx received -> row
    visible to a reader polling PostgreSQL by idempotency key every 20 ms (it overstates the
@@ -432,15 +432,21 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
 
 
 def profile_during(seconds: float) -> Callable[[Stack, float], Any]:
-    """Start py-spy on the workers and the writer for `seconds` (after they serve)."""
+    """Start py-spy on every workers process and the writer for `seconds` (after they serve)."""
 
     def start(stack: Stack, _serving_s: float) -> Any:
         out_dir = OUT / "profile"
-        return [
-            profile.record(name, stack.procs[name].pid, seconds, out_dir) for name in ("workers", "writer")
-        ]
+        names = [name for name in stack.procs if name.startswith("workers")] + ["writer"]
+        return [profile.record(label(stack, name), stack.procs[name].pid, seconds, out_dir) for name in names]
 
     return start
+
+
+def label(stack: Stack, name: str) -> str:
+    """A process's name in the profile: workers processes say which stages they run."""
+    if not name.startswith("workers"):
+        return name
+    return f"{name}-{'+'.join(stack.procs[name].settings.worker_stages)}"
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -660,7 +666,7 @@ def print_table(report: dict[str, Any]) -> None:
     prof = report.get("profile")
     if prof and "error" not in prof:
         print(f"\nprofile (py-spy, CPU samples; run under the profiler: {prof['backfill_under_profiler']})")
-        for name in ("workers", "writer"):
+        for name in (key for key in prof if key != "backfill_under_profiler"):
             summary = prof.get(name)
             if not summary:
                 continue
