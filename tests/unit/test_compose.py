@@ -39,7 +39,7 @@ DASHBOARD_PROVIDERS = ROOT / "deploy" / "grafana" / "provisioning" / "dashboards
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "phoneunify.json"
 CODE_PACKAGES = ("phoneunify", "ingest", "workers", "schema", "api")
 
-APP_SERVICES = ("migrate", "ingest", "workers", "writer", "api")
+APP_SERVICES = ("migrate", "ingest", "workers", "resolver", "writer", "api")
 REQUIRED_SERVICES = {"kafka", "postgres", *APP_SERVICES, "prometheus", "grafana"}
 # Labels Prometheus adds to every scraped series.
 TARGET_LABELS = frozenset({"job", "instance"})
@@ -63,6 +63,7 @@ class Server:
 SERVERS = {
     "ingest": Server("ingest_host", "ingest_port"),
     "workers": Server("worker_web_host", "worker_web_port"),
+    "resolver": Server("worker_web_host", "worker_web_port"),
     "writer": Server("writer_metrics_host", "writer_metrics_port"),
     "api": Server("api_host", "api_port"),
 }
@@ -155,6 +156,7 @@ def _apps() -> dict[str, Any]:
     out["api"] = (create_api(settings, engine, FakePublisher(), registry), registry)
     registry = CollectorRegistry()
     out["workers"] = (create_workers(settings, registry), registry)
+    out["resolver"] = out["workers"]  # the same program, running other stages
     registry = CollectorRegistry()
     WriterMetrics.create(registry)
     out["writer"] = (None, registry)
@@ -166,7 +168,7 @@ def served_paths(service: str) -> set[str]:
     app, _ = _apps()[service]
     if service == "writer":
         return {"/metrics"}
-    if service == "workers":
+    if service in ("workers", "resolver"):
         return set(app.web.views)
     return {route.path for route in app.routes}
 
@@ -326,6 +328,8 @@ def test_commands_are_cli_subcommands() -> None:
         assert command == [service]
         assert parser.parse_args(command).command == service
 
+    assert services()["resolver"]["command"] == ["workers"]
+
     migrate = services()["migrate"]
     assert migrate["entrypoint"] == ["/bin/sh", "-c"]
     steps = [shlex.split(step) for step in " ".join(migrate["command"]).split("&&")]
@@ -349,6 +353,15 @@ def test_servers_listen_where_healthchecks_and_ports_look(service: str) -> None:
         assert container_port == server.port(settings), f"{service}: publishes a port it does not serve"
         # The host side keeps the settings' defaults, so a checkout's defaults reach the container.
         assert host_port == server.port(Settings())
+
+
+def test_the_workers_services_split_the_stages_between_them() -> None:
+    """Extract in `workers`, resolve and the admin commands in `resolver`: every stage runs, once."""
+    from workers.streams.app import STAGES
+
+    extract, resolve = settings_of("workers").worker_stages, settings_of("resolver").worker_stages
+    assert extract == ("extract",) and resolve == ("resolve", "commands")
+    assert sorted(extract + resolve) == sorted(STAGES)
 
 
 def test_kafka_and_postgres_are_where_the_default_settings_look() -> None:
@@ -387,7 +400,7 @@ def test_start_order() -> None:
         return {dep: spec["condition"] for dep, spec in services()[name].get("depends_on", {}).items()}
 
     assert conditions("migrate") == {"postgres": "service_healthy", "kafka": "service_healthy"}
-    for name in ("ingest", "workers", "writer", "api"):
+    for name in ("ingest", "workers", "resolver", "writer", "api"):
         assert conditions(name) == {"migrate": "service_completed_successfully"}
         assert services()[name]["restart"] in {"always", "unless-stopped", "on-failure"}
     assert conditions("grafana") == {"prometheus": "service_healthy"}
