@@ -31,10 +31,11 @@ from mode import Service
 
 from phoneunify import gctune, logs
 from phoneunify.db import make_engine
-from phoneunify.retry import Backoff, RetriesExhaustedError
+from phoneunify.retry import Backoff, RetriesExhaustedError, transient_db_error
 from phoneunify.settings import Settings
 from schema import jsoncodec
-from schema.commands import Command, CommandError
+from schema.commands import Command
+from schema.linked import LinkedEvent
 from workers.deadletter import dead_letter
 from workers.domain.identity import Policy
 from workers.domain.requests import ResolveRequest
@@ -151,19 +152,32 @@ def resolve_values(values: list[bytes]) -> Output:
 
 
 def apply_command(value: bytes) -> Output:
-    """Apply one admin command; a command that cannot apply goes to the dead-letter list."""
+    """Apply one admin command. Transient database errors are retried like a resolve batch's
+    (faust acks whatever its agent let escape, so nothing may); a command that cannot apply,
+    for whatever other reason, goes to the dead-letter list with it."""
     child = _state()
     out = Output()
     try:
         command = Command.from_json(value)
-        events = child.commands.apply(command)
-    except (CommandError, ValueError, KeyError, TypeError) as exc:
+        events = _with_retry(partial(_apply, child.commands, command))
+    except DatabaseUnavailableError:
+        raise
+    except Exception as exc:
         out.count("dead_letter")
         out.dead.append((None, dead_letter("commands", value, exc)))
         return out
     out.count(command.action)
     out.linked.extend((event.key.encode(), event.to_json()) for event in events)
     return out
+
+
+def _apply(commands: CommandHandler, command: Command) -> list[LinkedEvent]:
+    try:
+        return commands.apply(command)
+    except Exception as exc:
+        if transient_db_error(exc):
+            raise TransientError(str(exc)) from exc
+        raise
 
 
 # --- the parent --------------------------------------------------------------------------------
