@@ -96,3 +96,37 @@ class Process:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def publish_sms(settings: Settings, count: int, phones: int, first_phone: int, id_prefix: str) -> None:
+    """`count` inbound SMS envelopes straight onto the raw topic, from `phones` senders
+    (+1916555<first_phone + i % phones>), one a second from 2026-01-01, ids <id_prefix><i:05d>."""
+    from datetime import UTC, datetime, timedelta
+
+    from kafka import KafkaProducer
+
+    from phoneunify.privacy import thread_key_hash
+    from schema.envelopes import Party, RawEnvelope, utc_iso
+    from schema.topics import Topics
+
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", linger_ms=5)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    topic = Topics(settings.topic_prefix).raw("sms")
+    for i in range(count):
+        phone = f"+1916555{first_phone + i % phones:04d}"
+        envelope = RawEnvelope(
+            channel="sms",
+            provider="twilio",
+            kind="message",
+            direction="in",
+            provider_message_id=f"{id_prefix}{i:05d}",
+            thread_key=f"twilio:+19165550000:{phone}",
+            business_account="+19165550000",
+            customer=Party(id=phone, phone=phone),
+            occurred_at=utc_iso(start + timedelta(seconds=i)),
+            received_at=utc_iso(start),
+            text=f"message {i}",
+        )
+        producer.send(topic, key=thread_key_hash(envelope.thread_key, "k").encode(), value=envelope.to_json())
+    producer.flush(timeout=30)
+    producer.close()

@@ -15,7 +15,8 @@ from phoneunify.simulate import ProviderSimulator
 from tests.harness import Process, wait_for, with_ports
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Does the URL answer 200 (within 2 s)?"""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
@@ -49,7 +50,7 @@ def start_processes(settings: Settings, names: tuple[str, ...]) -> dict[str, Pro
     try:
         for name in names:
             wait_for(
-                lambda name=name: _answers(health_url(name, settings)),
+                lambda name=name: answers(health_url(name, settings)),
                 timeout=60,
                 what=f"{name} to serve\n{processes[name].log_tail()}",
             )

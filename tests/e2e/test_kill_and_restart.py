@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from kafka import KafkaProducer
 from sqlalchemy import Engine, text
 
-from phoneunify.privacy import thread_key_hash
 from phoneunify.settings import Settings
-from schema.envelopes import Party, RawEnvelope, utc_iso
-from schema.topics import Topics
 from tests.e2e.conftest import Stack
-from tests.harness import wait_for
+from tests.harness import publish_sms, wait_for
 
 pytestmark = pytest.mark.infra
 
@@ -33,27 +28,7 @@ def _rows(engine: Engine) -> int:
 
 
 def _publish(settings: Settings) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", linger_ms=5)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    topic = Topics(settings.topic_prefix).raw("sms")
-    for i in range(MESSAGES):
-        phone = f"+1916555{1000 + i % 50:04d}"
-        envelope = RawEnvelope(
-            channel="sms",
-            provider="twilio",
-            kind="message",
-            direction="in",
-            provider_message_id=f"SMkill{i:05d}",
-            thread_key=f"twilio:+19165550000:{phone}",
-            business_account="+19165550000",
-            customer=Party(id=phone, phone=phone),
-            occurred_at=utc_iso(start + timedelta(seconds=i)),
-            received_at=utc_iso(start),
-            text=f"message {i}",
-        )
-        producer.send(topic, key=thread_key_hash(envelope.thread_key, "k").encode(), value=envelope.to_json())
-    producer.flush(timeout=30)
-    producer.close()
+    publish_sms(settings, MESSAGES, phones=50, first_phone=1000, id_prefix="SMkill")
 
 
 def _exactly_once(engine: Engine) -> None:

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from kafka import KafkaProducer
 from sqlalchemy import Engine, text
 
 from phoneunify.kafka_admin import ensure_topics
-from phoneunify.privacy import thread_key_hash
 from phoneunify.settings import Settings
-from schema.envelopes import Party, RawEnvelope, utc_iso
-from schema.topics import Topics
-from tests.e2e.conftest import start_processes
-from tests.harness import Process, free_port, wait_for, with_ports
+from tests.e2e.conftest import answers, start_processes
+from tests.harness import Process, free_port, publish_sms, wait_for, with_ports
 
 pytestmark = pytest.mark.infra
 
@@ -57,13 +52,7 @@ def split(settings: Settings) -> Iterator[dict[str, Process]]:
 
 
 def _serves(settings: Settings) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{settings.worker_web_port}/healthz", timeout=2) as r:
-            return bool(r.status == 200)
-    except OSError:
-        return False
+    return answers(f"http://127.0.0.1:{settings.worker_web_port}/healthz")
 
 
 def _rows(engine: Engine) -> int:
@@ -76,30 +65,7 @@ def _rows(engine: Engine) -> int:
 def test_stages_in_processes_of_their_own(
     split: dict[str, Process], settings: Settings, engine: Engine
 ) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", linger_ms=5)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    for i in range(MESSAGES):
-        phone = f"+1916555{2000 + i % PHONES:04d}"
-        envelope = RawEnvelope(
-            channel="sms",
-            provider="twilio",
-            kind="message",
-            direction="in",
-            provider_message_id=f"SMsplit{i:05d}",
-            thread_key=f"twilio:+19165550000:{phone}",
-            business_account="+19165550000",
-            customer=Party(id=phone, phone=phone),
-            occurred_at=utc_iso(start + timedelta(seconds=i)),
-            received_at=utc_iso(start),
-            text=f"message {i}",
-        )
-        producer.send(
-            Topics(settings.topic_prefix).raw("sms"),
-            key=thread_key_hash(envelope.thread_key, "k").encode(),
-            value=envelope.to_json(),
-        )
-    producer.flush(timeout=30)
-    producer.close()
+    publish_sms(settings, MESSAGES, phones=PHONES, first_phone=2000, id_prefix="SMsplit")
 
     wait_for(lambda: _rows(engine) >= MESSAGES, timeout=120, what="every message through the split stages")
     with engine.connect() as conn:

@@ -456,16 +456,7 @@ class BatchStore(IdentityStore):
             # advisory lock, so no other resolver claims it first. A writer that takes no such
             # lock (an admin command in another worker) and gets there first shows at flush as
             # an insert that conflicts: StaleBatchError, and the batch is decided again per call.
-            self._phones.add(
-                {
-                    "e164": e164,
-                    "customer_id": customer_id,
-                    "shared": False,
-                    "shared_by": None,
-                    "normalizer_version": version,
-                    "created_at": at,
-                }
-            )
+            self._phones.add(_phone_row(e164, customer_id, at, version))
             return customer_id
         if row["customer_id"] is None and not row["shared"]:
             row["customer_id"] = customer_id
@@ -475,16 +466,7 @@ class BatchStore(IdentityStore):
 
     def ensure_phone(self, e164: str, at: datetime, version: str) -> None:
         if self._row(self._phones, e164) is None:
-            self._phones.add(
-                {
-                    "e164": e164,
-                    "customer_id": None,
-                    "shared": False,
-                    "shared_by": None,
-                    "normalizer_version": version,
-                    "created_at": at,
-                }
-            )
+            self._phones.add(_phone_row(e164, None, at, version))
 
     def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
         self.ensure_phone(e164, at, version)
@@ -803,6 +785,18 @@ class BatchStore(IdentityStore):
         if row is None:
             raise LookupError(f"{table.name} row {key} not found")
         return row
+
+
+def _phone_row(e164: str, customer_id: uuid.UUID | None, at: datetime, version: str) -> Row:
+    """A phones row as the batch first writes it (unshared)."""
+    return {
+        "e164": e164,
+        "customer_id": customer_id,
+        "shared": False,
+        "shared_by": None,
+        "normalizer_version": version,
+        "created_at": at,
+    }
 
 
 def _any_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
