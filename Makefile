@@ -56,7 +56,7 @@ test-unit: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy phoneunify ingest workers schema api
+	$(BIN)/mypy phoneunify ingest workers schema api cli
 
 eval: venv
 	$(BIN)/python bench/eval_extract.py

@@ -3,8 +3,6 @@ the identity.commands topic and are applied by the resolver, the single writer o
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 import uuid
 from datetime import UTC, datetime
@@ -21,6 +19,7 @@ from sqlalchemy import Engine
 from api import commands_check, models, queries
 from api.phone_input import canonical_phone
 from ingest.publisher import Publisher, PublishError, Record
+from phoneunify.credentials import Credentials
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS, Command, CommandError
 from schema.topics import Topics
@@ -29,16 +28,18 @@ from workers.domain import phones
 bearer = HTTPBearer(auto_error=False)
 
 
-def actor_of(token: str) -> str:
-    """Who issued a command, as the ledger records it: a digest of the token, never the token
-    itself (nor a prefix of it, which would shorten a brute force)."""
-    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:8]
-
-
 class CommandIn(BaseModel):
     action: str = Field(description="One of: " + ", ".join(ACTIONS))
     params: dict[str, Any]
-    actor: str | None = None
+    note: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Free text for the ledger beside the actor (why, a ticket number).",
+    )
+    actor: str | None = Field(
+        default=None,
+        description="Refused: the actor is the name of the credential that sent the command.",
+    )
 
 
 def create_app(
@@ -59,7 +60,7 @@ def create_app(
     latency = Histogram(
         "phoneunify_api_request_seconds", "API latency by route.", ["route"], registry=registry
     )
-    tokens = tuple(tok for tok in settings.api_tokens if tok)
+    credentials = Credentials(settings.api_tokens)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Any) -> Response:
@@ -72,14 +73,14 @@ def create_app(
         return response
 
     def authorized(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        presented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> str:
-        if credentials is None or credentials.scheme.lower() != "bearer":
+        """The name of the credential presented: the admin, as the ledger records them."""
+        if presented is None or presented.scheme.lower() != "bearer":
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        presented = credentials.credentials.encode()
-        for token in tokens:
-            if hmac.compare_digest(presented, token.encode()):
-                return actor_of(token)
+        name = credentials.who(presented.credentials)
+        if name is not None:
+            return name
         # 401, not 403 (RFC 6750): the credentials are wrong, not the permissions.
         raise HTTPException(
             401, "unknown bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -214,13 +215,17 @@ def create_app(
     )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
         """Queue an identity decision for the resolver (the single writer of identity). 202 means
-        it is on the commands topic; GET /api/v1/admin/commands/{command_id} says once applied."""
+        it is on the commands topic; GET /api/v1/admin/commands/{command_id} says once applied.
+        The actor is the credential's name; `note` travels beside it."""
+        if body.actor is not None:
+            raise HTTPException(400, "actor: the actor is your credential's name; put free text in note")
         try:
             command = Command(
                 action=body.action,
-                actor=body.actor or who,
+                actor=who,
                 params=body.params,
                 issued_at=datetime.now(UTC).isoformat(),
+                note=body.note or "",
             )
             problem = commands_check.invalid_params(command, settings.default_region)
         except CommandError as exc:

@@ -120,7 +120,7 @@ class Stack:
                 )
             name = "workers" if index == 0 else f"workers-{index + 1}"
             proc = Proc(f"null-{name}", ["-m", "bench.null_pipeline", "workers"], own) if null else None
-            proc = proc or Proc(name, ["-m", "phoneunify.cli", "workers"], own)
+            proc = proc or Proc(name, ["-m", "cli", "workers"], own)
             self.procs[name] = proc.start()
             waits.append((proc, f"http://127.0.0.1:{own.worker_web_port}/healthz"))
         writer = Proc("null-writer", ["-m", "bench.null_pipeline", "writer"], s) if null else None

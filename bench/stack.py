@@ -138,7 +138,7 @@ def create_topics(settings: Settings) -> None:
 
 
 class Proc:
-    """One stack process; `argv` after the interpreter (e.g. ["-m", "phoneunify.cli", "workers"])."""
+    """One stack process; `argv` after the interpreter (e.g. ["-m", "cli", "workers"])."""
 
     def __init__(
         self, name: str, argv: Sequence[str], settings: Settings, extra_env: dict[str, str] | None = None
@@ -190,7 +190,7 @@ class Proc:
 
 
 def phoneunify(command: str, settings: Settings) -> Proc:
-    return Proc(command, ["-m", "phoneunify.cli", command], settings)
+    return Proc(command, ["-m", "cli", command], settings)
 
 
 def serves(url: str) -> bool:

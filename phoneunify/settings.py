@@ -152,8 +152,14 @@ class Settings:
     api_host: str = field(default="127.0.0.1", metadata={"doc": "API HTTP bind address."})
     api_port: int = field(default=8090, metadata={"doc": "API HTTP port."})
     api_tokens: tuple[str, ...] = field(
-        default=("dev-admin-token",),
-        metadata={"doc": "Bearer tokens accepted by the API, comma separated.", "secret": True},
+        default=("dev:dev-admin-token-0001",),
+        metadata={
+            "doc": (
+                "Named admin credentials, comma separated: name:token (16+ characters) or"
+                " name:sha256:<hex digest of the token>; the name is the actor in the ledger."
+            ),
+            "secret": True,
+        },
     )
 
     @classmethod

@@ -41,6 +41,8 @@ class Command:
     params: dict[str, Any]
     command_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     issued_at: str = ""
+    # Free text from the admin (why, a ticket); the actor is always the credential's name.
+    note: str = ""
     schema_version: int = COMMAND_SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -69,6 +71,7 @@ class Command:
                 "actor": self.actor,
                 "params": self.params,
                 "issued_at": self.issued_at,
+                "note": self.note,
             }
         ).encode()
 
@@ -86,4 +89,5 @@ class Command:
             params=params,
             command_id=str(data.get("command_id") or ""),
             issued_at=str(data.get("issued_at") or ""),
+            note=str(data.get("note") or ""),
         )

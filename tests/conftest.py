@@ -74,6 +74,7 @@ def make_settings(database_url: str, unique: str) -> Settings:
         meta_app_secret="test-meta-secret",
         meta_verify_token="test-verify-token",
         booking_api_key="test-booking-key",
+        api_tokens=("ops:test-api-token-0001",),
         business_numbers=("+19165550000",),
         resolve_batch_within_s=0.02,
     )

@@ -65,7 +65,7 @@ class Process:
         env = {**os.environ, **self.settings.to_env(), "PYTHONUNBUFFERED": "1"}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "phoneunify.cli", self.command],
+            [sys.executable, "-m", "cli", self.command],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

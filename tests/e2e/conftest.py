@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from phoneunify.demo import ApiClient
+from cli.demo import ApiClient
+from cli.simulate import ProviderSimulator
 from phoneunify.kafka_admin import ensure_topics
 from phoneunify.settings import Settings
-from phoneunify.simulate import ProviderSimulator
 from tests.harness import Process, wait_for, with_ports
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from phoneunify.demo import ApiClient
+from cli.demo import ApiClient
+from cli.simulate import ProviderSimulator, Sent
 from phoneunify.settings import Settings
-from phoneunify.simulate import ProviderSimulator, Sent
 
 BUSINESS = "+19165550000"
 IG = "17841400000000200"
@@ -55,7 +55,7 @@ class World:
     def command(self, action: str, **params: Any) -> dict[str, Any]:
         request = urllib.request.Request(
             f"{self.api.base}/api/v1/admin/commands",
-            data=json.dumps({"action": action, "params": params, "actor": "ops"}).encode(),
+            data=json.dumps({"action": action, "params": params, "note": "e2e"}).encode(),
             headers={"Authorization": f"Bearer {self.api.token}", "Content-Type": "application/json"},
             method="POST",
         )

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from phoneunify.demo import ApiClient
+from cli.demo import ApiClient
+from cli.simulate import ProviderSimulator
 from phoneunify.kafka_admin import ensure_topics
-from phoneunify.simulate import ProviderSimulator
 from tests.conftest import create_database, drop_database, make_settings
 from tests.e2e.conftest import start_processes
 from tests.e2e.scenarios import WITH_ADMIN, World, customer_of_phone, run_rounds, timeline_texts

@@ -32,10 +32,10 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import Engine, create_engine, text
 
-from phoneunify.demo import ApiClient
+from cli.demo import ApiClient
+from cli.simulate import ProviderSimulator
 from phoneunify.kafka_admin import ensure_topics
 from phoneunify.settings import Settings
-from phoneunify.simulate import ProviderSimulator
 from schema.topics import CHANNELS, Topics
 from tests.conftest import create_database, drop_database, make_settings
 from tests.e2e.conftest import start_processes

@@ -9,6 +9,7 @@ the real projection and `write_batch` into `timeline_events`. Nothing is inserte
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,10 @@ from workers.timeline.store import write_batch
 
 __all__ = ["BUSINESS", "T0", "Pipeline", "api_client", "at", "retimed"]
 
-TOKEN = "test-api-token"
+TOKEN = "test-api-token-0001"
+# A second admin, configured by the digest of their token only (as a secret store would hold it).
+SECOND_TOKEN = "second-admin-token-0002"
+CREDENTIALS = (f"ops:{TOKEN}", "second:sha256:" + hashlib.sha256(SECOND_TOKEN.encode()).hexdigest())
 
 
 def at(minutes: float) -> datetime:
@@ -107,7 +111,7 @@ def api_client(
     settings: Settings, engine: Engine, publisher: Publisher | None = None, token: str | None = TOKEN
 ) -> Iterator[TestClient]:
     """The real API app over the test database; every request carries `token` unless None."""
-    settings = dataclasses.replace(settings, api_tokens=(TOKEN, "second-token"))
+    settings = dataclasses.replace(settings, api_tokens=CREDENTIALS)
     app = create_app(settings, engine, publisher or RecordingPublisher(), CollectorRegistry())
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with TestClient(app, headers=headers, follow_redirects=False) as client:

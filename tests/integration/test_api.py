@@ -25,6 +25,7 @@ from schema import tables as t
 from schema.commands import Command
 from schema.topics import Topics
 from tests.integration.builders import (
+    SECOND_TOKEN,
     TOKEN,
     Pipeline,
     RecordingPublisher,
@@ -304,7 +305,7 @@ def lookup_with(client: TestClient, phone: str, headers: dict[str, str]) -> str:
 def test_either_configured_token_is_accepted(pipe: Pipeline, settings: Settings, engine: Engine) -> None:
     seed_messages(pipe, 1)
     with api_client(settings, engine, token=None) as anonymous:
-        for token in (TOKEN, "second-token"):
+        for token in (TOKEN, SECOND_TOKEN):
             me = lookup_with(anonymous, TEL, {"Authorization": f"Bearer {token}"})
             response = anonymous.get(
                 f"/api/v1/customers/{me}/timeline", headers={"Authorization": f"bearer {token}"}
@@ -556,6 +557,9 @@ BAD_COMMANDS: list[tuple[dict[str, Any], str]] = [
     ({"action": "mark_shared", "params": {"phone": "call me"}}, "phone is not a phone number"),
     ({"action": "resolve_conflict", "params": {"conflict_id": "first"}}, "not a conflict number"),
     ({"action": "merge", "params": {"survivor_id": "{a}", "merged_id": "{a}"}}, "merged into itself"),
+    # The ledger's actor is the credential's name: a body may not claim to be someone (or "rule").
+    ({"action": "split", "params": {"customer_id": "{a}"}, "actor": "rule"}, "actor: the actor is your"),
+    ({"action": "split", "params": {"customer_id": "{a}"}, "note": "x" * 501}, "body.note"),
 ]
 
 
@@ -614,7 +618,7 @@ def test_a_good_command_is_on_the_commands_topic_and_applies(
             a, b = customer_id(client, TEL), customer_id(client, OTHER)
             response = client.post(
                 "/api/v1/admin/commands",
-                json={"action": "merge", "params": {"survivor_id": a, "merged_id": b}},
+                json={"action": "merge", "params": {"survivor_id": a, "merged_id": b}, "note": "ticket 42"},
             )
             assert response.status_code == 202, response.text
             accepted = response.json()
@@ -632,7 +636,8 @@ def test_a_good_command_is_on_the_commands_topic_and_applies(
             assert record.key == b.encode()
             command = Command.from_json(record.value)
             assert (command.action, command.params) == ("merge", {"survivor_id": a, "merged_id": b})
-            assert command.actor.startswith("token:") and TOKEN[:4] not in command.actor
+            assert command.actor == "ops"  # the credential's name, not anything the body said
+            assert command.note == "ticket 42"
             assert command.issued_at
             phone_record = by_id[shared.json()["command_id"]]
             # A phone command's key is the phone's keyed hash, never the number.
@@ -648,6 +653,9 @@ def test_a_good_command_is_on_the_commands_topic_and_applies(
                 "events": ["customers.merged"],
             }
             assert client.get(f"/api/v1/customers/{b}/timeline").status_code == 308
+            entries = client.get(f"/api/v1/customers/{a}/ledger").json()["entries"]
+            merged = [e for e in entries if e["action"] == "customers.merged"]
+            assert (merged[-1]["actor"], merged[-1]["evidence"]["note"]) == ("admin:ops", "ticket 42")
     finally:
         publisher.close()
 

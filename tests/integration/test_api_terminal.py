@@ -26,7 +26,7 @@ TEL = "+19165551234"
 def phoneunify(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **settings.to_env()}
     return subprocess.run(
-        [sys.executable, "-m", "phoneunify.cli", "--log-level", "WARNING", *args],
+        [sys.executable, "-m", "cli", "--log-level", "WARNING", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from phoneunify.cli import build_parser
+from cli.main import build_parser
 from phoneunify.settings import DEFAULT_DATABASE_URL, Settings, env_var
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -83,7 +83,10 @@ class _Run:
             rule="admin_command",
             confidence=values.pop("confidence", 1.0),
             policy_version=self.version,
-            evidence={"command_id": self.command.command_id},
+            evidence={
+                "command_id": self.command.command_id,
+                **({"note": self.command.note} if self.command.note else {}),
+            },
             **values,
         )
 

@@ -26,10 +26,10 @@ from phoneunify.settings import Settings
 from schema import jsoncodec
 from schema.envelopes import EnvelopeError, RawEnvelope
 from schema.topics import Topics
-from workers.deadletter import dead_letter
 from workers.domain.requests import ResolveRequest
-from workers.metrics import WorkerMetrics
 from workers.services.evidence import EvidencePolicy, gather
+from workers.streams.deadletter import dead_letter
+from workers.streams.metrics import WorkerMetrics
 from workers.streams.resolver_process import DatabaseUnavailableError, Output, ResolverPool
 from workers.streams.sender import BatchSender, unpack
 

@@ -36,11 +36,11 @@ from phoneunify.settings import Settings
 from schema import jsoncodec
 from schema.commands import Command
 from schema.linked import LinkedEvent
-from workers.deadletter import dead_letter
 from workers.domain.identity import Policy
 from workers.domain.requests import ResolveRequest
 from workers.services.commands import CommandHandler
 from workers.services.resolve import BatchResult, Resolver, TransientError
+from workers.streams.deadletter import dead_letter
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,10 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
+from cli.simulate import ProviderSimulator, Sent
+from cli.terminal import render
+from phoneunify.credentials import plain_token
 from phoneunify.settings import Settings
-from phoneunify.simulate import ProviderSimulator, Sent
-from phoneunify.terminal import render
 
 BUSINESS_SMS = "+19165550100"
 IG_ACCOUNT = "17841400000000100"
@@ -133,7 +134,9 @@ def journeys(sim: ProviderSimulator) -> list[tuple[str, Sent]]:
 class ApiClient:
     def __init__(self, settings: Settings, timeout_s: float = 10.0) -> None:
         self.base = f"http://{settings.api_host}:{settings.api_port}"
-        self.token = settings.api_tokens[0] if settings.api_tokens else ""
+        # The first credential that carries its token (a digest-only entry cannot be presented).
+        tokens = [plain_token(entry) for entry in settings.api_tokens]
+        self.token = next((token for token in tokens if token), "")
         self.timeout_s = timeout_s
 
     def get(self, path: str, **params: Any) -> tuple[int, Any]:

@@ -74,13 +74,13 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _timeline(args: argparse.Namespace, settings: Settings) -> int:
-    from phoneunify.terminal import show_timeline
+    from cli.terminal import show_timeline
 
     return show_timeline(settings, phone=args.phone, customer=args.customer, limit=args.limit, zone=args.tz)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from phoneunify.demo import run_demo
+    from cli.demo import run_demo
 
     return run_demo(settings)
 
@@ -132,7 +132,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.setup(args.log_level)
     settings = Settings.from_env()
     return int(args.func(args, settings) or 0)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
