@@ -1,20 +1,8 @@
-"""Phone numbers as people type them into the API and the CLI."""
+"""Phone numbers as people type them into the API and the CLI: the workers' one reading of them
+(admin commands read a typed number the same way when they apply)."""
 
 from __future__ import annotations
 
-from workers.domain import phones
+from workers.domain.typed_phone import canonical_phone
 
-
-def canonical_phone(raw: str, region: str) -> str:
-    """The canonical E.164 of a number written in any format, in the business's region. A
-    provider form libphonenumber calls invalid (a Brazilian WhatsApp number without its 9th
-    digit) is accepted when its canonical form is valid, as the resolver accepts it.
-    Raises PhoneError with the first attempt's reason."""
-    try:
-        return phones.canonical(phones.normalize(raw, region))
-    except phones.PhoneError as first:
-        try:
-            canonical = phones.normalize_channel_address(raw, "twilio", region).canonical
-            return phones.normalize(canonical)
-        except phones.PhoneError:
-            raise first from None
+__all__ = ["canonical_phone"]

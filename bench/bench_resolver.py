@@ -92,24 +92,16 @@ class _CountingCursor(psycopg2.extensions.cursor):
 
 
 def _child(database_url: str) -> tuple[Callable[[list[bytes]], object], Callable[[], int]]:
-    """The resolver child's per-batch work as the product wires it, and a statement counter."""
+    """The resolver child's per-batch work as the composition root wires it, and a counter of
+    the statements it sends."""
     from sqlalchemy import create_engine
 
-    from schema import jsoncodec
-    from workers.domain.identity import Policy
-    from workers.domain.requests import ResolveRequest
-    from workers.services.resolve import Resolver
+    from workers import bootstrap
 
     engine = create_engine(database_url, connect_args={"cursor_factory": _CountingCursor})
-    resolver = Resolver(engine, Policy(), "bench-key")
-
-    def work(values: list[bytes]) -> object:
-        requests = [ResolveRequest.from_dict(jsoncodec.loads(value)) for value in values]
-        result = resolver.resolve_batch(requests)
-        pairs = zip(result.events, result.payloads, strict=True)
-        return [(event.key.encode(), body) for event, body in pairs]
-
-    return work, lambda: _CountingCursor.sent
+    settings = Settings(phone_hash_key="bench-key", resolve_batch_size=1_000_000)
+    child = bootstrap.resolver_child(settings, uow=bootstrap.postgres_units(engine))
+    return child.resolve_values, lambda: _CountingCursor.sent
 
 
 def run_once(values: list[bytes], batch: int, warmup: int) -> Run:

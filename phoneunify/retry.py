@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+import psycopg2
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 # Serialization failure, deadlock, lock timeout, admin shutdown, crash shutdown, cannot connect now,
@@ -41,4 +42,7 @@ def transient_db_error(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError):
         return getattr(exc.orig, "pgcode", None) in _TRANSIENT_PGCODES
-    return False
+    # Raised by the DBAPI cursor itself (bulk statements do not go through SQLAlchemy).
+    if isinstance(exc, psycopg2.OperationalError):
+        return True
+    return isinstance(exc, psycopg2.Error) and exc.pgcode in _TRANSIENT_PGCODES

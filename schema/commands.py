@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from schema.invalid import InvalidMessage
+
 COMMAND_SCHEMA_VERSION = 1
 
 # action -> required params
@@ -30,8 +32,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 _UUID_PARAMS = frozenset({"identity_id", "customer_id", "thread_id", "survivor_id", "merged_id"})
 
 
-class CommandError(ValueError):
-    """A command that cannot be applied; the message says why."""
+class CommandError(InvalidMessage):
+    """A command that cannot be applied (malformed, or naming nothing that exists); the message
+    says why. It goes to the dead-letter topic with that reason."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class Command:
                     raise CommandError(f"{name} is not a UUID") from exc
         if not self.actor:
             raise CommandError("a command needs an actor")
+        if self.action == "resolve_conflict":
+            value = self.params["conflict_id"]
+            if isinstance(value, bool) or not str(value).isdigit():
+                raise CommandError("conflict_id is not a conflict number")
 
     def uuid(self, name: str) -> uuid.UUID:
         return uuid.UUID(str(self.params[name]))
@@ -77,7 +84,10 @@ class Command:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Command:
-        data = json.loads(raw)
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CommandError(f"not JSON: {exc}") from exc
         if not isinstance(data, dict) or data.get("schema_version") != COMMAND_SCHEMA_VERSION:
             raise CommandError("not an identity command v1")
         params = data.get("params")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from schema import jsoncodec
+from schema.invalid import InvalidMessage
 
 RAW_SCHEMA_VERSION = 1
 
@@ -32,7 +33,7 @@ def _flat(value: Party | Booking) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(InvalidMessage):
     """A payload that is not a valid raw envelope; the message says which field and why."""
 
 
@@ -157,6 +158,38 @@ class RawEnvelope:
             raise EnvelopeError("empty thread_key")
         parse_time(self.occurred_at)
         parse_time(self.received_at)
+        _check_types(self)
+
+
+_TEXT_FIELDS = ("text", "status")
+
+
+def _check_types(envelope: RawEnvelope) -> None:
+    """The field types of the contract (JSON Schema says them; the workers do not run it)."""
+    if not isinstance(envelope.customer, Party) or not isinstance(envelope.business, Party):
+        raise EnvelopeError("customer and business must be objects")
+    for side, party in (("customer", envelope.customer), ("business", envelope.business)):
+        if not isinstance(party.id, str):
+            raise EnvelopeError(f"{side}.id must be a string")
+        for name in ("handle", "name", "phone", "email"):
+            if not isinstance(getattr(party, name), str | None):
+                raise EnvelopeError(f"{side}.{name} must be a string or null")
+    for name in _TEXT_FIELDS:
+        if not isinstance(getattr(envelope, name), str | None):
+            raise EnvelopeError(f"{name} must be a string or null")
+    if not all(isinstance(item, dict) for item in envelope.attachments):
+        raise EnvelopeError("attachments must be objects")
+    if not isinstance(envelope.raw, dict):
+        raise EnvelopeError("raw must be an object")
+    booking = envelope.booking
+    if booking is not None:
+        if not isinstance(booking, Booking):
+            raise EnvelopeError("booking must be an object or null")
+        for f in fields(Booking):
+            value = getattr(booking, f.name)
+            wanted = int if f.name == "guests" else str
+            if value is not None and (not isinstance(value, wanted) or isinstance(value, bool)):
+                raise EnvelopeError(f"booking.{f.name} must be {wanted.__name__} or null")
 
 
 _ENVELOPE_FIELDS = fields(RawEnvelope)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from schema import jsoncodec
+from schema.invalid import InvalidMessage
 
 LINKED_SCHEMA_VERSION = 1
 
@@ -77,15 +78,19 @@ class LinkedEvent:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LinkedEvent:
+        """Raises InvalidMessage when `data` is not a linked event v1."""
         if not isinstance(data, dict):
-            raise ValueError("linked event must be a JSON object")
+            raise InvalidMessage("linked event must be a JSON object")
         if data.get("schema_version") != LINKED_SCHEMA_VERSION:
-            raise ValueError(f"unsupported schema_version {data.get('schema_version')!r}")
+            raise InvalidMessage(f"unsupported schema_version {data.get('schema_version')!r}")
         if data.get("type") not in LINKED_TYPES:
-            raise ValueError(f"unknown linked event type {data.get('type')!r}")
+            raise InvalidMessage(f"unknown linked event type {data.get('type')!r}")
         payload = data.get("data")
         if not isinstance(payload, dict):
-            raise ValueError("linked event data must be an object")
+            raise InvalidMessage("linked event data must be an object")
+        for name in ("event_id", "occurred_at"):
+            if not isinstance(data.get(name), str):
+                raise InvalidMessage(f"linked event {name} must be a string")
         customer = data.get("customer_id")
         return cls(
             type=str(data["type"]),
@@ -97,7 +102,11 @@ class LinkedEvent:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> LinkedEvent:
-        return cls.from_dict(jsoncodec.loads(raw))
+        try:
+            data = jsoncodec.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidMessage(f"not JSON: {exc}") from exc
+        return cls.from_dict(data)
 
 
 def make_event(

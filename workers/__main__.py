@@ -9,18 +9,18 @@ from prometheus_client import CollectorRegistry
 
 from phoneunify import gctune
 from phoneunify.settings import Settings
-from workers.streams.app import create_app
+from workers.bootstrap import workers_app
 
 
 def run_workers(settings: Settings, loglevel: str = "info") -> int:
     # uvloop before anything creates the loop: its C event loop and transports cost a fraction
     # of asyncio's pure-Python ones for the many small socket reads of the Kafka clients.
     mode.loop.use("uvloop")
-    # The resolver's database thread gives up the GIL on every round trip to PostgreSQL and
-    # must win it back from the event loop: at the default 5 ms switch interval each trip may
-    # wait that long behind the loop's work, which multiplied a batch's time several times.
+    # The process pool's threads carry each batch to the resolver child and its result back;
+    # each must win the GIL from the event loop to do so, and at the default 5 ms switch
+    # interval every hand-over may wait that long behind the loop's work.
     sys.setswitchinterval(0.0005)
-    app = create_app(settings, CollectorRegistry(), loglevel)
+    app = workers_app(settings, CollectorRegistry(), loglevel)
     gctune.tune()
     # faust's own command line reads sys.argv; give it the worker command and nothing else of ours.
     sys.argv = [

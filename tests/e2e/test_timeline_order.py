@@ -23,8 +23,8 @@ from schema import tables as t
 from schema.topics import Topics
 from tests.e2e.conftest import Stack
 from tests.harness import Process, wait_for, with_ports
+from tests.identity_scenarios import thread
 from tests.integration.builders import Pipeline, api_client, at, retimed
-from tests.integration.test_identity_scenarios import thread
 
 pytestmark = pytest.mark.infra
 

@@ -25,7 +25,7 @@ from ingest.publisher import Publisher, Record
 from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope, utc_iso
 from schema.linked import LinkedEvent
-from tests.integration.test_identity_scenarios import BUSINESS, T0, Script
+from tests.identity_scenarios import BUSINESS, T0, Script
 from workers.timeline.projection import Reproject, Row, project
 from workers.timeline.store import write_batch
 

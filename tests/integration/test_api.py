@@ -24,6 +24,7 @@ from phoneunify.settings import Settings
 from schema import tables as t
 from schema.commands import Command
 from schema.topics import Topics
+from tests.identity_scenarios import ident, thread
 from tests.integration.builders import (
     SECOND_TOKEN,
     TOKEN,
@@ -33,7 +34,6 @@ from tests.integration.builders import (
     at,
     retimed,
 )
-from tests.integration.test_identity_scenarios import ident, thread
 
 pytestmark = pytest.mark.infra
 

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from phoneunify.settings import Settings
 from schema.envelopes import Booking
 from tests.harness import ROOT
+from tests.identity_scenarios import phone_owner
 from tests.integration.builders import Pipeline, retimed
-from tests.integration.test_identity_scenarios import phone_owner
 
 pytestmark = pytest.mark.infra
 
@@ -111,7 +111,7 @@ def test_a_merged_customer_shows_the_survivors_box_with_its_opt_out(
     pipe.run(retimed(pipe.sms(TEL, "Table for two?"), nov(19, 9)))
     pipe.run(retimed(pipe.sms("+19165557777", "hi, it's me from my other phone"), nov(19, 10)))
     pipe.run(retimed(pipe.sms("+19165557777", "STOP"), nov(19, 11)))
-    survivor, merged = (str(phone_owner(engine, p)) for p in (TEL, "+19165557777"))
+    survivor, merged = (str(phone_owner(pipe.db, p)) for p in (TEL, "+19165557777"))
     assert survivor != merged
     pipe.admin("merge", survivor_id=survivor, merged_id=merged)
 

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from phoneunify.settings import Settings
 from schema.linked import LinkedEvent
+from tests.identity_scenarios import ident, thread
 from tests.integration.builders import Pipeline, api_client, at, retimed, write_events
-from tests.integration.test_identity_scenarios import ident, thread
 
 pytestmark = pytest.mark.infra
 

@@ -144,7 +144,7 @@ def _apps() -> dict[str, Any]:
     from api.app import create_app as create_api
     from ingest.app import create_app as create_ingest
     from tests.fakes import FakePublisher
-    from workers.streams.app import create_app as create_workers
+    from workers.bootstrap import workers_app
     from workers.timeline.writer import WriterMetrics
 
     settings = Settings()
@@ -155,7 +155,7 @@ def _apps() -> dict[str, Any]:
     registry = CollectorRegistry()
     out["api"] = (create_api(settings, engine, FakePublisher(), registry), registry)
     registry = CollectorRegistry()
-    out["workers"] = (create_workers(settings, registry), registry)
+    out["workers"] = (workers_app(settings, registry), registry)
     out["resolver"] = out["workers"]  # the same program, running other stages
     registry = CollectorRegistry()
     WriterMetrics.create(registry)

@@ -27,10 +27,21 @@ RANK = {
     "workers.timeline": 4,
     "ingest": 4,
     "workers.streams": 5,
-    "workers": 6,  # the workers' entry points (python -m workers, extract CLI)
+    "workers.bootstrap": 6,  # the composition root: builds every process's objects
     "api": 6,
-    "cli": 7,  # the `phoneunify` command, demo, terminal, simulator: nothing imports it
+    "workers": 7,  # the workers' entry points (python -m workers, extract CLI)
+    "workers.timeline.__main__": 7,  # the writer's entry point (python -m workers.timeline)
+    "cli": 8,  # the `phoneunify` command, demo, terminal, simulator: nothing imports it
 }
+
+# Edges the ranks would allow but the design does not: services work through the ports
+# (workers/domain/ports.py) and the agents through the services; only the composition root
+# (workers/bootstrap.py) knows which stores stand behind the ports.
+FORBIDDEN = (
+    ("workers.services", "workers.adapters"),
+    ("workers.streams", "workers.adapters"),
+    ("workers.timeline", "workers.adapters"),
+)
 
 # The pure core does no I/O: none of these may be imported from workers/domain.
 IO_LIBRARIES = ("sqlalchemy", "psycopg2", "kafka", "aiokafka", "faust", "mode", "fastapi", "httpx", "urllib")
@@ -128,6 +139,11 @@ def test_imports_go_down_the_layers() -> None:
         for why in whys
     ]
     assert upward == []
+
+
+def test_services_and_agents_see_only_the_ports_of_the_stores() -> None:
+    edges = _edges()
+    assert [why for pair in FORBIDDEN for why in edges.get(pair, [])] == []
 
 
 def test_nothing_imports_the_application_layer() -> None:

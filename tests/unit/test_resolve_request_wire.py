@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from schema.envelopes import Booking, Party, RawEnvelope
+from schema.invalid import InvalidMessage
 from workers.domain.requests import ResolveRequest
 from workers.services.evidence import EvidencePolicy, gather
 
@@ -51,12 +55,38 @@ def test_embedded_envelope_decodes_to_the_same_request() -> None:
         assert json.loads(request.to_json(envelope_json=raw))["envelope"] == json.loads(raw)
 
 
-def test_an_envelope_with_a_lone_surrogate_travels_as_it_arrived() -> None:
-    """The edge escapes a cut emoji rather than refuse the message; re-encoding it as UTF-8
-    would fail, embedding the raw JSON does not."""
+def test_a_lone_surrogate_travels_as_it_arrived_and_the_resolver_says_why_it_refuses_it() -> None:
+    """The edge escapes a cut emoji rather than refuse the message, and the extract stage passes
+    it on as it arrived (re-encoding it as UTF-8 would fail; embedding the raw JSON does not).
+    PostgreSQL cannot store a lone surrogate, so the resolver refuses the request as invalid,
+    with the reason, instead of failing on it later."""
     envelope = _envelopes()[0]
     raw = json.dumps({**envelope.to_dict(), "text": "hi \ud83d"}, separators=(",", ":")).encode()
     request, _ = gather(RawEnvelope.from_json(raw), POLICY)
-    decoded = ResolveRequest.from_json(request.to_json(envelope_json=raw))
-    assert decoded.envelope.text == "hi \ud83d"
-    assert decoded == request
+    wire = request.to_json(envelope_json=raw)
+    assert json.loads(wire)["envelope"]["text"] == "hi \ud83d"
+    with pytest.raises(InvalidMessage, match="lone surrogate"):
+        ResolveRequest.from_json(wire)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda body: body.replace(b'"text":"STOP', b'"text":"ST\\u0000OP'), "NUL"),
+        (lambda body: body.replace(b'"e164":"+19165551234"', b'"e164":"5551234"'), "E.164"),
+        (lambda body: body.replace(b'"confidence":1.0', b'"confidence":7'), "confidence"),
+        (lambda body: body.replace(b'"source":"attested"', b'"source":"rumour"'), "source"),
+        (lambda body: body.replace(b'"name":"Ana"', b'"name":{"first":"Ana"}'), "customer.name"),
+        (lambda body: body.replace(b'"evidence":[', b'"evidence":[7,'), "bad resolve request"),
+        (lambda body: body[:-1], "not JSON"),
+    ],
+)
+def test_a_request_that_breaks_the_contract_is_refused_with_the_reason(change: Any, reason: str) -> None:
+    envelope = _envelopes()[0]
+    raw = envelope.to_json()
+    request, _ = gather(RawEnvelope.from_json(raw), POLICY)
+    body = request.to_json(envelope_json=raw)
+    changed = change(body)
+    assert changed != body
+    with pytest.raises(InvalidMessage, match=reason):
+        ResolveRequest.from_json(changed)

@@ -1,4 +1,5 @@
-"""Set-based writes for the batch store: one statement per table, straight on the DBAPI cursor.
+"""Set-based writes of the identity repository's PostgreSQL store: one statement per table, on
+the DBAPI cursor.
 
 Rows are dicts of column -> Python value. Inserts and updates go through unnest() over one
 array parameter per column (psycopg2 renders Python lists as arrays); append-only rows that
@@ -17,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from schema import jsoncodec
+from workers.adapters.rows import Encoded
 
 Row = dict[str, Any]
 
@@ -103,15 +105,6 @@ def _json(value: Any) -> str:
     if isinstance(value, Encoded):
         return value.text
     return jsoncodec.dumps(value).decode()
-
-
-class Encoded:
-    """A value already encoded as JSON text."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
 
 
 def _escaped(text: str) -> str:

@@ -78,6 +78,20 @@ class IdentityState:
     name: str | None = None
 
 
+@dataclass(frozen=True)
+class ThreadState:
+    """A conversation: whose identity it is, the customer it is linked to (and whether a person
+    decided that), and the range of its messages."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID | None
+    identity_id: uuid.UUID | None
+    decided_by: str | None
+    first_message_at: datetime | None
+    message_count: int
+    last_message_at: datetime | None = None
+
+
 # --- decisions -------------------------------------------------------------------------------
 
 
@@ -179,6 +193,18 @@ def decide(
         survivor, merged = sorted((linked, owner), key=lambda c: (c.created_at, str(c.id)))
         return Merge(survivor.id, merged.id, _rule(evidence, "same_person_two_customers"))
     return Review("identity_phone_conflict", linked.id, owner.id)
+
+
+def better_name(name: str, at: datetime, current: str | None, current_at: datetime | None) -> bool:
+    """Should `name`, seen at `at`, replace the customer's `current` name? A real name replaces
+    a bare @handle (never the reverse); between two of a kind the earlier observation wins, so
+    a replay in any order keeps the same name."""
+    if not current:
+        return True
+    handle, current_handle = name.startswith("@"), current.startswith("@")
+    if handle != current_handle:
+        return current_handle
+    return current_at is None or at < current_at
 
 
 def _rule(evidence: PhoneEvidence, outcome: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 from typing import Any
 
 from schema import jsoncodec
-from schema.envelopes import RawEnvelope
+from schema.envelopes import Booking, Party, RawEnvelope
+from schema.invalid import InvalidMessage
 from workers.domain.model import ConsentSignal, PhoneEvidence
 
 RESOLVE_SCHEMA_VERSION = 1
@@ -50,17 +52,88 @@ class ResolveRequest:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> ResolveRequest:
-        return cls.from_dict(jsoncodec.loads(raw))
+        try:
+            data = jsoncodec.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidMessage(f"not JSON: {exc}") from exc
+        return cls.from_dict(data)
 
     @classmethod
     def from_dict(cls, data: Any) -> ResolveRequest:
-        """A request from its decoded JSON (the caller may decode with a faster library)."""
+        """A request from its decoded JSON (the caller may decode with a faster library).
+        Raises InvalidMessage when it breaks the contract, or holds what PostgreSQL cannot store."""
         if not isinstance(data, dict) or data.get("schema_version") != RESOLVE_SCHEMA_VERSION:
-            raise ValueError("not a resolve request v1")
+            raise InvalidMessage("not a resolve request v1")
         consent = data.get("consent")
-        return cls(
-            envelope=RawEnvelope.from_dict(data["envelope"]),
-            evidence=tuple(PhoneEvidence.from_dict(e) for e in data.get("evidence") or ()),
-            consent=ConsentSignal.from_dict(consent) if consent else None,
-            seen_ms=int(data.get("seen_ms") or 0),
+        try:
+            request = cls(
+                envelope=RawEnvelope.from_dict(data["envelope"]),
+                evidence=tuple(PhoneEvidence.from_dict(e) for e in data.get("evidence") or ()),
+                consent=ConsentSignal.from_dict(consent) if consent else None,
+                seen_ms=int(data.get("seen_ms") or 0),
+            )
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, InvalidMessage):
+                raise
+            raise InvalidMessage(f"bad resolve request: {type(exc).__name__}: {exc}") from exc
+        request.check()
+        return request
+
+    def check(self) -> None:
+        """What the resolver stores must be storable: numbers in E.164, confidences in [0, 1],
+        known sources and consent values, and text PostgreSQL accepts (no NUL character, no
+        lone surrogate such as an emoji a provider cut in half)."""
+        for evidence in self.evidence:
+            if not _E164.match(evidence.e164):
+                raise InvalidMessage("evidence e164 is not an E.164 number")
+            if evidence.source not in ("attested", "form", "text"):
+                raise InvalidMessage(f"unknown evidence source {evidence.source!r}")
+            if not 0.0 <= evidence.confidence <= 1.0:
+                raise InvalidMessage("evidence confidence must be within [0, 1]")
+            _storable("evidence", evidence.address, evidence.rule, evidence.owner)
+        consent = self.consent
+        if consent is not None and (
+            consent.status not in ("opted_in", "opted_out")
+            or consent.source not in ("keyword", "provider", "booking_form")
+        ):
+            raise InvalidMessage("unknown consent status or source")
+        if consent is not None and consent.keyword is not None:
+            _storable("consent keyword", consent.keyword)
+        env = self.envelope
+        _storable(
+            "envelope", env.provider_message_id, env.thread_key, env.business_account, env.text, env.status
         )
+        for party in (env.customer, env.business):
+            _storable("party", *(getattr(party, f.name) for f in _PARTY_FIELDS))
+        if env.booking is not None:
+            _storable(
+                "booking", *(v for f in _BOOKING_FIELDS if isinstance(v := getattr(env.booking, f.name), str))
+            )
+        if env.attachments:
+            try:
+                encoded = jsoncodec.dumps(list(env.attachments))
+            except (UnicodeEncodeError, TypeError, ValueError) as exc:
+                raise InvalidMessage(f"attachments cannot be stored: {exc}") from exc
+            if b"\\u0000" in encoded:
+                raise InvalidMessage("attachments hold a NUL character, which PostgreSQL cannot store")
+
+
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_PARTY_FIELDS = fields(Party)
+_BOOKING_FIELDS = fields(Booking)
+
+
+def _storable(where: str, *values: str | None) -> None:
+    for value in values:
+        if value is None:
+            continue
+        if "\x00" in value:
+            raise InvalidMessage(f"{where} text holds a NUL character, which PostgreSQL cannot store")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidMessage(
+                    f"{where} text holds a lone surrogate (an emoji cut in half?), which PostgreSQL"
+                    " cannot store"
+                ) from exc

@@ -9,54 +9,66 @@ the events of its first application and changes nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
-
-from schema import tables as t
 from schema.commands import Command, CommandError
 from schema.envelopes import EnvelopeError, parse_time, utc_iso
 from schema.linked import LinkedEvent, make_event
-from workers.adapters.identity_store import IdentityStore
 from workers.domain import phones
 from workers.domain.identity import Policy
+from workers.domain.ports import IdentityRepository, UnitOfWorkFactory
+from workers.domain.typed_phone import canonical_phone
+from workers.services.transactions import committed
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class CommandHandler:
-    def __init__(self, engine: Engine, policy: Policy, region: str = "US") -> None:
-        self.engine = engine
+    """Applies admin commands. `region`: the business's region, for phones typed without a
+    country code (the API reads them with the same region when it checks a command)."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, policy: Policy, region: str, clock: Callable[[], datetime] = _now
+    ) -> None:
+        self.uow = uow
         self.policy = policy
         self.region = region
+        self.clock = clock
 
     def apply(self, command: Command) -> list[LinkedEvent]:
+        """The command's events. Raises CommandError when it cannot apply (it names nothing that
+        exists, say): nothing is written. Raises TransientError when the store is unreachable."""
+        return committed(self.uow, lambda store: self._apply(store, command), f"command {command.action}")
+
+    def _apply(self, store: IdentityRepository, command: Command) -> list[LinkedEvent]:
         key = "command:" + command.command_id
-        with self.engine.begin() as conn:
-            store = IdentityStore(conn)
-            stored = store.outbox_get(key)
-            if stored is not None:
-                return [LinkedEvent.from_dict(e) for e in stored]
-            at = _issued_at(command)
-            run = _Run(store, command, at, self.policy.version, self.region)
-            handler = getattr(run, command.action)
-            handler()
-            store.outbox_put(key, None, None, [e.to_dict() for e in run.events], at)
-            return run.events
+        stored = store.outbox_get(key)
+        if stored is not None:
+            return [LinkedEvent.from_dict(e) for e in stored]
+        at = _issued_at(command, self.clock)
+        run = _Run(store, command, at, self.policy.version, self.region)
+        getattr(run, command.action)()
+        store.outbox_put(key, None, None, [e.to_dict() for e in run.events], at)
+        return run.events
 
 
-def _issued_at(command: Command) -> datetime:
+def _issued_at(command: Command, clock: Callable[[], datetime]) -> datetime:
     """When the person issued the command (so replaying commands gives the same ledger), or now."""
     if command.issued_at:
         try:
             return parse_time(command.issued_at)
         except EnvelopeError:
             pass
-    return datetime.now(UTC)
+    return clock()
 
 
 class _Run:
     def __init__(
-        self, store: IdentityStore, command: Command, at: datetime, version: str, region: str = "US"
+        self, store: IdentityRepository, command: Command, at: datetime, version: str, region: str
     ) -> None:
         self.store = store
         self.command = command
@@ -98,41 +110,35 @@ class _Run:
 
     def _identity(self) -> uuid.UUID:
         identity = self.command.uuid("identity_id")
-        exists = self.store.conn.execute(
-            select(t.identities.c.id).where(t.identities.c.id == identity)
-        ).first()
-        if exists is None:
+        if not self.store.identity_exists(identity):
             raise CommandError(f"no identity {identity}")
         return identity
 
     def _thread(self) -> uuid.UUID:
         thread = self.command.uuid("thread_id")
-        if self.store.conn.execute(select(t.threads.c.id).where(t.threads.c.id == thread)).first() is None:
+        if not self.store.thread_exists(thread):
             raise CommandError(f"no thread {thread}")
         return thread
 
     def _relink_threads_of(self, identity: uuid.UUID, customer: uuid.UUID | None) -> None:
         """Threads that follow an identity (no decision of their own) follow it to its new customer."""
         # In id order: the ledger and the events then do not depend on where rows sit on disk.
-        rows = self.store.conn.execute(
-            select(t.threads.c.id)
-            .where(t.threads.c.identity_id == identity, t.threads.c.decided_by.is_(None))
-            .order_by(t.threads.c.id)
-        ).scalars()
-        for thread in list(rows):
-            self.store.link_thread(thread, customer)
+        for thread in self.store.threads_of_identity(identity):
+            if thread.decided_by is not None:
+                continue
+            self.store.link_thread(thread.id, customer)
             self.ledger(
                 "thread.linked" if customer else "thread.unlinked",
                 customer_id=customer,
                 identity_id=identity,
-                thread_id=thread,
+                thread_id=thread.id,
                 confidence=1.0 if customer else None,
             )
             self.emit(
                 "thread.linked" if customer else "thread.unlinked",
                 self.store.effective(customer),
-                {"thread_id": str(thread), "customer_id": str(customer) if customer else None},
-                str(thread),
+                {"thread_id": str(thread.id), "customer_id": str(customer) if customer else None},
+                str(thread.id),
             )
 
     # --- actions -----------------------------------------------------------------------------
@@ -222,12 +228,10 @@ class _Run:
         """Undo a merge: the customer gets back everything it owned, including what arrived
         after the merge (rows keep their owner; only the pointer changes)."""
         customer = self._customer("customer_id")
-        survivor = self.store.conn.execute(
-            select(t.customers.c.merged_into).where(t.customers.c.id == customer)
-        ).scalar_one_or_none()
+        survivor = self.store.merged_into(customer)
         if survivor is None:
             raise CommandError(f"customer {customer} is not merged into another")
-        self.store.set_merged_into(customer, None)
+        self.store.set_merged_into(customer, None, self.at)
         self.store.add_constraint(
             "never_merge", self.actor, self.at, customer_id=customer, other_customer_id=survivor
         )
@@ -235,18 +239,11 @@ class _Run:
         self.emit("customer.split", customer, {"customer_id": str(customer), "survivor_id": str(survivor)})
 
     def _phone(self) -> str:
-        """The canonical E.164 of the command's phone, in the business's region; a provider form
-        libphonenumber calls invalid (a Brazilian WhatsApp id without the 9th digit) is accepted
-        when its canonical form is valid."""
-        raw = str(self.command.params["phone"])
+        """The canonical E.164 of the command's phone, read in the business's region."""
         try:
-            return phones.canonical(phones.normalize(raw, self.region))
+            return canonical_phone(str(self.command.params["phone"]), self.region)
         except phones.PhoneError as exc:
-            try:
-                key = phones.normalize_channel_address(raw, "twilio", self.region).canonical
-                return phones.normalize(key)  # the canonical form must be a number in use
-            except phones.PhoneError:
-                raise CommandError(f"not a phone number: {exc.reason}") from exc
+            raise CommandError(f"not a phone number: {exc.reason}") from exc
 
     def mark_shared(self) -> None:
         e164 = self._phone()
@@ -264,11 +261,6 @@ class _Run:
 
     def resolve_conflict(self) -> None:
         conflict = int(self.command.params["conflict_id"])
-        result = self.store.conn.execute(
-            update(t.conflicts)
-            .where(t.conflicts.c.id == conflict)
-            .values(status="resolved", resolved_at=self.at)
-        )
-        if not result.rowcount:
+        if not self.store.resolve_conflict(conflict, self.at):
             raise CommandError(f"no conflict {conflict}")
         self.ledger("conflict.resolved", confidence=None)

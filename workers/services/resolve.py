@@ -1,34 +1,32 @@
 """The resolver use case: turn resolve requests into identity changes and linked events.
 
-One database transaction per batch; inside it, messages are applied in order. The linked events
-a message produced are stored with it (the outbox in `resolved_messages`), so a message that
+One unit of work per batch; inside it, messages are applied in order. The linked events a
+message produced are stored with it (the outbox in `resolved_messages`), so a message that
 comes back after a crash re-sends exactly the same events and changes nothing.
+
+Requests arrive checked (an invalid one is dead-lettered when decoded), so nothing here is
+poison: an exception is a bug or a store in trouble, and it fails the batch, whole.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import Engine
-
 from phoneunify.privacy import phone_key
-from phoneunify.retry import transient_db_error
 from schema.envelopes import RawEnvelope, parse_time, utc_iso
 from schema.linked import LinkedEvent, derived_id, make_event
-from workers.adapters.batch_store import BatchStore, StaleBatchError
-from workers.adapters.identity_store import IdentityStore, ThreadRow
 from workers.domain import identity as rules
+from workers.domain.identity import ThreadState
 from workers.domain.model import PhoneEvidence
 from workers.domain.phones import NORMALIZER_VERSION
+from workers.domain.ports import ConcurrentWriteError, IdentityRepository, UnitOfWorkFactory
 from workers.domain.requests import ResolveRequest
-
-log = logging.getLogger(__name__)
+from workers.services.transactions import committed
 
 TIMELINE_TYPES = {
     "sms": "sms",
@@ -44,104 +42,43 @@ PLATFORMS = {"messenger": "facebook", "booking": "booking_form"}
 _ids = lru_cache(maxsize=1 << 16)(derived_id)
 
 
-class TransientError(RuntimeError):
-    """The database is unreachable or asked us to retry (deadlock, serialization)."""
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    request: ResolveRequest
-    reason: str
-
-
 @dataclass
 class BatchResult:
     events: list[LinkedEvent] = field(default_factory=list)
     # Each event's JSON (LinkedEvent.to_json), encoded once for the outbox and for Kafka alike.
     payloads: list[bytes] = field(default_factory=list)
-    dead: list[DeadLetter] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
-
-    def extend(self, other: BatchResult) -> None:
-        self.events.extend(other.events)
-        self.payloads.extend(other.payloads)
-        self.dead.extend(other.dead)
-        for k, v in other.outcomes.items():
-            self.outcomes[k] = self.outcomes.get(k, 0) + v
 
 
 class Resolver:
-    def __init__(
-        self,
-        engine: Engine,
-        policy: rules.Policy,
-        hash_key: str,
-        on_outcome: Callable[[str], None] | None = None,
-        per_call: bool = False,
-    ) -> None:
-        self.engine = engine
+    def __init__(self, uow: UnitOfWorkFactory, policy: rules.Policy, hash_key: str) -> None:
+        self.uow = uow
         self.policy = policy
         self.hash_key = hash_key
-        self.on_outcome = on_outcome or (lambda _outcome: None)
-        # per_call: every read and write as its own statement (IdentityStore), the reference the
-        # batch store must agree with; the default reads a batch's rows at once (BatchStore).
-        self.per_call = per_call
 
     # --- batches -----------------------------------------------------------------------------
     def resolve_batch(self, requests: Sequence[ResolveRequest]) -> BatchResult:
-        """Apply a batch in one transaction; if one message is poison, fall back to one
-        transaction per message so only the poison goes to the dead-letter topic."""
-        try:
-            return self._run(requests)
-        except Exception as exc:
-            if transient_db_error(exc):
-                raise TransientError(str(exc)) from exc
-            if len(requests) == 1:
-                return BatchResult(dead=[DeadLetter(requests[0], f"{type(exc).__name__}: {exc}"[:500])])
-            log.warning(
-                "batch of %d failed (%s); retrying message by message", len(requests), type(exc).__name__
-            )
+        """Apply a batch in one unit of work (run again, whole, if a concurrent writer made it
+        stale). Raises TransientError when the store is unreachable: nothing was written."""
+        return committed(self.uow, lambda store: self._run(store, requests), f"batch of {len(requests)}")
+
+    def _run(self, store: IdentityRepository, requests: Sequence[ResolveRequest]) -> BatchResult:
+        """Lock what the batch may write, read its rows at once, then apply it message by message."""
         result = BatchResult()
+        store.lock(key for request in requests for key in _lock_keys(request))
+        store.prefetch(*_batch_rows(requests))
         for request in requests:
-            result.extend(self.resolve_batch([request]))
-        return result
-
-    def _run(self, requests: Sequence[ResolveRequest]) -> BatchResult:
-        if self.per_call:
-            return self._run_with(requests, fast=False)
-        try:
-            return self._run_with(requests, fast=True)
-        except StaleBatchError as exc:
-            # Another writer changed a row the batch decided about: decide again, per call.
-            log.info("batch of %d met a concurrent writer (%s); running it per call", len(requests), exc)
-            return self._run_with(requests, fast=False)
-
-    def _run_with(self, requests: Sequence[ResolveRequest], fast: bool) -> BatchResult:
-        """One transaction: the batch store reads the batch's rows at once and writes at the end;
-        the per-call store runs each read and write as it comes (same decisions, more trips)."""
-        result = BatchResult()
-        with self.engine.begin() as conn:
-            store = BatchStore(conn) if fast else IdentityStore(conn)
-            store.lock_keys(key for request in requests for key in _lock_keys(request))
-            if isinstance(store, BatchStore):
-                store.prefetch(*_batch_rows(requests))
-            for request in requests:
-                events, payloads, outcome = self._resolve_encoded(store, request)
-                result.events.extend(events)
-                result.payloads.extend(payloads)
-                result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
-            store.flush()
+            events, payloads, outcome = self.resolve_one(store, request)
+            result.events.extend(events)
+            result.payloads.extend(payloads)
+            result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         return result
 
     # --- one message -------------------------------------------------------------------------
-    def _resolve_one(self, store: IdentityStore, request: ResolveRequest) -> tuple[list[LinkedEvent], str]:
-        events, _payloads, outcome = self._resolve_encoded(store, request)
-        return events, outcome
-
-    def _resolve_encoded(
-        self, store: IdentityStore, request: ResolveRequest
+    def resolve_one(
+        self, store: IdentityRepository, request: ResolveRequest
     ) -> tuple[list[LinkedEvent], list[bytes], str]:
-        """The message's events, their JSON, and the outcome."""
+        """One message inside the batch's unit of work: its events, their JSON, and the outcome."""
         env = request.envelope
         key = env.idempotency_key
         stored = store.outbox_get(key)
@@ -221,7 +158,7 @@ class Resolver:
 class _Context:
     """Working state for one message inside the batch transaction."""
 
-    store: IdentityStore
+    store: IdentityRepository
     resolver: Resolver
     request: ResolveRequest
     at: datetime
@@ -256,9 +193,8 @@ class _Context:
             **values,
         )
 
-    def apply_evidence(self, evidence: PhoneEvidence, raced: bool = False) -> str | None:
-        """Decide on one piece of evidence and apply the decision. `raced`: a second look after
-        another writer claimed the phone first (the ledger evidence says so)."""
+    def apply_evidence(self, evidence: PhoneEvidence) -> str | None:
+        """Decide on one piece of evidence and apply the decision."""
         store, policy = self.store, self.resolver.policy
         identity = store.identity(self.identity_id)
         if evidence.source == "attested":
@@ -277,8 +213,6 @@ class _Context:
         linked = identity.customer.id if identity.customer else None
         decision = rules.decide(evidence, identity, phone, policy, store.never_link(identity.id, linked))
         proof = _evidence_record(evidence)
-        if raced:
-            proof["lost_race"] = True
         if evidence.source == "attested":
             store.record_address(
                 self.env.channel, evidence.address, evidence.e164, NORMALIZER_VERSION, self.at
@@ -287,7 +221,7 @@ class _Context:
 
         match decision:
             case rules.CreateCustomer(rule=rule):
-                return self._create(evidence, identity.id, rule, verification, proof, raced)
+                return self._create(evidence, identity.id, rule, verification, proof)
             case rules.LinkIdentity(customer_id=customer, rule=rule):
                 # Link to the customer row that holds the phone, not the survivor it was merged
                 # into: a later split then takes this identity back with the phone.
@@ -297,11 +231,7 @@ class _Context:
                 # The phone goes to the row the identity is linked to (see LinkIdentity).
                 direct = store.identity_owner(identity.id)
                 target = direct if direct is not None and store.effective(direct) == customer else customer
-                owner = store.claim_phone(evidence.e164, target, self.at, NORMALIZER_VERSION)
-                if owner != target:
-                    return self._review(
-                        "identity_phone_conflict", evidence, customer, store.effective(owner), proof
-                    )
+                self._claim(evidence.e164, target)
                 self.ledger(
                     "phone.linked",
                     rule,
@@ -358,6 +288,13 @@ class _Context:
                 return None
         return None
 
+    def _claim(self, e164: str, customer: uuid.UUID) -> None:
+        """Give the phone, unowned as this unit of work read it, to the customer. Its row was
+        locked when read, or read as absent: only a writer inserting it since can own it now."""
+        owner = self.store.claim_phone(e164, customer, self.at, NORMALIZER_VERSION)
+        if owner != customer:
+            raise ConcurrentWriteError("a phone read as unowned has an owner now")
+
     def _create(
         self,
         evidence: PhoneEvidence,
@@ -365,7 +302,6 @@ class _Context:
         rule: str,
         verification: str | None,
         proof: dict[str, Any],
-        raced: bool = False,
     ) -> str | None:
         store = self.store
         # The customer first created for a phone takes its id from the phone alone, so a replay
@@ -376,17 +312,7 @@ class _Context:
             customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
         name, email = _details(self.env)
         store.create_customer(customer, self.at, name, email)
-        owner = store.claim_phone(evidence.e164, customer, self.at, NORMALIZER_VERSION)
-        if owner != customer:
-            # Another writer claimed the phone first (the database unique key decided, after
-            # waiting for its commit). Drop our customer and decide again against the phone as
-            # it now is, so the rules (names, never-link, shared) hold under a race too.
-            store.delete_customer(customer)
-            if not raced:
-                return self.apply_evidence(evidence, raced=True)
-            if owner is None:
-                return self._review("shared_phone", evidence, None, None, proof)
-            return self._link(evidence, owner, rule + ":lost_race", verification, proof)
+        self._claim(evidence.e164, customer)
         self.ledger(
             "customer.created",
             rule,
@@ -557,8 +483,8 @@ class _Context:
             self._backlink(current, owner, earlier, current.first_message_at or self.at, self.at, announce)
         if not self.linked_now:
             return
-        for thread in store.unlinked_threads_of_identity(self.identity_id):
-            if thread.id != self.thread_id:
+        for thread in store.threads_of_identity(self.identity_id):
+            if thread.id != self.thread_id and thread.customer_id is None and thread.decided_by is None:
                 self._backlink(
                     thread,
                     owner,
@@ -569,7 +495,7 @@ class _Context:
 
     def _backlink(
         self,
-        thread: ThreadRow,
+        thread: ThreadState,
         owner: uuid.UUID,
         messages: int,
         start: datetime,

@@ -3,10 +3,11 @@
 Both stages read in batches (`stream.take`), and faust acks a batch only when the loop asks
 for the next one: so every send of a batch is awaited to its broker acknowledgement, and every
 database commit finishes, before its offsets can be committed. Faust acks a message whose
-agent raised, so no exception may escape: poison goes to a dead-letter topic with the reason,
-transient database trouble is retried with backoff, and past the retry bound the process exits
-without acking anything (a supervisor restarts it and the batch is read again). Resolving and
-the admin commands run in a child process (resolver_process.py); the agents send.
+agent raised, so no exception may escape an agent: a message that is itself invalid goes to a
+dead-letter topic with the reason; transient database trouble is retried with backoff; and
+anything else (a bug, the database down past the retry bound, a dead resolver process) stops
+the process without acking the batch: a supervisor restarts it and the batch is read again.
+Resolving and the admin commands run in a child process (resolver_process.py); the agents send.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import AsyncIterable, Awaitable, Sequence
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from collections.abc import AsyncIterable, Callable, Coroutine, Sequence
+from typing import Any, NoReturn
 
 import faust
 from prometheus_client import CollectorRegistry, generate_latest
@@ -24,13 +24,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 from phoneunify.privacy import phone_key, thread_key_hash
 from phoneunify.settings import Settings
 from schema import jsoncodec
+from schema.deadletter import dead_letter
 from schema.envelopes import EnvelopeError, RawEnvelope
+from schema.invalid import InvalidMessage
 from schema.topics import Topics
 from workers.domain.requests import ResolveRequest
 from workers.services.evidence import EvidencePolicy, gather
-from workers.streams.deadletter import dead_letter
 from workers.streams.metrics import WorkerMetrics
-from workers.streams.resolver_process import DatabaseUnavailableError, Output, ResolverPool
+from workers.streams.resolver_process import ResolverPool
 from workers.streams.sender import BatchSender, unpack
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,38 @@ Record = tuple[bytes | None, bytes]  # key, value
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 EXTRACT_BATCH = 500
 EXTRACT_WITHIN_S = 0.02
+
+
+# Exit status of a stage that stopped on a bug or on a database down past the retry bound.
+EXIT_STOPPED = 70
+
+Agent = Callable[[AsyncIterable[bytes]], Coroutine[Any, Any, None]]
+
+
+def stop_loudly(stage: str, exc: BaseException) -> NoReturn:
+    """End the process without acking the batch in hand: the supervisor restarts it and the
+    batch is read again. (Raising would not do: faust acks what an agent let escape.)"""
+    log.critical(
+        "%s stage stopped on %s; exiting %d without ack",
+        stage,
+        type(exc).__name__,
+        EXIT_STOPPED,
+        exc_info=exc,
+    )
+    os._exit(EXIT_STOPPED)
+
+
+def guarded(stage: str, agent: Agent, stop: Callable[[str, BaseException], Any] = stop_loudly) -> Agent:
+    """The agent, stopping the process on any exception it lets escape."""
+
+    async def run(stream: AsyncIterable[bytes]) -> None:
+        try:
+            await agent(stream)
+        except Exception as exc:
+            stop(stage, exc)
+
+    run.__name__ = agent.__name__
+    return run
 
 
 def _envelope(value: bytes) -> RawEnvelope:
@@ -98,15 +131,15 @@ def faust_app(settings: Settings) -> faust.App:
     )
 
 
-def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = "info") -> faust.App:
+def create_app(settings: Settings, registry: CollectorRegistry, pool: ResolverPool) -> faust.App:
+    """The workers' app. `pool`: the resolver child process (see resolver_process.py), started
+    with the app when it runs the resolve or commands stage."""
     topics = Topics(settings.topic_prefix)
     app = faust_app(settings)
     metrics = WorkerMetrics.create(registry)
     evidence_policy = EvidencePolicy.build(settings.default_region, settings.business_numbers)
     stages = set(settings.worker_stages)
     group_id(settings)  # refuses unknown stages before anything starts
-    # The resolver and the admin commands run in a child process (see resolver_process.py).
-    pool = ResolverPool(settings, loglevel)
     if stages & {"resolve", "commands"}:
         app.add_dependency(pool)
 
@@ -131,12 +164,12 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
             for value in batch:
                 try:
                     envelope = _envelope(value)
-                    request, rejected = gather(envelope, evidence_policy, seen_ms=now_ms)
-                    body = request.to_json(envelope_json=value)
-                except Exception as exc:  # poison: never let it escape and be acked silently
+                except InvalidMessage as exc:
                     metrics.messages.labels("extract", "dead_letter").inc()
                     dead.append((None, dead_letter("extract", value, exc)))
                     continue
+                request, rejected = gather(envelope, evidence_policy, seen_ms=now_ms)
+                body = request.to_json(envelope_json=value)
                 for item in rejected:
                     metrics.normalize_failures.labels(item.source, item.reason).inc()
                 metrics.messages.labels("extract", "with_phone" if request.best else "no_phone").inc()
@@ -149,14 +182,6 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
             await send(topics.dlq("extract"), dead)
             metrics.batch_seconds.labels("extract").observe(time.perf_counter() - started)
 
-    async def in_child(call: Awaitable[Output]) -> Output:
-        try:
-            return await call
-        except (DatabaseUnavailableError, BrokenProcessPool) as exc:
-            # Exit without acking: a supervisor restarts the workers and the batch is read again.
-            log.critical("resolver process failed (%s); exiting without ack", type(exc).__name__)
-            os._exit(70)
-
     async def resolve(stream: AsyncIterable[bytes]) -> None:
         # Records are packs (one per partition per extract batch): a fast stream fills this many
         # at once; a slow one waits resolve_batch_within_s, so a transaction holds more than one
@@ -165,7 +190,7 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
         async for batch in stream.take(packs, within=settings.resolve_batch_within_s):  # type: ignore[attr-defined]
             started = time.perf_counter()
             values = [line for pack in batch for line in unpack(pack)]
-            out = await in_child(pool.resolve(values))
+            out = await pool.resolve(values)
             await send(topics.linked, out.linked)
             await send(topics.dlq("resolve"), out.dead)
             for outcome, count in out.outcomes.items():
@@ -177,7 +202,7 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
             linked: list[Record] = []
             dead: list[Record] = []
             for value in batch:
-                out = await in_child(pool.command(value))
+                out = await pool.command(value)
                 linked.extend(out.linked)
                 dead.extend(out.dead)
                 for outcome, count in out.outcomes.items():
@@ -192,7 +217,7 @@ def create_app(settings: Settings, registry: CollectorRegistry, loglevel: str = 
         ("commands", commands_topic, admin_commands),
     ):
         if stage in stages:
-            app.agent(topic, name=stage)(agent)
+            app.agent(topic, name=stage)(guarded(stage, agent))
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:

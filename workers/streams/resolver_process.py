@@ -3,15 +3,19 @@
 Resolving is CPU-bound Python with a round trip to PostgreSQL every few milliseconds. In a
 thread of the faust process it shared one GIL with the event loop: after every round trip the
 resolver thread waited to win the GIL back from the loop (consuming, extracting, sending), and
-under live traffic that wait, not PostgreSQL, was most of a batch's time (its backend sat idle
-in transaction, waiting for the client). In a process of its own it has a core's worth of
-interpreter, and the faust process keeps its loop responsive.
+under live traffic that wait, not PostgreSQL, was most of a batch's time. In a process of its
+own it has a core's worth of interpreter, and the faust process keeps its loop responsive.
 
-One child, one task at a time: batches reach the database in the order the agents submit them,
-as they did on the single database thread. The child only decodes, resolves or applies, and
-encodes; the agents still send everything and faust commits offsets only after the sends are
-acknowledged, so a child that dies mid-batch loses nothing (the batch is read again and the
-outbox makes the second pass re-emit the same events).
+One child, one task at a time: batches reach the database in the order the agents submit them.
+The child only decodes, resolves or applies, and encodes (`ResolverChild`, built by the
+composition root, workers/bootstrap.py); the agents send everything, and faust commits offsets
+only after the sends are acknowledged, so a child that dies mid-batch loses nothing (the batch
+is read again and the outbox makes the second pass re-emit the same events).
+
+Poison and bugs are told apart: a message that is itself invalid (`InvalidMessage`: it does
+not decode, breaks its contract, or is a command that names nothing) comes back in `dead`
+with its reason. Anything else the child raises is a bug or a database that stayed down: the
+agent stops the process without acking the batch (see app.py).
 """
 
 from __future__ import annotations
@@ -30,17 +34,15 @@ from typing import Any, TypeVar
 from mode import Service
 
 from phoneunify import gctune, logs
-from phoneunify.db import make_engine
-from phoneunify.retry import Backoff, RetriesExhaustedError, transient_db_error
+from phoneunify.retry import Backoff, RetriesExhaustedError
 from phoneunify.settings import Settings
-from schema import jsoncodec
 from schema.commands import Command
-from schema.linked import LinkedEvent
-from workers.domain.identity import Policy
+from schema.deadletter import dead_letter
+from schema.invalid import InvalidMessage
+from workers.domain.ports import TransientError
 from workers.domain.requests import ResolveRequest
 from workers.services.commands import CommandHandler
-from workers.services.resolve import BatchResult, Resolver, TransientError
-from workers.streams.deadletter import dead_letter
+from workers.services.resolve import Resolver
 
 log = logging.getLogger(__name__)
 
@@ -64,55 +66,11 @@ class Output:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + n
 
 
-# --- the child ---------------------------------------------------------------------------------
-@dataclass
-class _Child:
-    settings: Settings
-    resolver: Resolver
-    commands: CommandHandler
-
-
-class _InThisProcess:
-    """The child's state (set by the initializer; the parent never has one)."""
-
-    child: _Child | None = None
-
-
-def _start_child(settings: Settings, loglevel: str) -> None:
-    """Initializer of the child process (spawned: nothing of the parent's threads or loop)."""
-    # The parent decides when to stop: Ctrl-C or a supervisor's SIGTERM reach the whole process
-    # group, and a batch cut short here would only be redone. The child ends when the parent
-    # shuts the pool down, or when its pipe to a dead parent closes.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logs.setup(loglevel.upper())
-    engine = make_engine(settings.database_url)
-    policy = Policy(
-        settings.link_threshold,
-        settings.merge_threshold,
-        shared_phone_min_identities=settings.shared_phone_min_identities,
-    )
-    _InThisProcess.child = _Child(
-        settings,
-        Resolver(engine, policy, settings.phone_hash_key, on_outcome=None),
-        CommandHandler(engine, policy),
-    )
-    gctune.tune()
-
-
-def _state() -> _Child:
-    if _InThisProcess.child is None:
-        raise RuntimeError("resolver process not initialized")
-    return _InThisProcess.child
-
-
-def _ready() -> bool:
-    return _InThisProcess.child is not None
-
-
-def _with_retry(call: Callable[[], T]) -> T:
+def with_retry(
+    call: Callable[[], T], sleep: Callable[[float], None] = time.sleep, backoff: Backoff | None = None
+) -> T:
     """Retry transient database errors with backoff; past the bound, give up loudly."""
-    backoff = Backoff()
+    backoff = backoff or Backoff()
     while True:
         try:
             return call()
@@ -121,72 +79,109 @@ def _with_retry(call: Callable[[], T]) -> T:
                 delay = backoff.next_delay()
             except RetriesExhaustedError as gave_up:
                 raise DatabaseUnavailableError(str(gave_up)) from exc
-            log.warning("resolve batch hit a transient database error (%s); retry in %.1fs", exc, delay)
-            time.sleep(delay)
+            log.warning("the database failed transiently (%s); retry in %.1fs", exc, delay)
+            sleep(delay)
 
 
-def resolve_values(values: list[bytes]) -> Output:
-    """Decode resolve requests, resolve them in transactions of at most resolve_batch_size,
-    and encode what to send. Poison goes to the dead-letter list with its reason."""
-    child = _state()
-    out = Output()
-    requests: list[ResolveRequest] = []
-    for value in values:
-        try:
-            requests.append(ResolveRequest.from_dict(jsoncodec.loads(value)))
-        except Exception as exc:  # poison: a reason on the dead-letter topic, never a crash
-            out.count("dead_letter")
-            out.dead.append((None, dead_letter("resolve", value, exc)))
-    size = child.settings.resolve_batch_size
-    for start in range(0, len(requests), size):
-        chunk = requests[start : start + size]
-        result: BatchResult = _with_retry(partial(child.resolver.resolve_batch, chunk))
-        pairs = zip(result.events, result.payloads, strict=True)
-        out.linked.extend((event.key.encode(), body) for event, body in pairs)
-        for failed in result.dead:
-            out.count("dead_letter")
-            out.dead.append((None, dead_letter("resolve", failed.request.to_json(), failed.reason)))
-        for outcome, count in result.outcomes.items():
-            out.count(outcome, count)
-    return out
+@dataclass
+class ResolverChild:
+    """The resolver child's work on a batch of resolve requests or on one admin command."""
 
+    resolver: Resolver
+    commands: CommandHandler
+    batch_size: int
+    retry: Callable[[Callable[[], Any]], Any] = with_retry
 
-def apply_command(value: bytes) -> Output:
-    """Apply one admin command. Transient database errors are retried like a resolve batch's
-    (faust acks whatever its agent let escape, so nothing may); a command that cannot apply,
-    for whatever other reason, goes to the dead-letter list with it."""
-    child = _state()
-    out = Output()
-    try:
-        command = Command.from_json(value)
-        events = _with_retry(partial(_apply, child.commands, command))
-    except DatabaseUnavailableError:
-        raise
-    except Exception as exc:
-        out.count("dead_letter")
-        out.dead.append((None, dead_letter("commands", value, exc)))
+    def resolve_values(self, values: list[bytes]) -> Output:
+        """Decode resolve requests, resolve them in units of work of at most `batch_size`, and
+        encode what to send. An invalid request goes to the dead-letter list with its reason."""
+        out = Output()
+        requests: list[ResolveRequest] = []
+        for value in values:
+            try:
+                requests.append(ResolveRequest.from_json(value))
+            except InvalidMessage as exc:
+                out.count("dead_letter")
+                out.dead.append((None, dead_letter("resolve", value, exc)))
+        for start in range(0, len(requests), self.batch_size):
+            chunk = requests[start : start + self.batch_size]
+            result = self.retry(partial(self.resolver.resolve_batch, chunk))
+            pairs = zip(result.events, result.payloads, strict=True)
+            out.linked.extend((event.key.encode(), body) for event, body in pairs)
+            for outcome, count in result.outcomes.items():
+                out.count(outcome, count)
         return out
-    out.count(command.action)
-    out.linked.extend((event.key.encode(), event.to_json()) for event in events)
-    return out
+
+    def apply_command(self, value: bytes) -> Output:
+        """Apply one admin command (retrying transient database errors). A command that does
+        not decode, or cannot apply (it names nothing that exists), goes to the dead-letter list
+        with the reason."""
+        out = Output()
+        try:
+            command = Command.from_json(value)
+            events = self.retry(partial(self.commands.apply, command))
+        except InvalidMessage as exc:
+            out.count("dead_letter")
+            out.dead.append((None, dead_letter("commands", value, exc)))
+            return out
+        out.count(command.action)
+        out.linked.extend((event.key.encode(), event.to_json()) for event in events)
+        return out
 
 
-def _apply(commands: CommandHandler, command: Command) -> list[LinkedEvent]:
-    try:
-        return commands.apply(command)
-    except Exception as exc:
-        if transient_db_error(exc):
-            raise TransientError(str(exc)) from exc
-        raise
+# --- the child process -------------------------------------------------------------------------
+# The child's ResolverChild, set once by the pool's initializer in the child process (the
+# parent never has one): the pool runs module-level functions, so they find it here.
+_child: ResolverChild | None = None
+
+
+def _start_child(build: Callable[[Settings], ResolverChild], settings: Settings, loglevel: str) -> None:
+    """Initializer of the child process (spawned: nothing of the parent's threads or loop)."""
+    # The parent decides when to stop: Ctrl-C or a supervisor's SIGTERM reach the whole process
+    # group, and a batch cut short here would only be redone. The child ends when the parent
+    # shuts the pool down, or when its pipe to a dead parent closes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logs.setup(loglevel.upper())
+    global _child  # noqa: PLW0603 - the one process-wide object of the child, set once
+    _child = build(settings)
+    gctune.tune()
+
+
+def _in_child() -> ResolverChild:
+    if _child is None:
+        raise RuntimeError("resolver process not initialized")
+    return _child
+
+
+def _ready() -> bool:
+    return _child is not None
+
+
+def _resolve(values: list[bytes]) -> Output:
+    return _in_child().resolve_values(values)
+
+
+def _command(value: bytes) -> Output:
+    return _in_child().apply_command(value)
 
 
 # --- the parent --------------------------------------------------------------------------------
 class ResolverPool(Service):
-    """A one-process pool, started before the agents and stopped after them."""
+    """A one-process pool, started before the agents and stopped after them. `build` makes the
+    child's ResolverChild from the settings, in the child (a module-level function: it is
+    pickled by name)."""
 
-    def __init__(self, settings: Settings, loglevel: str = "info", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        build: Callable[[Settings], ResolverChild],
+        loglevel: str = "info",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._settings = settings
+        self._build = build
         self._loglevel = loglevel
         self._pool: ProcessPoolExecutor | None = None
 
@@ -197,7 +192,7 @@ class ResolverPool(Service):
             # server) whose locks a forked child could inherit held.
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_child,
-            initargs=(self._settings, self._loglevel),
+            initargs=(self._build, self._settings, self._loglevel),
         )
         # Start the child now, so a broken configuration shows at start-up, not on a batch.
         if not await self._run(_ready):
@@ -210,10 +205,10 @@ class ResolverPool(Service):
             self._pool = None
 
     async def resolve(self, values: list[bytes]) -> Output:
-        return await self._run(resolve_values, values)
+        return await self._run(_resolve, values)
 
     async def command(self, value: bytes) -> Output:
-        return await self._run(apply_command, value)
+        return await self._run(_command, value)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._pool is None:

@@ -7,10 +7,8 @@ import logging
 from prometheus_client import CollectorRegistry, start_http_server
 
 from phoneunify import gctune
-from phoneunify.db import make_engine
 from phoneunify.settings import Settings
-from schema.topics import Topics
-from workers.timeline.writer import TimelineWriter
+from workers.bootstrap import timeline_writer
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +16,8 @@ log = logging.getLogger(__name__)
 def run_writer(settings: Settings) -> int:
     registry = CollectorRegistry()
     start_http_server(settings.writer_metrics_port, addr=settings.writer_metrics_host, registry=registry)
-    writer = TimelineWriter(
-        make_engine(settings.database_url),
-        settings.kafka_bootstrap,
-        Topics(settings.topic_prefix),
-        settings.writer_group,
-        registry,
-        batch_size=settings.writer_batch_size,
-    )
-    log.info("timeline writer consuming %s", Topics(settings.topic_prefix).linked)
+    writer = timeline_writer(settings, registry)
+    log.info("timeline writer consuming %s", writer.topics.linked)
     gctune.tune()
     writer.run()
     return 0

@@ -3,32 +3,32 @@
 A plain kafka-python consumer with auto-commit off: poll a batch, project it, write it in one
 transaction, and only then commit the batch's offsets. A crash anywhere before the commit
 means the batch is read again, and the idempotency keys make the second write a no-op.
-Poison events go to dlq.timeline with the reason before their offsets are committed.
+An event that is itself invalid (it does not decode, or its data breaks the contract the
+projection reads) goes to dlq.timeline with the reason, and the batch's offsets are committed
+only once the broker has acknowledged every such dead letter. Anything else (a bug, the
+database down past the retry bound, a dead letter the broker refused) stops the writer
+without committing: the supervisor restarts it and the batch is read again.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from threading import Event
-from typing import Any
+from typing import Any, Protocol
 
-from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import OffsetAndMetadata, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy import Engine
 
 from phoneunify.retry import Backoff, transient_db_error
-from schema import jsoncodec
+from schema.deadletter import dead_letter
 from schema.envelopes import parse_time
 from schema.linked import LinkedEvent
 from schema.topics import Topics
 from workers.timeline.projection import Reproject, Row, project
-from workers.timeline.store import write_batch
 
 log = logging.getLogger(__name__)
 
@@ -62,38 +62,51 @@ class WriterMetrics:
         )
 
 
+class Consumer(Protocol):
+    """The calls of kafka-python's KafkaConsumer the writer makes."""
+
+    def poll(self, timeout_ms: int = ...) -> dict[TopicPartition, list[Any]]: ...
+
+    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> Any: ...
+
+    def close(self) -> Any: ...
+
+
+class Producer(Protocol):
+    """The calls of kafka-python's KafkaProducer the writer makes (`send` returns a future)."""
+
+    def send(self, topic: str, value: bytes) -> Any: ...
+
+    def close(self, timeout: float | None = ...) -> Any: ...
+
+
+Write = Callable[[Sequence[Row], Sequence[Reproject]], int]
+# Longest wait for the broker to acknowledge a dead letter before the batch may be committed.
+DLQ_TIMEOUT_S = 10.0
+
+
 class TimelineWriter:
+    """`consumer` reads customer.linked (auto-commit off), `dlq` sends dead letters, `write`
+    stores a batch's rows in one transaction and returns how many were new (built by
+    workers/bootstrap.py)."""
+
     def __init__(
         self,
-        engine: Engine,
-        bootstrap: str,
+        consumer: Consumer,
+        dlq: Producer,
+        write: Write,
         topics: Topics,
-        group: str,
         registry: CollectorRegistry,
-        batch_size: int = 1000,
         stop: Event | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
-        self.engine = engine
+        self.consumer = consumer
+        self.dlq = dlq
+        self.write = write
         self.topics = topics
         self.metrics = WriterMetrics.create(registry)
         self.stop = stop or Event()
         self.on_batch = on_batch
-        self.consumer = KafkaConsumer(
-            topics.linked,
-            bootstrap_servers=bootstrap.split(","),
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=batch_size,
-            request_timeout_ms=30000,
-            session_timeout_ms=10000,
-            heartbeat_interval_ms=3000,
-            max_poll_interval_ms=300000,
-        )
-        self.dlq = KafkaProducer(
-            bootstrap_servers=bootstrap.split(","), acks="all", max_block_ms=10000, request_timeout_ms=10000
-        )
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
@@ -112,15 +125,19 @@ class TimelineWriter:
         reprojections: list[Reproject] = []
         latencies: list[float] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        dead = 0
+        dead: list[Any] = []
         for tp, records in polled.items():
             for record in records:
                 try:
-                    event = LinkedEvent.from_dict(jsoncodec.loads(record.value))
+                    event = LinkedEvent.from_json(record.value)
                     row, reproject = project(event)
                 except (ValueError, KeyError, TypeError) as exc:
-                    self._dead_letter(record.value, f"{type(exc).__name__}: {exc}", record.offset)
-                    dead += 1
+                    # InvalidMessage (a ValueError) from decoding; the others from a projection
+                    # of data that breaks the event's contract.
+                    log.warning("dead-lettering linked event at offset %d: %s", record.offset, str(exc)[:200])
+                    dead.append(
+                        self.dlq.send(self.topics.dlq("timeline"), dead_letter("timeline", record.value, exc))
+                    )
                     continue
                 rows.append(row)
                 if reproject is not None:
@@ -129,8 +146,10 @@ class TimelineWriter:
                 if received is not None:
                     latencies.append(received)
             offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
-        if dead:
-            self.dlq.flush(timeout=10)
+        for sent in dead:
+            # Raises when the broker refused it or did not answer: then nothing is committed and
+            # the writer stops, so the dead letter is not lost with its offset.
+            sent.get(timeout=DLQ_TIMEOUT_S)
         started = time.perf_counter()
         inserted = self._write_with_retry(rows, reprojections)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
@@ -140,7 +159,7 @@ class TimelineWriter:
         self.consumer.commit(offsets)
         self.metrics.events.labels("written").inc(inserted)
         self.metrics.events.labels("duplicate").inc(len(rows) - inserted)
-        self.metrics.events.labels("dead_letter").inc(dead)
+        self.metrics.events.labels("dead_letter").inc(len(dead))
         if self.on_batch:
             self.on_batch(len(rows))
         return len(rows)
@@ -149,7 +168,7 @@ class TimelineWriter:
         backoff = Backoff()
         while True:
             try:
-                return write_batch(self.engine, rows, reprojections)
+                return self.write(rows, reprojections)
             except Exception as exc:
                 if not transient_db_error(exc):
                     raise
@@ -158,16 +177,6 @@ class TimelineWriter:
                     "timeline write failed transiently (%s); retry in %.1fs", type(exc).__name__, delay
                 )
                 self.stop.wait(delay)
-
-    def _dead_letter(self, value: bytes | None, reason: str, offset: int) -> None:
-        log.warning("dead-lettering linked event at offset %d: %s", offset, reason[:200])
-        body: dict[str, Any] = {
-            "stage": "timeline",
-            "reason": reason[:1000],
-            "failed_at": datetime.now(UTC).isoformat(),
-            "value": (value or b"").decode("utf-8", errors="replace"),
-        }
-        self.dlq.send(self.topics.dlq("timeline"), json.dumps(body).encode())
 
 
 def _received_at(event: LinkedEvent) -> float | None:

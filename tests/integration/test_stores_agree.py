@@ -1,74 +1,37 @@
-"""The batch store decides exactly as the per-call store does.
+"""PostgreSQL and the dict store decide alike, row for row, on realistic traffic.
 
-`Resolver` reads a batch's rows at once and writes them at the end (BatchStore); with
-`per_call=True` it runs every read and write as its own statement (IdentityStore), the
-reference. The same stream of realistic traffic (bench/traffic.py: every channel, repeat
-senders, numbers in text, other people's numbers, redeliveries), with admin commands in
-between, goes through each into its own fresh database: the linked events and every identity
-table must come out identical, row for row.
+The same stream of traffic (bench/traffic.py: every channel, repeat senders, numbers in text,
+other people's numbers, redeliveries), with rounds of admin commands in between, goes through
+the resolver and the command handler (wired by the composition root) over each store: the
+linked events, the outcomes and every identity table must come out identical. The dict store
+is what the unit tests run the services on; this is the guard that it is a faithful one, and
+that batching in PostgreSQL (prefetch, decide in memory, write once) changes no decision.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from bench.traffic import BUSINESS_NUMBERS, Traffic
 from phoneunify.settings import Settings
 from schema import tables as t
 from schema.commands import Command
 from schema.envelopes import utc_iso
-from workers.domain.identity import Policy
+from tests.identity_scenarios import SETTINGS, TABLES, Backend, dump, fake_backend, postgres_backend, rows
+from workers import bootstrap
 from workers.domain.requests import ResolveRequest
-from workers.services.commands import CommandHandler
 from workers.services.evidence import EvidencePolicy, gather
-from workers.services.resolve import Resolver
 
 pytestmark = pytest.mark.infra
 
 # Batch number -> round of admin commands applied after it (round 2 splits a merge).
 ROUNDS = {8: 0, 16: 2, 30: 1}
-TABLES = (
-    t.customers,
-    t.phones,
-    t.phone_addresses,
-    t.identities,
-    t.threads,
-    t.identity_ledger,
-    t.conflicts,
-    t.constraints,
-    t.resolved_messages,
-    t.consent_ledger,
-)
-
-
-@pytest.fixture
-def reference_engine(database_url: str) -> Iterator[Engine]:
-    """A second fresh database for the per-call run."""
-    from schema.migrate import upgrade
-    from tests.conftest import _admin_engine
-
-    name = f"{make_url(database_url).database}_ref"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    engine = create_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _requests(messages: int) -> list[ResolveRequest]:
@@ -127,44 +90,13 @@ def _requests(messages: int) -> list[ResolveRequest]:
     return requests
 
 
-def _dump(engine: Engine) -> dict[str, list[dict[str, Any]]]:
-    out = {}
-    with engine.connect() as conn:
-        for table in TABLES:
-            pk = list(table.primary_key.columns)
-            out[table.name] = [dict(r._mapping) for r in conn.execute(select(table).order_by(*pk))]
-    return out
-
-
-def _commands(engine: Engine, round_: int) -> list[Command]:
-    """Admin decisions on what the first run built (ids are derived, so both databases agree)."""
-    with engine.connect() as conn:
-        # Phones of customers not merged into another (so any two of them can be merged).
-        owned = [
-            (e164, str(c))
-            for e164, c in conn.execute(
-                select(t.phones.c.e164, t.phones.c.customer_id)
-                .join(t.customers, t.customers.c.id == t.phones.c.customer_id)
-                .where(t.customers.c.merged_into.is_(None))
-                .order_by(t.phones.c.e164)
-            )
-        ]
-        unlinked = [
-            str(i)
-            for (i,) in conn.execute(
-                select(t.identities.c.id)
-                .where(t.identities.c.customer_id.is_(None))
-                .order_by(t.identities.c.id)
-            )
-        ]
-        linked = [
-            str(i)
-            for (i,) in conn.execute(
-                select(t.identities.c.id)
-                .where(t.identities.c.customer_id.is_not(None))
-                .order_by(t.identities.c.id)
-            )
-        ]
+def _commands(db: Backend, round_: int) -> list[Command]:
+    """Admin decisions on what the first run built (ids are derived, so both stores agree)."""
+    standing = {c["id"] for c in rows(db, t.customers) if c["merged_into"] is None}
+    # Phones of customers not merged into another (so any two of them can be merged).
+    owned = [(p["e164"], str(p["customer_id"])) for p in rows(db, t.phones) if p["customer_id"] in standing]
+    unlinked = [str(i["id"]) for i in rows(db, t.identities) if i["customer_id"] is None]
+    linked = [str(i["id"]) for i in rows(db, t.identities) if i["customer_id"] is not None]
     at = f"2026-03-0{round_ + 1}T12:00:00.000Z"
     commands = []
     if len(owned) >= 4 and round_ < 2:
@@ -186,46 +118,42 @@ def _commands(engine: Engine, round_: int) -> list[Command]:
         commands.append(Command("unlink_identity", "ops", {"identity_id": linked[-1]}, f"u{round_}", at))
     if round_ == 2:
         # Undo a merge: a never-merge constraint the rules must honour from then on.
-        with engine.connect() as conn:
-            merged = conn.execute(
-                select(t.customers.c.id)
-                .where(t.customers.c.merged_into.is_not(None))
-                .order_by(t.customers.c.id)
-            ).first()
-        if merged is not None:
+        merged = [c["id"] for c in rows(db, t.customers) if c["merged_into"] is not None]
+        if merged:
             commands.append(Command("split", "ops", {"customer_id": str(merged[0])}, "split", at))
     return commands
 
 
 def _run(
-    engine: Engine, requests: list[ResolveRequest], per_call: bool, commands: dict[int, list[Command]]
+    db: Backend, requests: list[ResolveRequest], commands: dict[int, list[Command]]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Resolve in batches of 40, with admin commands after the batches in ROUNDS. The reference run
+    """Resolve in batches of 40, with admin commands after the batches in ROUNDS. The first run
     chooses them from its own state and records them in `commands`; the other replays them."""
-    resolver = Resolver(engine, Policy(), "test-key", per_call=per_call)
-    handler = CommandHandler(engine, Policy())
+    resolver = bootstrap.resolver(SETTINGS, db.units)
+    handler = bootstrap.command_handler(SETTINGS, db.units)
     events: list[dict[str, Any]] = []
     outcomes: dict[str, int] = {}
     size = 40
     for number, start in enumerate(range(0, len(requests), size)):
         result = resolver.resolve_batch(requests[start : start + size])
-        assert not result.dead
         events.extend(e.to_dict() for e in result.events)
         for k, v in result.outcomes.items():
             outcomes[k] = outcomes.get(k, 0) + v
         if number in ROUNDS:
             if number not in commands:
-                commands[number] = _commands(engine, ROUNDS[number])
+                commands[number] = _commands(db, ROUNDS[number])
             for command in commands[number]:
                 events.extend(e.to_dict() for e in handler.apply(command))
     return events, outcomes
 
 
-def test_batch_store_matches_the_per_call_store(engine: Engine, reference_engine: Engine) -> None:
+def test_the_dict_store_and_postgres_decide_alike(engine: Engine) -> None:
     requests = _requests(1200)
     commands: dict[int, list[Command]] = {}
-    reference_events, reference_outcomes = _run(reference_engine, requests, True, commands)
-    events, outcomes = _run(engine, requests, False, commands)
+    fake = fake_backend()
+    reference_events, reference_outcomes = _run(fake, requests, commands)
+    real = postgres_backend(engine)
+    events, outcomes = _run(real, requests, commands)
 
     # The stream exercised the rules it should have, and the admin commands were applied.
     assert {"created", "linked", "review", "redelivered", "unlinked"} <= set(reference_outcomes)
@@ -236,8 +164,8 @@ def test_batch_store_matches_the_per_call_store(engine: Engine, reference_engine
     assert len(events) == len(reference_events)
     for i, (ours, theirs) in enumerate(zip(events, reference_events, strict=True)):
         assert ours == theirs, f"event {i} differs"
-    ours_db, reference_db = _dump(engine), _dump(reference_engine)
+    real_rows, fake_rows = dump(real), dump(fake)
     for table in TABLES:
-        assert len(ours_db[table.name]) == len(reference_db[table.name]), table.name
-        for mine, theirs in zip(ours_db[table.name], reference_db[table.name], strict=True):
+        assert len(real_rows[table.name]) == len(fake_rows[table.name]), table.name
+        for mine, theirs in zip(real_rows[table.name], fake_rows[table.name], strict=True):
             assert mine == theirs, table.name

@@ -1,4 +1,5 @@
-"""Dead-letter records: the original bytes, the stage and the reason, as one JSON object."""
+"""Dead-letter records (`dlq.<stage>`): the original bytes, the stage and the reason, as one JSON
+object. Every stage writes them with `dead_letter`, so one tool reads them all."""
 
 from __future__ import annotations
 
@@ -16,4 +17,5 @@ def dead_letter(stage: str, value: bytes | None, reason: BaseException | str) ->
         # topics' access rules.
         "value": (value or b"").decode("utf-8", errors="replace"),
     }
-    return json.dumps(body, ensure_ascii=False).encode()
+    # ASCII escapes: a reason quoting a lone surrogate still encodes.
+    return json.dumps(body).encode()

@@ -1,0 +1,49 @@
+"""The identity repository's contract (tests/contract/) on PostgreSQL, and what only it does:
+transaction-scoped locks, and transient database errors told apart from the rest."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import Engine
+
+from phoneunify.db import make_engine
+from tests.contract.repository_contract import RepositoryContract
+from tests.identity_scenarios import Backend, postgres_backend
+from workers import bootstrap
+from workers.domain.ports import TransientError
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.fixture
+def db(engine: Engine) -> Backend:
+    return postgres_backend(engine)
+
+
+class TestRepositoryOnPostgres(RepositoryContract):
+    pass
+
+
+def test_a_lock_is_held_until_the_unit_of_work_ends(db: Backend) -> None:
+    entered = threading.Event()
+    with db.units() as first:
+        first.identities.lock(["phone:+19165551234", "thread:a"])
+
+        def second() -> None:
+            with db.units() as uow:
+                uow.identities.lock(["thread:b", "phone:+19165551234"])
+                entered.set()
+
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        assert not entered.wait(0.5), "the second unit of work must wait for the first"
+    waiter.join(timeout=10)
+    assert entered.is_set()
+
+
+def test_an_unreachable_database_is_a_transient_error() -> None:
+    units = bootstrap.postgres_units(make_engine("postgresql+psycopg2://nobody:x@127.0.0.1:1/none"))
+    with pytest.raises(TransientError), units() as uow:
+        uow.identities.phone("+19165551234")

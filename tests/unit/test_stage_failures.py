@@ -1,0 +1,168 @@
+"""What a stage does when handling a message fails: the agents stop the process on anything they
+let escape (faust would ack it), and the timeline writer commits a batch's offsets only after
+its dead letters are acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from kafka import OffsetAndMetadata, TopicPartition
+from kafka.errors import KafkaTimeoutError
+from prometheus_client import CollectorRegistry
+
+from schema.linked import make_event
+from schema.topics import Topics
+from workers.streams.app import guarded
+from workers.timeline.writer import TimelineWriter
+
+# --- the agents ------------------------------------------------------------------------------------
+
+
+async def _values(*values: bytes) -> AsyncIterator[bytes]:
+    for value in values:
+        yield value
+
+
+def test_an_agent_that_raises_stops_the_process_instead_of_letting_faust_ack() -> None:
+    handled: list[bytes] = []
+    stopped: list[tuple[str, str]] = []
+
+    async def agent(stream: Any) -> None:
+        async for value in stream:
+            if value == b"boom":
+                raise KeyError("a bug")
+            handled.append(value)
+
+    run = guarded("resolve", agent, stop=lambda stage, exc: stopped.append((stage, repr(exc))))
+    asyncio.run(run(_values(b"a", b"boom", b"never")))
+    assert handled == [b"a"]
+    assert stopped == [("resolve", "KeyError('a bug')")]
+
+
+def test_an_agent_that_ends_normally_is_not_stopped() -> None:
+    stopped: list[Any] = []
+
+    async def agent(stream: Any) -> None:
+        async for _ in stream:
+            pass
+
+    asyncio.run(guarded("extract", agent, stop=lambda *args: stopped.append(args))(_values(b"a")))
+    assert stopped == []
+
+
+# --- the timeline writer ---------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    offset: int
+    value: bytes
+
+
+@dataclass
+class Journal:
+    """What happened, in order, across the writer's fakes."""
+
+    steps: list[str] = field(default_factory=list)
+
+
+class Sent:
+    def __init__(self, journal: Journal, error: Exception | None) -> None:
+        self.journal, self.error = journal, error
+
+    def get(self, timeout: float | None = None) -> None:
+        self.journal.steps.append("dlq acknowledged" if self.error is None else "dlq failed")
+        if self.error is not None:
+            raise self.error
+
+
+@dataclass
+class Producer:
+    journal: Journal
+    error: Exception | None = None
+    letters: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def send(self, topic: str, value: bytes) -> Sent:
+        self.letters.append((topic, value))
+        self.journal.steps.append("dlq sent")
+        return Sent(self.journal, self.error)
+
+    def close(self, timeout: float | None = None) -> None:
+        return None
+
+
+@dataclass
+class Consumer:
+    journal: Journal
+    batches: list[dict[TopicPartition, list[Record]]]
+    committed: list[dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=list)
+
+    def poll(self, timeout_ms: int = 0) -> dict[TopicPartition, list[Record]]:
+        return self.batches.pop(0) if self.batches else {}
+
+    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        self.journal.steps.append("offsets committed")
+        self.committed.append(offsets)
+
+    def close(self) -> None:
+        return None
+
+
+TP = TopicPartition("customer.linked", 0)
+
+
+def _good(offset: int) -> Record:
+    customer = str(uuid.UUID(int=offset + 1))
+    event = make_event(
+        "customer.created", "2026-03-06T17:00:00.000Z", customer, {"customer_id": customer}, str(offset)
+    )
+    return Record(offset, event.to_json())
+
+
+def _writer(journal: Journal, producer: Producer, consumer: Consumer) -> TimelineWriter:
+    def write(rows: Any, reprojections: Any) -> int:
+        journal.steps.append(f"{len(rows)} rows written")
+        return len(rows)
+
+    return TimelineWriter(consumer, producer, write, Topics(""), CollectorRegistry())
+
+
+def test_a_poison_event_is_dead_lettered_before_the_offsets_are_committed() -> None:
+    journal = Journal()
+    producer = Producer(journal)
+    consumer = Consumer(journal, [{TP: [_good(0), Record(1, b"{not json"), _good(2)]}])
+    assert _writer(journal, producer, consumer).poll_once() == 2
+    assert journal.steps == ["dlq sent", "dlq acknowledged", "2 rows written", "offsets committed"]
+    ((topic, letter),) = producer.letters
+    assert topic == "dlq.timeline"
+    assert json.loads(letter)["stage"] == "timeline" and "not JSON" in json.loads(letter)["reason"]
+    assert consumer.committed == [{TP: OffsetAndMetadata(3, "", -1)}]
+
+
+def test_a_dead_letter_the_broker_does_not_acknowledge_stops_the_writer_uncommitted() -> None:
+    journal = Journal()
+    producer = Producer(journal, error=KafkaTimeoutError("no acknowledgement in 10s"))
+    consumer = Consumer(journal, [{TP: [_good(0), Record(1, b'{"schema_version": 9}')]}])
+    with pytest.raises(KafkaTimeoutError):
+        _writer(journal, producer, consumer).poll_once()
+    assert consumer.committed == []
+    assert "offsets committed" not in journal.steps
+
+
+def test_a_bug_in_the_write_stops_the_writer_uncommitted() -> None:
+    journal = Journal()
+    consumer = Consumer(journal, [{TP: [_good(0)]}])
+
+    def write(rows: Any, reprojections: Any) -> int:
+        raise AttributeError("a bug")
+
+    writer = TimelineWriter(consumer, Producer(journal), write, Topics(""), CollectorRegistry())
+    with pytest.raises(AttributeError):
+        writer.poll_once()
+    assert consumer.committed == []

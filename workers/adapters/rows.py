@@ -1,0 +1,201 @@
+"""The rows under the identity repository, and the store they come from and go to.
+
+`Repository` (repository.py) decides in memory over rows it reads through a `RowStore` and
+hands its changes back to it at commit. `PostgresRows` (postgres.py) is the production store;
+the tests' store keeps the same rows in dicts. A store only reads and writes rows: every rule
+about what a row becomes is in the repository, once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+# An open question for a person, as the repository compares them: kind, identity, phone,
+# customer, other customer.
+ConflictKey = tuple[str, uuid.UUID | None, str | None, uuid.UUID | None, uuid.UUID | None]
+# (identity id, display name, handle) of a person who claimed a phone.
+Claimant = tuple[uuid.UUID, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table as the repository writes it: the columns it tracks (others keep their stored
+    values or defaults), the key a cached row is found by, and the columns a row is unique on
+    where writing it twice must do nothing."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: str = ""
+    unique: tuple[str, ...] = ()
+
+
+CUSTOMERS = TableSpec(
+    "customers", ("id", "name", "email", "name_at", "email_at", "created_at", "merged_into"), "id"
+)
+PHONES = TableSpec(
+    "phones", ("e164", "customer_id", "shared", "shared_by", "normalizer_version", "created_at"), "e164"
+)
+IDENTITIES = TableSpec(
+    "identities",
+    (
+        "id",
+        "platform",
+        "business_account",
+        "provider_user_id",
+        "handle",
+        "display_name",
+        "customer_id",
+        "confidence",
+        "verification",
+        "decided_by",
+        "first_seen_at",
+        "last_seen_at",
+    ),
+    "id",
+)
+THREADS = TableSpec(
+    "threads",
+    (
+        "id",
+        "thread_key",
+        "channel",
+        "business_account",
+        "identity_id",
+        "customer_id",
+        "decided_by",
+        "first_message_at",
+        "last_message_at",
+        "message_count",
+    ),
+    "id",
+)
+ADDRESSES = TableSpec(
+    "phone_addresses", ("channel", "address", "e164", "normalizer_version"), unique=("channel", "address")
+)
+CONSENT = TableSpec(
+    "consent_ledger",
+    ("e164", "channel", "status", "source", "keyword", "idempotency_key", "evidence", "at"),
+    unique=("idempotency_key",),
+)
+LEDGER = TableSpec(
+    "identity_ledger",
+    (
+        "at",
+        "action",
+        "actor",
+        "rule",
+        "confidence",
+        "customer_id",
+        "other_customer_id",
+        "identity_id",
+        "thread_id",
+        "e164",
+        "evidence",
+        "policy_version",
+    ),
+)
+CONFLICTS = TableSpec(
+    "identity_conflicts",
+    (
+        "status",
+        "resolved_at",
+        "kind",
+        "identity_id",
+        "thread_id",
+        "customer_id",
+        "other_customer_id",
+        "e164",
+        "confidence",
+        "evidence",
+        "created_at",
+    ),
+)
+CONSTRAINTS = TableSpec(
+    "identity_constraints",
+    (
+        "kind",
+        "identity_id",
+        "thread_id",
+        "customer_id",
+        "other_customer_id",
+        "e164",
+        "created_by",
+        "created_at",
+        "active",
+    ),
+)
+OUTBOX = TableSpec(
+    "resolved_messages", ("idempotency_key", "thread_id", "customer_id", "events", "resolved_at")
+)
+
+
+class Encoded:
+    """A JSON value already encoded as text (the resolver encodes each event once, for Kafka
+    and the outbox alike); a store writes the text as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class RowStore(Protocol):
+    """Reads rows (locking those read by key until the transaction ends) and writes them."""
+
+    def lock(self, keys: Sequence[str]) -> None:
+        """Transaction-scoped locks on natural keys, taken in one order so two never deadlock."""
+
+    def load(self, table: TableSpec, keys: Sequence[Any]) -> list[Row]:
+        """The rows with these keys (absent ones are simply missing), locked for update."""
+
+    def load_threads(self, thread_ids: Sequence[uuid.UUID], identity_ids: Sequence[uuid.UUID]) -> list[Row]:
+        """Threads with these ids, and every thread of these identities, locked for update."""
+
+    def names_linked_to(self, customer_id: uuid.UUID) -> list[Claimant]:
+        """The identities linked to a customer row, as stored."""
+
+    def names_waiting_on(self, e164: str, kinds: Sequence[str]) -> list[Claimant]:
+        """The identities of open conflicts of these kinds on a phone, as stored."""
+
+    def open_conflicts(self, identity_ids: Sequence[uuid.UUID]) -> list[ConflictKey]:
+        """The open conflicts of these identities."""
+
+    def never_constraints(
+        self, identity_ids: Sequence[uuid.UUID], customer_ids: Sequence[uuid.UUID]
+    ) -> list[Row]:
+        """Active never_link constraints of these identities and never_merge constraints naming
+        these customers (kind, identity_id, customer_id, other_customer_id)."""
+
+    def latest_phone_mark(self, e164: str) -> str | None:
+        """The kind of the latest active shared / not_shared constraint on a phone."""
+
+    def outbox(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The stored events of those keys that have some."""
+
+    def resolve_conflicts(
+        self,
+        at: datetime,
+        *,
+        between: tuple[uuid.UUID, uuid.UUID] | None = None,
+        conflict_id: int | None = None,
+    ) -> int:
+        """Mark answered the open conflicts between two customers, or one conflict by id;
+        returns how many rows it changed (written at once, in the transaction)."""
+
+    def insert(self, table: TableSpec, rows: Sequence[Row]) -> None:
+        """Insert rows new to a keyed table; ConcurrentWriteError when another transaction
+        inserted one of them first (the unit of work then rolls back)."""
+
+    def update(self, table: TableSpec, rows: Sequence[Row]) -> None:
+        """Set every tracked column of each row, found by its key."""
+
+    def insert_missing(self, table: TableSpec, rows: Sequence[Row]) -> None:
+        """Insert rows, skipping those whose unique columns are stored already."""
+
+    def append(self, table: TableSpec, rows: Sequence[Row]) -> None:
+        """Append rows to an append-only table (in order)."""

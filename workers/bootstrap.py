@@ -1,0 +1,97 @@
+"""The composition root: every process, and every test, builds the workers' objects here.
+
+Settings are read once by the entry point and passed in; a test passes its own stores (the
+dict unit of work of tests/fake_identity.py, say) and gets the very wiring production runs:
+the same policy, region, hash key and batch size from the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import faust
+from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
+
+from phoneunify.db import make_engine
+from phoneunify.settings import Settings
+from schema.topics import Topics
+from workers.adapters.postgres import PostgresUnitOfWork
+from workers.domain.identity import Policy
+from workers.domain.ports import UnitOfWork, UnitOfWorkFactory
+from workers.services.commands import CommandHandler
+from workers.services.resolve import Resolver
+from workers.streams.app import create_app
+from workers.streams.resolver_process import ResolverChild, ResolverPool
+from workers.timeline.store import write_batch
+from workers.timeline.writer import TimelineWriter
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(
+        settings.link_threshold,
+        settings.merge_threshold,
+        shared_phone_min_identities=settings.shared_phone_min_identities,
+    )
+
+
+def postgres_units(engine: Engine) -> UnitOfWorkFactory:
+    """Units of work on PostgreSQL, one transaction each."""
+
+    def unit() -> UnitOfWork:
+        return PostgresUnitOfWork(engine)
+
+    return unit
+
+
+def resolver(settings: Settings, uow: UnitOfWorkFactory) -> Resolver:
+    return Resolver(uow, policy(settings), settings.phone_hash_key)
+
+
+def command_handler(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Callable[[], datetime] | None = None
+) -> CommandHandler:
+    """Admin commands read typed phones in the business's region, as the API checks them."""
+    handler = CommandHandler(uow, policy(settings), settings.default_region)
+    if clock is not None:
+        handler.clock = clock
+    return handler
+
+
+def resolver_child(settings: Settings, uow: UnitOfWorkFactory | None = None) -> ResolverChild:
+    """What the resolver child process runs (built in the child: it opens its own engine)."""
+    units = uow if uow is not None else postgres_units(make_engine(settings.database_url))
+    return ResolverChild(
+        resolver(settings, units), command_handler(settings, units), settings.resolve_batch_size
+    )
+
+
+def workers_app(settings: Settings, registry: CollectorRegistry, loglevel: str = "info") -> faust.App:
+    """The faust workers, with the resolver child process they start."""
+    return create_app(settings, registry, ResolverPool(settings, build=resolver_child, loglevel=loglevel))
+
+
+def timeline_writer(settings: Settings, registry: CollectorRegistry) -> TimelineWriter:
+    """The writer with its own consumer (offsets committed by hand) and dead-letter producer:
+    one Kafka client library, kafka-python, for the writer's two roles."""
+    engine = make_engine(settings.database_url)
+    topics = Topics(settings.topic_prefix)
+    servers = settings.kafka_bootstrap.split(",")
+    consumer = KafkaConsumer(
+        topics.linked,
+        bootstrap_servers=servers,
+        group_id=settings.writer_group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=settings.writer_batch_size,
+        request_timeout_ms=30000,
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=3000,
+        max_poll_interval_ms=300000,
+    )
+    dlq = KafkaProducer(bootstrap_servers=servers, acks="all", max_block_ms=10000, request_timeout_ms=10000)
+    return TimelineWriter(
+        consumer, dlq, lambda rows, reprojections: write_batch(engine, rows, reprojections), topics, registry
+    )

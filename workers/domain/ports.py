@@ -1,0 +1,247 @@
+"""The ports the identity services work through: the repository and its unit of work.
+
+The resolver and the admin commands read and change the identity tables only through
+`IdentityRepository`, inside a `UnitOfWork` that rolls back unless committed. Production
+wiring (workers/bootstrap.py) gives them the PostgreSQL unit of work; tests give them one over
+dicts. Services never see SQL, an engine or a connection.
+
+Adding a capability (erasure, a consent question, a profile name, ...):
+1. one method here, in `IdentityRepository`, saying what it means in the domain's words;
+2. its implementation in `workers/adapters/repository.py`, which decides in memory over
+   cached rows and buffers the writes (read a row with `_row`, change it and `touch` it, or
+   append a row to a buffer); a new column is a name in the table's spec in `rows.py`;
+3. only if it reads rows in a way no `RowStore` method does yet: one method in `RowStore`
+   (`workers/adapters/rows.py`), in `PostgresRows` (`workers/adapters/postgres.py`) and in the
+   dict store of the tests (`tests/fake_identity.py`);
+4. one test in `tests/contract/test_identity_repository.py`, which runs it on both stores.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState
+
+
+class TransientError(RuntimeError):
+    """The store is unreachable or asked us to come back later (a deadlock, a serialization
+    failure, a restart): retry the whole unit of work with backoff."""
+
+
+class ConcurrentWriteError(RuntimeError):
+    """Another transaction wrote a row this unit of work decided about (it inserted a row we
+    read as absent): nothing was written; run the whole unit of work again, it will see the row."""
+
+
+class IdentityRepository(Protocol):
+    """Customers, phones, channel identities, threads and every decision about them.
+
+    Reads see this unit of work's own changes. Rows read in order to be changed are locked
+    until the unit of work ends, so a concurrent writer waits or shows up as
+    `ConcurrentWriteError` at commit; writes reach the store together at commit.
+    """
+
+    # --- the transaction's scope ----------------------------------------------------------
+    def lock(self, keys: Iterable[str]) -> None:
+        """Hold, until commit or rollback, locks on natural keys (a thread, an identity, a
+        phone) that another unit of work touching the same keys must wait for."""
+
+    def prefetch(
+        self,
+        identities: Iterable[uuid.UUID],
+        threads: Iterable[uuid.UUID],
+        phones: Iterable[str],
+        customers: Iterable[uuid.UUID],
+        outbox_keys: Iterable[str],
+    ) -> None:
+        """A hint: these rows are about to be read (a store may read them all at once)."""
+
+    # --- customers ------------------------------------------------------------------------
+    def customer(self, customer_id: uuid.UUID | None) -> CustomerState | None: ...
+
+    def customer_exists(self, customer_id: uuid.UUID) -> bool: ...
+
+    def effective(self, customer_id: uuid.UUID | None) -> uuid.UUID | None:
+        """The surviving customer, merge pointers followed."""
+
+    def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer this one was merged into directly (None when not merged)."""
+
+    def create_customer(
+        self, customer_id: uuid.UUID, at: datetime, name: str | None, email: str | None
+    ) -> None:
+        """A new customer (nothing happens when it exists)."""
+
+    def note_customer_details(
+        self, customer_id: uuid.UUID, name: str | None, email: str | None, at: datetime
+    ) -> None:
+        """Keep the details a replay in any order would keep: a real name beats an @handle,
+        between two of a kind the earlier observation wins, the customer dates from its
+        earliest message. Never erases a detail."""
+
+    def set_merged_into(self, customer_id: uuid.UUID, survivor: uuid.UUID | None, at: datetime) -> None:
+        """Merge (or, with None, split) a customer. A merge resolves the open questions about
+        the two being one person."""
+
+    # --- phones ---------------------------------------------------------------------------
+    def phone(self, e164: str) -> PhoneState:
+        """The phone with its effective owner (claimants and not_shared are not filled in)."""
+
+    def phone_claimants(self, e164: str, holder: uuid.UUID | None) -> tuple[str, ...]:
+        """Names of the people who claimed a phone: the identities linked to the customer row
+        holding it and those waiting for review on it (sorted, so decisions are replayable)."""
+
+    def phone_pinned_not_shared(self, e164: str) -> bool:
+        """Did a person last say this phone is not shared?"""
+
+    def ensure_phone(self, e164: str, at: datetime, version: str) -> None:
+        """The number has a row (unowned when new)."""
+
+    def claim_phone(self, e164: str, customer_id: uuid.UUID, at: datetime, version: str) -> uuid.UUID | None:
+        """Give an unowned, unshared phone to a customer; returns its owner afterwards."""
+
+    def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
+        """Remember the routable address as the provider sent it, beside its number."""
+
+    def set_shared(self, e164: str, shared: bool, by: str, at: datetime, version: str) -> uuid.UUID | None:
+        """Mark (it then links nobody) or unmark a phone as shared; returns its owner before."""
+
+    # --- channel identities ---------------------------------------------------------------
+    def upsert_identity(
+        self,
+        identity_id: uuid.UUID,
+        platform: str,
+        account: str,
+        user_id: str,
+        handle: str | None,
+        name: str | None,
+        at: datetime,
+    ) -> None:
+        """Record a sighting: a new identity, or a later one (last seen, newer handle and name)."""
+
+    def identity(self, identity_id: uuid.UUID) -> IdentityState:
+        """An identity with its effective customer; LookupError when there is none."""
+
+    def identity_exists(self, identity_id: uuid.UUID) -> bool: ...
+
+    def identity_owner(self, identity_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer row the identity is linked to (merge pointers not followed)."""
+
+    def link_identity(
+        self,
+        identity_id: uuid.UUID,
+        customer_id: uuid.UUID | None,
+        confidence: float,
+        decided_by: str | None = None,
+        verification: str | None = None,
+    ) -> None: ...
+
+    def raise_confidence(self, identity_id: uuid.UUID, confidence: float) -> None: ...
+
+    def set_verification(self, identity_id: uuid.UUID, verification: str, by: str) -> None: ...
+
+    def never_link(self, identity_id: uuid.UUID, customer_id: uuid.UUID | None) -> frozenset[uuid.UUID]:
+        """Customers a person said must never be linked to this identity, or merged with its
+        customer."""
+
+    # --- threads --------------------------------------------------------------------------
+    def upsert_thread(
+        self,
+        thread_id: uuid.UUID,
+        thread_key: str,
+        channel: str,
+        account: str,
+        identity_id: uuid.UUID | None,
+        at: datetime,
+        counts_as_message: bool,
+    ) -> None:
+        """Record a message on a thread: a new thread, or its range and count widened."""
+
+    def thread(self, thread_id: uuid.UUID) -> ThreadState:
+        """LookupError when there is none."""
+
+    def thread_exists(self, thread_id: uuid.UUID) -> bool: ...
+
+    def threads_of_identity(self, identity_id: uuid.UUID) -> list[ThreadState]:
+        """Every thread of the identity, in id order (so ledgers and events replay the same)."""
+
+    def link_thread(
+        self, thread_id: uuid.UUID, customer_id: uuid.UUID | None, decided_by: str | None = None
+    ) -> None: ...
+
+    # --- decisions on record --------------------------------------------------------------
+    def add_constraint(
+        self,
+        kind: str,
+        by: str,
+        at: datetime,
+        *,
+        identity_id: uuid.UUID | None = None,
+        thread_id: uuid.UUID | None = None,
+        customer_id: uuid.UUID | None = None,
+        other_customer_id: uuid.UUID | None = None,
+        e164: str | None = None,
+    ) -> None:
+        """A person's durable decision: never_link, never_merge, pin_link, shared, not_shared."""
+
+    def ledger(self, **entry: Any) -> None:
+        """Append to the identity ledger (columns of identity_ledger)."""
+
+    def conflict(self, **values: Any) -> None:
+        """Ask a person (columns of identity_conflicts; open)."""
+
+    def open_conflict_exists(
+        self,
+        kind: str,
+        identity_id: uuid.UUID,
+        e164: str | None,
+        customer_id: uuid.UUID | None,
+        other_customer_id: uuid.UUID | None,
+    ) -> bool:
+        """Is the same question already waiting for a person?"""
+
+    def resolve_conflict(self, conflict_id: int, at: datetime) -> bool:
+        """Mark a question answered; False when there is no such conflict."""
+
+    def consent(self, **values: Any) -> None:
+        """Append a consent signal (columns of consent_ledger; once per idempotency key)."""
+
+    def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
+        """The events stored for a message or command already applied, else None."""
+
+    def outbox_put(
+        self,
+        key: str,
+        thread_id: uuid.UUID | None,
+        customer_id: uuid.UUID | None,
+        events: list[dict[str, Any]],
+        at: datetime,
+        encoded: str | None = None,
+    ) -> None:
+        """Store what a message or command produced (`encoded`: the events as JSON text already)."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction: `with factory() as uow: ...; uow.commit()`. Leaving the block without
+    commit rolls everything back; commit writes every change or raises (then nothing is written)."""
+
+    @property
+    def identities(self) -> IdentityRepository: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
