@@ -23,7 +23,7 @@ from typing import Any
 from schema import jsoncodec
 from schema import tables as t
 from workers.adapters.repository import Repository
-from workers.adapters.rows import THREADS, Claimant, ConflictKey, Encoded, Row, TableSpec
+from workers.adapters.rows import THREADS, Claimant, ConflictKey, Encoded, Row, TableSpec, Write
 from workers.domain.ports import ConcurrentWriteError, UnitOfWork, UnitOfWorkFactory
 
 TABLES = (
@@ -234,9 +234,13 @@ class FakeRows:
                 changed += 1
         return changed
 
-    def insert(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        self._maybe_fail("insert")
-        self._logged("insert", table, rows)
+    def write(self, writes: Sequence[Write]) -> None:
+        self._maybe_fail("write")
+        self._logged("write", writes)
+        for write in writes:
+            getattr(self, "_" + write.kind)(write.table, write.rows)
+
+    def _insert(self, table: TableSpec, rows: Sequence[Row]) -> None:
         stored = self.tables[table.name]
         taken = [row[table.key] for row in rows if row[table.key] in stored]
         if taken:
@@ -244,16 +248,14 @@ class FakeRows:
         for row in rows:
             stored[row[table.key]] = _stored(table.name, row)
 
-    def update(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        self._logged("update", table, rows)
+    def _update(self, table: TableSpec, rows: Sequence[Row]) -> None:
         stored = self.tables[table.name]
         for row in rows:
             key = row[table.key]
             if key in stored:
                 stored[key] = {**stored[key], **self._tracked(table, _stored(table.name, row))}
 
-    def insert_missing(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        self._logged("insert_missing", table, rows)
+    def _insert_missing(self, table: TableSpec, rows: Sequence[Row]) -> None:
         stored = self.tables[table.name]
         for row in rows:
             unique = tuple(row[c] for c in table.unique)
@@ -263,9 +265,7 @@ class FakeRows:
                 continue
             self._add(table.name, row)
 
-    def append(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        self._maybe_fail("append")
-        self._logged("append", table, rows)
+    def _append(self, table: TableSpec, rows: Sequence[Row]) -> None:
         for row in rows:
             self._add(table.name, row)
 

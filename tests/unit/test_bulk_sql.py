@@ -1,53 +1,33 @@
-"""COPY text-format fields as PostgreSQL reads them back."""
+"""A unit of work's writes as one query: each statement binds its own parameters."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from workers.adapters import bulk_sql
+from workers.adapters.rows import Encoded
 
 
-def _unescape(field: str) -> str:
-    """How COPY's text format reads a field (the escapes bulk_sql writes)."""
-    out, i = [], 0
-    escapes = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
-    while i < len(field):
-        if field[i] == "\\":
-            out.append(escapes[field[i + 1]])
-            i += 2
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
+def test_statements_of_one_script_bind_parameters_of_their_own() -> None:
+    script = bulk_sql.Script()
+    a, b = uuid.uuid4(), uuid.uuid4()
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    script.insert("customers", ("id", "created_at"), [{"id": a, "created_at": at}])
+    script.insert(
+        "customers", ("id", "created_at"), [{"id": b, "created_at": at}], "ON CONFLICT (id) DO NOTHING"
+    )
+    script.update("customers", "id", ("id", "name"), [{"id": a, "name": None}])
+    assert len(script.statements) == 3
+    assert script.params["s0_p0"] == [str(a)] and script.params["s1_p0"] == [str(b)]
+    assert script.params["s2_p1"] == [None]
+    assert "%(s1_p0)s AS uuid[]" in script.statements[1] and script.statements[1].endswith("DO NOTHING")
+    assert script.statements[2].startswith("UPDATE customers AS t SET name = v.name FROM unnest(")
 
 
-@given(st.text())
-def test_text_fields_survive_copy(text: str) -> None:
-    field = bulk_sql._copy_field(text, "text")
-    assert not {"\n", "\r", "\t"} & set(field)  # a raw one would end the field or the row
-    assert _unescape(field) == text
-
-
-@given(st.dictionaries(st.text(), st.text() | st.integers() | st.none()))
-def test_jsonb_fields_survive_copy(value: dict[str, object]) -> None:
-    field = bulk_sql._copy_field(value, "jsonb")
-    assert not {"\n", "\r", "\t"} & set(field)
-    assert _unescape(field) == bulk_sql._json(value)
-
-
-def test_scalars() -> None:
-    at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-    key = uuid.uuid4()
-    assert [bulk_sql._copy_field(v, "text") for v in (None, True, False, at, key, 3, 0.5)] == [
-        "\\N",
-        "t",
-        "f",
-        "2026-01-05T09:00:00+00:00",
-        str(key),
-        "3",
-        "0.5",
-    ]
+def test_json_is_encoded_once_or_taken_as_encoded() -> None:
+    script = bulk_sql.Script()
+    rows = [{"events": [{"a": "é"}]}, {"events": Encoded('[{"a":1}]')}, {"events": None}]
+    script.insert("resolved_messages", ("events",), rows)
+    assert script.params["s0_p0"] == ['[{"a":"é"}]', '[{"a":1}]', None]
+    assert "AS json[]" in script.statements[0]

@@ -84,7 +84,7 @@ def test_a_bug_is_raised_not_dead_lettered_and_nothing_is_written() -> None:
 
 def test_a_transient_error_is_retried_and_the_batch_applies_once() -> None:
     db = FakeDatabase()
-    db.fail("append", TransientError("deadlock detected"), times=2)
+    db.fail("write", TransientError("deadlock detected"), times=2)
     out = child(db).resolve_values(request_values(2))
     assert out.outcomes == {"created": 2}
     assert len(db.rows("resolved_messages")) == 2 and len(db.rows("identity_ledger")) == 6

@@ -1,19 +1,15 @@
-"""Set-based writes of the identity repository's PostgreSQL store: one statement per table, on
-the DBAPI cursor.
+"""Set-based writes of the identity repository's PostgreSQL store: one statement per table, all
+of a unit of work's statements in one round trip, on the DBAPI cursor.
 
 Rows are dicts of column -> Python value. Inserts and updates go through unnest() over one
-array parameter per column (psycopg2 renders Python lists as arrays); append-only rows that
-cannot conflict go through COPY, which skips the array literal entirely. The SQL text of each
-(table, columns, clause) is built once. These run on the transaction's own DBAPI connection,
-so they commit or roll back with everything else.
+array parameter per column (psycopg2 renders Python lists as arrays, in C). The SQL text of
+each (table, columns, clause, place in the script) is built once. These run on the
+transaction's own DBAPI connection, so they commit or roll back with everything else.
 """
 
 from __future__ import annotations
 
-import io
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -40,63 +36,81 @@ SQL_TYPES = {
     "resolved_at": "timestamptz",
     "at": "timestamptz",
     "shared": "boolean",
+    "active": "boolean",
     "confidence": "double precision",
     "message_count": "integer",
     "evidence": "jsonb",
-    "events": "jsonb",
+    "events": "json",
 }
 
 
-def insert(
-    cursor: Any, table: str, columns: tuple[str, ...], rows: Sequence[Row], tail: str = ""
-) -> list[Any]:
-    """INSERT ... SELECT FROM unnest(...) [tail]; returns the rows of a RETURNING tail."""
-    cursor.execute(_insert_sql(table, columns, tail), _arrays(columns, rows))
-    return cursor.fetchall() if "RETURNING" in tail else []
+class Script:
+    """Statements sent to PostgreSQL as one query: psycopg2 sends the text of several statements,
+    separated by semicolons, in one round trip (their parameters bound client-side, as always
+    with psycopg2). A unit of work's writes take one round trip however many tables they touch;
+    the first statement that fails aborts the rest, and the transaction with them."""
 
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.params: dict[str, Any] = {}
 
-def update(cursor: Any, table: str, key: str, columns: tuple[str, ...], rows: Sequence[Row]) -> None:
-    """Set every column of each row (by its key) to the row's value."""
-    cursor.execute(_update_sql(table, key, columns), _arrays(columns, rows))
+    def __bool__(self) -> bool:
+        return bool(self.statements)
 
+    def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[Row], tail: str = "") -> None:
+        """INSERT ... SELECT FROM unnest(...) [tail]."""
+        prefix = self._prefix()
+        self.statements.append(_insert_sql(table, columns, tail, prefix))
+        self.params.update(_arrays(columns, rows, prefix))
 
-def copy(cursor: Any, table: str, columns: tuple[str, ...], rows: Sequence[Row]) -> None:
-    """COPY rows in (text format). Only for rows no constraint can refuse but a bug."""
-    types = [SQL_TYPES.get(c, "text") for c in columns]
-    lines = [
-        "\t".join(_copy_field(row.get(c), t) for c, t in zip(columns, types, strict=True)) for row in rows
-    ]
-    buffer = io.BytesIO(("\n".join(lines) + "\n").encode())
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+    def update(self, table: str, key: str, columns: tuple[str, ...], rows: Sequence[Row]) -> None:
+        """Set every column of each row (by its key) to the row's value."""
+        prefix = self._prefix()
+        self.statements.append(_update_sql(table, key, columns, prefix))
+        self.params.update(_arrays(columns, rows, prefix))
+
+    def add(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        """A statement of the caller's own (its parameter names must not clash with s<n>_...)."""
+        self.statements.append(sql)
+        self.params.update(params or {})
+
+    def run(self, cursor: Any) -> None:
+        cursor.execute(";\n".join(self.statements), self.params)
+
+    def _prefix(self) -> str:
+        return f"s{len(self.statements)}_"
 
 
 @cache
-def _insert_sql(table: str, columns: tuple[str, ...], tail: str) -> str:
+def _insert_sql(table: str, columns: tuple[str, ...], tail: str, prefix: str) -> str:
     names = ", ".join(columns)
-    return f"INSERT INTO {table} ({names}) SELECT {names} FROM {_unnest(columns)} {tail}"  # noqa: S608
+    return f"INSERT INTO {table} ({names}) SELECT {names} FROM {_unnest(columns, prefix)} {tail}"  # noqa: S608
 
 
 @cache
-def _update_sql(table: str, key: str, columns: tuple[str, ...]) -> str:
+def _update_sql(table: str, key: str, columns: tuple[str, ...], prefix: str) -> str:
     sets = ", ".join(f"{c} = v.{c}" for c in columns if c != key)
-    return f"UPDATE {table} AS t SET {sets} FROM {_unnest(columns)} WHERE t.{key} = v.{key}"  # noqa: S608
+    return f"UPDATE {table} AS t SET {sets} FROM {_unnest(columns, prefix)} WHERE t.{key} = v.{key}"  # noqa: S608
 
 
-def _unnest(columns: tuple[str, ...]) -> str:
-    arrays = ", ".join(f"CAST(%(p{i})s AS {SQL_TYPES.get(c, 'text')}[])" for i, c in enumerate(columns))
+def _unnest(columns: tuple[str, ...], prefix: str) -> str:
+    arrays = ", ".join(
+        f"CAST(%({prefix}p{i})s AS {SQL_TYPES.get(c, 'text')}[])" for i, c in enumerate(columns)
+    )
     return f"unnest({arrays}) AS v({', '.join(columns)})"
 
 
-def _arrays(columns: tuple[str, ...], rows: Sequence[Row]) -> dict[str, list[Any]]:
+def _arrays(columns: tuple[str, ...], rows: Sequence[Row], prefix: str) -> dict[str, list[Any]]:
     params: dict[str, list[Any]] = {}
     for index, column in enumerate(columns):
         sql_type = SQL_TYPES.get(column, "text")
+        name = f"{prefix}p{index}"
         if sql_type == "uuid":
-            params[f"p{index}"] = [None if (v := row.get(column)) is None else str(v) for row in rows]
-        elif sql_type == "jsonb":
-            params[f"p{index}"] = [None if (v := row.get(column)) is None else _json(v) for row in rows]
+            params[name] = [None if (v := row.get(column)) is None else str(v) for row in rows]
+        elif sql_type in ("jsonb", "json"):
+            params[name] = [None if (v := row.get(column)) is None else _json(v) for row in rows]
         else:
-            params[f"p{index}"] = [row.get(column) for row in rows]
+            params[name] = [row.get(column) for row in rows]
     return params
 
 
@@ -105,34 +119,3 @@ def _json(value: Any) -> str:
     if isinstance(value, Encoded):
         return value.text
     return jsoncodec.dumps(value).decode()
-
-
-def _escaped(text: str) -> str:
-    """COPY's text format: backslash, newline, carriage return and tab escaped. Each is looked
-    for first (a C scan): most values have none, and the outbox's kilobytes of JSON have only
-    backslashes, which str.translate would have walked character by character."""
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    if "\n" in text:
-        text = text.replace("\n", "\\n")
-    if "\r" in text:
-        text = text.replace("\r", "\\r")
-    if "\t" in text:
-        text = text.replace("\t", "\\t")
-    return text
-
-
-def _copy_field(value: Any, sql_type: str) -> str:
-    if value is None:
-        return "\\N"
-    if sql_type == "jsonb":
-        return _escaped(_json(value))
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (uuid.UUID, int)):
-        return str(value)
-    return _escaped(str(value))

@@ -20,12 +20,23 @@ from functools import cache
 from types import TracebackType
 from typing import Any
 
+import psycopg2.errors
 from sqlalchemy import Connection, Engine
 
 from phoneunify.retry import transient_db_error
 from workers.adapters import bulk_sql
 from workers.adapters.repository import Repository
-from workers.adapters.rows import THREADS, Claimant, ConflictKey, Row, TableSpec
+from workers.adapters.rows import (
+    CUSTOMERS,
+    IDENTITIES,
+    PHONES,
+    THREADS,
+    Claimant,
+    ConflictKey,
+    Row,
+    TableSpec,
+    Write,
+)
 from workers.domain.ports import ConcurrentWriteError, TransientError
 
 log = logging.getLogger(__name__)
@@ -72,6 +83,16 @@ _RESOLVE_PAIR = (
     "UPDATE identity_conflicts SET status = 'resolved', resolved_at = %(at)s WHERE status = 'open'"
     " AND ((customer_id = %(a)s AND other_customer_id = %(b)s)"
     " OR (customer_id = %(b)s AND other_customer_id = %(a)s))"
+)
+# Primary keys of the tables whose new rows the repository inserts: a violation of one is another
+# transaction's row, inserted since this one read it as absent.
+# (Their other unique keys, from which the ids derive, name the same rows.)
+_KEYED = frozenset(
+    [
+        *(f"{spec.name}_pkey" for spec in (CUSTOMERS, PHONES, IDENTITIES, THREADS)),
+        "threads_thread_key_key",
+        "uq_identities_provider_id",
+    ]
 )
 _RESOLVE_ONE = "UPDATE identity_conflicts SET status = 'resolved', resolved_at = %(at)s WHERE id = %(id)s"
 
@@ -146,23 +167,31 @@ class PostgresRows:
             self._cursor.execute(_RESOLVE_ONE, {"at": at, "id": conflict_id})
         return int(self._cursor.rowcount)
 
-    def insert(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        # RETURNING tells the rows inserted from those another transaction inserted first.
-        tail = f"ON CONFLICT ({table.key}) DO NOTHING RETURNING {table.key}"
-        inserted = bulk_sql.insert(self._cursor, table.name, table.columns, rows, tail)
-        if len(inserted) != len(rows):
-            raise ConcurrentWriteError(f"{len(rows) - len(inserted)} new {table.name} row(s) already existed")
-
-    def update(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        bulk_sql.update(self._cursor, table.name, table.key, table.columns, rows)
-
-    def insert_missing(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        tail = f"ON CONFLICT ({', '.join(table.unique)}) DO NOTHING"
-        bulk_sql.insert(self._cursor, table.name, table.columns, rows, tail)
-
-    def append(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        # Rows no constraint refuses but a bug: COPY, the cheapest way in.
-        bulk_sql.copy(self._cursor, table.name, table.columns, rows)
+    def write(self, writes: Sequence[Write]) -> None:
+        """Every write in one round trip. A new row another transaction inserted first fails
+        its plain INSERT on the primary key (after waiting for that transaction to end)."""
+        script = bulk_sql.Script()
+        for write in writes:
+            table = write.table
+            if write.kind == "insert":
+                script.insert(table.name, table.columns, write.rows)
+            elif write.kind == "update":
+                script.update(table.name, table.key, table.columns, write.rows)
+            elif write.kind == "insert_missing":
+                script.insert(
+                    table.name,
+                    table.columns,
+                    write.rows,
+                    f"ON CONFLICT ({', '.join(table.unique)}) DO NOTHING",
+                )
+            else:
+                script.insert(table.name, table.columns, write.rows)
+        try:
+            script.run(self._cursor)
+        except psycopg2.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name in _KEYED:
+                raise ConcurrentWriteError(f"a new row already existed ({exc.diag.constraint_name})") from exc
+            raise
 
 
 class PostgresUnitOfWork:

@@ -37,6 +37,7 @@ from workers.adapters.rows import (
     Row,
     RowStore,
     TableSpec,
+    Write,
 )
 from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState, better_name
 
@@ -146,20 +147,19 @@ class Repository:
         self._load_open_conflicts(given)
 
     def flush(self) -> None:
-        """Hand every change so far to the store: keyed tables in foreign-key order, then the
-        rows inserted once, then the appended rows."""
+        """Hand every change so far to the store in one call: keyed tables in foreign-key
+        order, then the rows inserted once, then the appended rows."""
+        writes: list[Write] = []
         for cache in (self._customers, self._phones, self._identities, self._threads):
             new, dirty = cache.changes()
             if new:
-                self._store.insert(cache.spec, new)
+                writes.append(Write("insert", cache.spec, new))
             if dirty:
-                self._store.update(cache.spec, dirty)
+                writes.append(Write("update", cache.spec, dirty))
         if self._addresses:
-            self._store.insert_missing(ADDRESSES, list(self._addresses.values()))
-            self._addresses.clear()
+            writes.append(Write("insert_missing", ADDRESSES, list(self._addresses.values())))
         if self._consent:
-            self._store.insert_missing(CONSENT, self._consent)
-            self._consent = []
+            writes.append(Write("insert_missing", CONSENT, self._consent))
         for spec, rows in (
             (LEDGER, self._ledger),
             (CONFLICTS, self._conflicts),
@@ -167,8 +167,17 @@ class Repository:
             (OUTBOX, self._outbox_rows),
         ):
             if rows:
-                self._store.append(spec, rows)
-        self._ledger, self._conflicts, self._constraints, self._outbox_rows = [], [], [], []
+                writes.append(Write("append", spec, rows))
+        self._addresses = {}
+        self._consent, self._ledger, self._conflicts, self._constraints, self._outbox_rows = (
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
+        if writes:
+            self._store.write(writes)
 
     # --- reading rows ---------------------------------------------------------------------
     def _read(self, cache: _Cache, keys: Iterable[Any]) -> None:

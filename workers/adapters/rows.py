@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 Row = dict[str, Any]
 # An open question for a person, as the repository compares them: kind, identity, phone,
@@ -144,6 +144,17 @@ class Encoded:
         self.text = text
 
 
+@dataclass(frozen=True)
+class Write:
+    """Rows to write to one table: `insert` rows new to a keyed table, `update` every tracked
+    column of rows found by key, `insert_missing` rows unless their unique columns are stored
+    already, `append` rows to an append-only table (in order)."""
+
+    kind: Literal["insert", "update", "insert_missing", "append"]
+    table: TableSpec
+    rows: Sequence[Row]
+
+
 class RowStore(Protocol):
     """Reads rows (locking those read by key until the transaction ends) and writes them."""
 
@@ -187,15 +198,7 @@ class RowStore(Protocol):
         """Mark answered the open conflicts between two customers, or one conflict by id;
         returns how many rows it changed (written at once, in the transaction)."""
 
-    def insert(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        """Insert rows new to a keyed table; ConcurrentWriteError when another transaction
-        inserted one of them first (the unit of work then rolls back)."""
-
-    def update(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        """Set every tracked column of each row, found by its key."""
-
-    def insert_missing(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        """Insert rows, skipping those whose unique columns are stored already."""
-
-    def append(self, table: TableSpec, rows: Sequence[Row]) -> None:
-        """Append rows to an append-only table (in order)."""
+    def write(self, writes: Sequence[Write]) -> None:
+        """Apply the writes in order (all of a unit of work's, at commit). An `insert` of a row
+        another transaction inserted first raises ConcurrentWriteError (the unit of work then
+        rolls back)."""
