@@ -23,7 +23,19 @@ from typing import Any
 from schema import jsoncodec
 from schema import tables as t
 from workers.adapters.repository import Repository
-from workers.adapters.rows import THREADS, Claimant, ConflictKey, Encoded, Row, TableSpec, Write
+from workers.adapters.rows import (
+    CUSTOMERS,
+    IDENTITIES,
+    PHONES,
+    THREADS,
+    BatchRows,
+    ConflictKey,
+    Encoded,
+    PhoneClaims,
+    Row,
+    TableSpec,
+    Write,
+)
 from workers.domain.ports import ConcurrentWriteError, UnitOfWork, UnitOfWorkFactory
 
 TABLES = (
@@ -158,16 +170,40 @@ class FakeRows:
         found = [r for r in self._rows("threads") if r["id"] in ids or r["identity_id"] in identities]
         return [self._tracked(THREADS, r) for r in sorted(found, key=lambda r: r["id"])]
 
-    def names_linked_to(self, customer_id: uuid.UUID) -> list[Claimant]:
-        return [
+    def load_batch(
+        self,
+        identity_ids: Sequence[uuid.UUID],
+        thread_ids: Sequence[uuid.UUID],
+        phones: Sequence[str],
+        customer_ids: Sequence[uuid.UUID],
+        outbox_keys: Sequence[str],
+    ) -> BatchRows:
+        self._maybe_fail("load_batch")
+        threads = self.load_threads(thread_ids, identity_ids)
+        identities = self.load(IDENTITIES, identity_ids)
+        phone_rows = self.load(PHONES, phones)
+        named = {
+            r["customer_id"] for r in (*threads, *identities, *phone_rows) if r["customer_id"] is not None
+        }
+        customers = self.load(CUSTOMERS, [*customer_ids, *named])
+        return BatchRows(
+            threads=threads,
+            identities=identities,
+            phones=phone_rows,
+            customers=customers,
+            outbox=self.outbox(outbox_keys),
+            never=self.never_constraints(identity_ids, [*customer_ids, *(c["id"] for c in customers)]),
+            open_conflicts=self.open_conflicts(identity_ids),
+        )
+
+    def phone_claims(self, e164: str, holder: uuid.UUID | None, kinds: Sequence[str]) -> PhoneClaims:
+        identities = self.tables["identities"]
+        linked = [
             (r["id"], r["display_name"], r["handle"])
             for r in self._rows("identities")
-            if r["customer_id"] == customer_id
+            if holder is not None and r["customer_id"] == holder
         ]
-
-    def names_waiting_on(self, e164: str, kinds: Sequence[str]) -> list[Claimant]:
-        identities = self.tables["identities"]
-        return [
+        waiting = [
             (i["id"], i["display_name"], i["handle"])
             for c in self._rows("identity_conflicts")
             if c["status"] == "open"
@@ -175,6 +211,13 @@ class FakeRows:
             and c["kind"] in kinds
             and (i := identities.get(c["identity_id"])) is not None
         ]
+        marks = [
+            c
+            for c in self._rows("identity_constraints")
+            if c["active"] and c["e164"] == e164 and c["kind"] in ("shared", "not_shared")
+        ]
+        mark = str(max(marks, key=lambda c: c["id"])["kind"]) if marks else None
+        return PhoneClaims(linked, waiting, mark)
 
     def open_conflicts(self, identity_ids: Sequence[uuid.UUID]) -> list[ConflictKey]:
         wanted = set(identity_ids)
@@ -199,14 +242,6 @@ class FakeRows:
                 or c["other_customer_id"] in customers
             )
         ]
-
-    def latest_phone_mark(self, e164: str) -> str | None:
-        marks = [
-            c
-            for c in self._rows("identity_constraints")
-            if c["active"] and c["e164"] == e164 and c["kind"] in ("shared", "not_shared")
-        ]
-        return str(max(marks, key=lambda c: c["id"])["kind"]) if marks else None
 
     def outbox(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         self._maybe_fail("outbox")

@@ -30,10 +30,12 @@ def test_a_lock_is_held_until_the_unit_of_work_ends(db: Backend) -> None:
     entered = threading.Event()
     with db.units() as first:
         first.identities.lock(["phone:+19165551234", "thread:a"])
+        first.identities.outbox_get("sms:1")  # the locks go out with the first read
 
         def second() -> None:
             with db.units() as uow:
                 uow.identities.lock(["thread:b", "phone:+19165551234"])
+                uow.identities.outbox_get("sms:2")
                 entered.set()
 
         waiter = threading.Thread(target=second)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from types import TracebackType
 from typing import Any
 
@@ -31,8 +32,10 @@ from workers.adapters.rows import (
     IDENTITIES,
     PHONES,
     THREADS,
+    BatchRows,
     Claimant,
     ConflictKey,
+    PhoneClaims,
     Row,
     TableSpec,
     Write,
@@ -48,20 +51,19 @@ LOCK_SPACE = 0x5055  # "PU"
 # the other; in 2^31 two batches of distinct keys collide about once in a thousand.
 LOCK_IDS = 1 << 31
 
-_LOCK = (
-    "SELECT count(pg_advisory_xact_lock(%(space)s, b))"
-    " FROM (SELECT unnest(%(buckets)s::int[]) AS b ORDER BY 1) AS ordered"
-)
 _THREADS = (
     "SELECT {columns} FROM threads"
     " WHERE id = ANY(%(ids)s::uuid[]) OR identity_id = ANY(%(identities)s::uuid[])"
     " ORDER BY id FOR UPDATE"
 )
-_LINKED = "SELECT id, display_name, handle FROM identities WHERE customer_id = %(customer)s"
-_WAITING = (
-    "SELECT i.id, i.display_name, i.handle"
+# Who claimed a phone, in one statement (see PhoneClaims); ORDER BY keeps the mark's row last.
+_CLAIMS = (
+    "SELECT 'linked', id, display_name, handle FROM identities WHERE customer_id = %(holder)s"
+    " UNION ALL SELECT 'waiting', i.id, i.display_name, i.handle"
     " FROM identity_conflicts c JOIN identities i ON c.identity_id = i.id"
     " WHERE c.status = 'open' AND c.e164 = %(e164)s AND c.kind = ANY(%(kinds)s::text[])"
+    " UNION ALL (SELECT 'mark', NULL, kind, NULL FROM identity_constraints WHERE e164 = %(e164)s AND active"
+    " AND kind IN ('shared', 'not_shared') ORDER BY id DESC LIMIT 1)"
 )
 _OPEN = (
     "SELECT kind, identity_id, e164, customer_id, other_customer_id FROM identity_conflicts"
@@ -71,10 +73,6 @@ _NEVER = (
     "SELECT kind, identity_id, customer_id, other_customer_id FROM identity_constraints"
     " WHERE active AND kind IN ('never_link', 'never_merge') AND (identity_id = ANY(%(identities)s::uuid[])"
     " OR customer_id = ANY(%(customers)s::uuid[]) OR other_customer_id = ANY(%(customers)s::uuid[]))"
-)
-_MARK = (
-    "SELECT kind FROM identity_constraints WHERE e164 = %(e164)s AND active"
-    " AND kind IN ('shared', 'not_shared') ORDER BY id DESC LIMIT 1"
 )
 _OUTBOX = (
     "SELECT idempotency_key, events FROM resolved_messages WHERE idempotency_key = ANY(%(keys)s::text[])"
@@ -97,6 +95,95 @@ _KEYED = frozenset(
 _RESOLVE_ONE = "UPDATE identity_conflicts SET status = 'resolved', resolved_at = %(at)s WHERE id = %(id)s"
 
 
+def _batch_query() -> tuple[str, dict[str, tuple[tuple[str, ...], Callable[[Any], Any]]]]:
+    """One statement reading what `load_batch` reads, and how to take each part's rows apart.
+
+    Each part is a locking CTE (rows locked in key order, as separate statements locked them);
+    their rows come back through one UNION ALL whose columns are typed slots (uuids, times,
+    texts, ...), so psycopg2 converts every value natively, as it would in a table of its own.
+    """
+    ctes = {
+        "threads": (
+            "th",
+            THREADS.columns,
+            "FROM threads WHERE id = ANY(%(threads)s::uuid[]) OR identity_id = ANY(%(identities)s::uuid[])"
+            " ORDER BY id FOR UPDATE",
+        ),
+        "identities": (
+            "idn",
+            IDENTITIES.columns,
+            "FROM identities WHERE id = ANY(%(identities)s::uuid[]) ORDER BY id FOR UPDATE",
+        ),
+        "phones": (
+            "ph",
+            PHONES.columns,
+            "FROM phones WHERE e164 = ANY(%(phones)s::text[]) ORDER BY e164 FOR UPDATE",
+        ),
+        "customers": (
+            "cu",
+            CUSTOMERS.columns,
+            "FROM customers WHERE id = ANY(%(customers)s::uuid[]) OR id IN"
+            " (SELECT customer_id FROM th UNION SELECT customer_id FROM idn UNION SELECT customer_id FROM ph)"
+            " ORDER BY id FOR UPDATE",
+        ),
+        "outbox": (
+            "ob",
+            ("idempotency_key", "events"),
+            "FROM resolved_messages WHERE idempotency_key = ANY(%(keys)s::text[])",
+        ),
+        "never": (
+            "nv",
+            ("kind", "identity_id", "customer_id", "other_customer_id"),
+            "FROM identity_constraints WHERE active AND kind IN ('never_link', 'never_merge')"
+            " AND (identity_id = ANY(%(identities)s::uuid[]) OR customer_id = ANY(%(customers)s::uuid[])"
+            " OR other_customer_id = ANY(%(customers)s::uuid[]) OR customer_id IN (SELECT id FROM cu)"
+            " OR other_customer_id IN (SELECT id FROM cu))",
+        ),
+        "conflicts": (
+            "oc",
+            ("kind", "identity_id", "e164", "customer_id", "other_customer_id"),
+            "FROM identity_conflicts WHERE status = 'open' AND identity_id = ANY(%(identities)s::uuid[])",
+        ),
+    }
+    slots = [(kind, n) for kind, count in _SLOTS for n in range(count)]
+    withs: list[str] = []
+    selects: list[str] = []
+    parts: dict[str, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}
+    for tag, (name, columns, rest) in ctes.items():
+        withs.append(f"{name} AS MATERIALIZED (SELECT {', '.join(columns)} {rest})")
+        placed: dict[tuple[str, int], str] = {}
+        used = dict.fromkeys((kind for kind, _ in _SLOTS), 0)
+        for column in columns:
+            kind = _slot_type(column)
+            placed[(kind, used[kind])] = column
+            used[kind] += 1
+        exprs = [placed.get(slot, f"NULL::{slot[0]}") for slot in slots]
+        selects.append(f"SELECT '{tag}', {', '.join(exprs)} FROM {name}")  # noqa: S608 - fixed names
+        positions = [1 + slots.index(next(s for s, c in placed.items() if c == column)) for column in columns]
+        parts[tag] = (columns, itemgetter(*positions))
+    return "WITH " + ",\n".join(withs) + "\n" + "\nUNION ALL ".join(selects), parts
+
+
+# Typed columns of the batch read's UNION: enough of each type for the widest table.
+_SLOTS = (
+    ("uuid", 3),
+    ("timestamptz", 3),
+    ("text", 7),
+    ("double precision", 1),
+    ("integer", 1),
+    ("boolean", 1),
+    ("json", 1),
+)
+
+
+def _slot_type(column: str) -> str:
+    kind = bulk_sql.SQL_TYPES.get(column, "text")
+    return "json" if kind == "jsonb" else kind
+
+
+_BATCH, _BATCH_PARTS = _batch_query()
+
+
 class PostgresRows:
     """`RowStore` on one transaction's connection."""
 
@@ -104,16 +191,30 @@ class PostgresRows:
         # The DBAPI cursor of the transaction's own connection: it commits or rolls back with
         # everything else.
         self._cursor: Any = conn.connection.cursor()
+        self._locks = ""
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> None:
+        # Locks asked for go out first, in the same round trip: a statement of their own, so the
+        # statement after them reads with a snapshot taken once they are held.
+        sql, self._locks = self._locks + sql, ""
+        self._cursor.execute(sql, params)
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        self._cursor.execute(sql, params)
+        self._execute(sql, params)
         rows: list[tuple[Any, ...]] = self._cursor.fetchall()
         return rows
 
     def lock(self, keys: Sequence[str]) -> None:
+        """Taken with the next statement (one round trip less), before it reads anything."""
         buckets = sorted({_bucket(key) for key in keys})
         if buckets:
-            self._cursor.execute(_LOCK, {"space": LOCK_SPACE, "buckets": buckets})
+            # Integers only: written into the text, where a bound parameter would clash with the
+            # next statement's.
+            array = "{" + ",".join(map(str, buckets)) + "}"
+            self._locks += (
+                f"SELECT count(pg_advisory_xact_lock({LOCK_SPACE}, b))"  # noqa: S608 - integers
+                f" FROM (SELECT unnest('{array}'::int[]) AS b ORDER BY 1) AS ordered;\n"
+            )
 
     def load(self, table: TableSpec, keys: Sequence[Any]) -> list[Row]:
         if not keys:
@@ -128,11 +229,52 @@ class PostgresRows:
         )
         return [dict(zip(THREADS.columns, values, strict=True)) for values in found]
 
-    def names_linked_to(self, customer_id: uuid.UUID) -> list[Claimant]:
-        return [(i, d, h) for i, d, h in self._rows(_LINKED, {"customer": str(customer_id)})]
+    def load_batch(
+        self,
+        identity_ids: Sequence[uuid.UUID],
+        thread_ids: Sequence[uuid.UUID],
+        phones: Sequence[str],
+        customer_ids: Sequence[uuid.UUID],
+        outbox_keys: Sequence[str],
+    ) -> BatchRows:
+        params = {
+            "identities": [str(i) for i in identity_ids],
+            "threads": [str(t) for t in thread_ids],
+            "phones": list(phones),
+            "customers": [str(c) for c in customer_ids],
+            "keys": list(outbox_keys),
+        }
+        parts: dict[str, list[Any]] = {tag: [] for tag in _BATCH_PARTS}
+        for row in self._rows(_BATCH, params):
+            parts[row[0]].append(row)
+        rows = {
+            tag: [dict(zip(cols, pick(r), strict=True)) for r in parts[tag]]
+            for tag, (cols, pick) in _BATCH_PARTS.items()
+        }
+        return BatchRows(
+            threads=rows["threads"],
+            identities=rows["identities"],
+            phones=rows["phones"],
+            customers=rows["customers"],
+            outbox={r["idempotency_key"]: r["events"] for r in rows["outbox"]},
+            never=rows["never"],
+            open_conflicts=[
+                (r["kind"], r["identity_id"], r["e164"], r["customer_id"], r["other_customer_id"])
+                for r in rows["conflicts"]
+            ],
+        )
 
-    def names_waiting_on(self, e164: str, kinds: Sequence[str]) -> list[Claimant]:
-        return [(i, d, h) for i, d, h in self._rows(_WAITING, {"e164": e164, "kinds": list(kinds)})]
+    def phone_claims(self, e164: str, holder: uuid.UUID | None, kinds: Sequence[str]) -> PhoneClaims:
+        params = {"e164": e164, "holder": str(holder) if holder is not None else None, "kinds": list(kinds)}
+        linked: list[Claimant] = []
+        waiting: list[Claimant] = []
+        mark = None
+        for part, identity_id, display, handle in self._rows(_CLAIMS, params):
+            if part == "mark":
+                mark = display
+            else:
+                (linked if part == "linked" else waiting).append((identity_id, display, handle))
+        return PhoneClaims(linked, waiting, mark)
 
     def open_conflicts(self, identity_ids: Sequence[uuid.UUID]) -> list[ConflictKey]:
         found = self._rows(_OPEN, {"ids": [str(i) for i in identity_ids]})
@@ -147,10 +289,6 @@ class PostgresRows:
             for k, i, c, o in self._rows(_NEVER, params)
         ]
 
-    def latest_phone_mark(self, e164: str) -> str | None:
-        found = self._rows(_MARK, {"e164": e164})
-        return str(found[0][0]) if found else None
-
     def outbox(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         return dict(self._rows(_OUTBOX, {"keys": list(keys)}))
 
@@ -162,9 +300,9 @@ class PostgresRows:
         conflict_id: int | None = None,
     ) -> int:
         if between is not None:
-            self._cursor.execute(_RESOLVE_PAIR, {"at": at, "a": str(between[0]), "b": str(between[1])})
+            self._execute(_RESOLVE_PAIR, {"at": at, "a": str(between[0]), "b": str(between[1])})
         else:
-            self._cursor.execute(_RESOLVE_ONE, {"at": at, "id": conflict_id})
+            self._execute(_RESOLVE_ONE, {"at": at, "id": conflict_id})
         return int(self._cursor.rowcount)
 
     def write(self, writes: Sequence[Write]) -> None:
@@ -186,6 +324,9 @@ class PostgresRows:
                 )
             else:
                 script.insert(table.name, table.columns, write.rows)
+        if self._locks:
+            script.statements.insert(0, self._locks.rstrip(";\n"))
+            self._locks = ""
         try:
             script.run(self._cursor)
         except psycopg2.errors.UniqueViolation as exc:

@@ -62,11 +62,16 @@ class _Cache:
         return sorted({k for k in keys if k not in self.rows}, key=str)
 
     def loaded(self, asked: Iterable[Any], found: Iterable[Row]) -> None:
-        """Rows read for keys not cached before: the asked ones not found are absent."""
-        for key in asked:
-            self.rows[key] = None
+        """Rows read for keys not cached before (`asked`; those not found are absent), and rows
+        read along with them, kept unless cached already: the first read of a row is this unit
+        of work's truth (it was locked then, or created here)."""
+        keys = set(asked)
         for row in found:
-            self.rows[row[self.key]] = row
+            key = row[self.key]
+            if key in keys or key not in self.rows:
+                self.rows[key] = row
+        for key in keys:
+            self.rows.setdefault(key, None)
 
     def add(self, row: Row) -> Row:
         key = row[self.key]
@@ -127,24 +132,28 @@ class Repository:
         customers: Iterable[uuid.UUID],
         outbox_keys: Iterable[str],
     ) -> None:
-        """Read (and lock) in a handful of statements every row a batch may touch: its
-        identities and their threads, its threads, its phones, the customers all of these point
-        to with their merge chains, its outbox keys, and the constraints and open conflicts of
-        its identities and customers."""
+        """Read (and lock) at once every row a batch may touch: its identities and their
+        threads, its threads, its phones, the customers all of these point to (merge chains
+        followed), its outbox keys, and the constraints and open conflicts of its identities
+        and customers."""
         given = sorted(set(identities), key=str)
-        self._load_outbox(outbox_keys)
-        self._load_threads(threads, given)
-        self._read(self._identities, given)
-        self._read(self._phones, phones)
-        wanted = set(customers)
-        for cache in (self._identities, self._threads, self._phones):
-            wanted.update(r["customer_id"] for r in cache.rows.values() if r is not None and r["customer_id"])
-        self._load_customers(wanted)
-        # Constraints of every customer read, and of those the batch may create (a phone's
-        # first customer has an id derived from the phone).
-        known = [c for c, row in self._customers.rows.items() if row is not None]
-        self._load_constraints(given, [*wanted, *known])
-        self._load_open_conflicts(given)
+        tids = self._threads.missing(threads)
+        iids = self._identities.missing(given)
+        e164s = self._phones.missing(phones)
+        cids = self._customers.missing(customers)
+        keys = sorted({k for k in outbox_keys if k not in self._outbox})
+        read = self._store.load_batch(given, tids, e164s, cids, keys)
+        self._absorb_threads(tids, [i for i in given if i not in self._threads_of], read.threads)
+        self._identities.loaded(iids, read.identities)
+        self._phones.loaded(e164s, read.phones)
+        self._customers.loaded(cids, read.customers)
+        for key in keys:
+            self._outbox[key] = read.outbox.get(key)
+        self._cover_constraints(given, [*cids, *(r["id"] for r in read.customers)], read.never)
+        self._cover_open_conflicts(given, read.open_conflicts)
+        # Longer merge chains, and the constraints of the customers at their ends (rare).
+        self._load_customers(r["merged_into"] for r in read.customers if r["merged_into"] is not None)
+        self._load_constraints([], [c for c, row in self._customers.rows.items() if row is not None])
 
     def flush(self) -> None:
         """Hand every change so far to the store in one call: keyed tables in foreign-key
@@ -214,10 +223,13 @@ class Repository:
     def _load_threads(self, thread_ids: Iterable[uuid.UUID], identity_ids: list[uuid.UUID]) -> None:
         tids = self._threads.missing(thread_ids)
         iids = [i for i in identity_ids if i not in self._threads_of]
-        if not tids and not iids:
-            return
+        if tids or iids:
+            self._absorb_threads(tids, iids, self._store.load_threads(tids, iids))
+
+    def _absorb_threads(self, tids: list[uuid.UUID], iids: list[uuid.UUID], found: list[Row]) -> None:
+        """Threads read by id (`tids`) and by identity (`iids`, whose threads are then all cached)."""
         asked = set(tids)
-        for row in self._store.load_threads(tids, iids):
+        for row in found:
             # The first read of a row is this unit of work's truth (it was locked then, or
             # created here): a thread met again through its identity keeps its cached copy.
             if row["id"] in asked or row["id"] not in self._threads.rows:
@@ -241,14 +253,21 @@ class Repository:
     def _load_constraints(self, identity_ids: Iterable[uuid.UUID], customer_ids: Iterable[uuid.UUID]) -> None:
         iids = sorted({i for i in identity_ids if i not in self._never_link}, key=str)
         cids = sorted({c for c in customer_ids if c not in self._never_merge}, key=str)
-        if not iids and not cids:
-            return
+        if iids or cids:
+            self._cover_constraints(iids, cids, self._store.never_constraints(iids, cids))
+
+    def _cover_constraints(
+        self, identity_ids: Iterable[uuid.UUID], customer_ids: Iterable[uuid.UUID], stored: list[Row]
+    ) -> None:
+        """Constraints read for these ids, which are then known in full."""
+        iids = [i for i in identity_ids if i not in self._never_link]
+        cids = [c for c in customer_ids if c not in self._never_merge]
         for iid in iids:
             self._never_link[iid] = set()
         for cid in cids:
             self._never_merge[cid] = set()
         # Constraints this unit of work added are not stored yet: read them from the buffer.
-        for row in [*self._store.never_constraints(iids, cids), *self._constraints]:
+        for row in [*stored, *self._constraints]:
             self._index_constraint(row, iids, cids)
 
     def _index_constraint(
@@ -265,12 +284,17 @@ class Repository:
 
     def _load_open_conflicts(self, identity_ids: Iterable[uuid.UUID]) -> None:
         wanted = sorted({i for i in identity_ids if i not in self._open}, key=str)
-        if not wanted:
-            return
+        if wanted:
+            self._cover_open_conflicts(wanted, self._store.open_conflicts(wanted))
+
+    def _cover_open_conflicts(self, identity_ids: list[uuid.UUID], stored: list[ConflictKey]) -> None:
+        """Open conflicts read for these identities, which are then known in full."""
+        wanted = {i for i in identity_ids if i not in self._open}
         for iid in wanted:
             self._open[iid] = []
-        for key in self._store.open_conflicts(wanted):
-            self._open[key[1]].append(key)  # type: ignore[index]
+        for key in stored:
+            if key[1] in wanted:
+                self._open[key[1]].append(key)
         for row in self._conflicts:
             if row["status"] == "open" and row.get("identity_id") in wanted:
                 self._open[row["identity_id"]].append(_conflict_key(row))
@@ -372,16 +396,18 @@ class Repository:
         """The stored rows overlaid with this unit of work's: a cached identity row is the
         truth for that identity (it was locked when read, or is new), and the conflicts not
         written yet are in the buffer."""
+        stored = self._store.phone_claims(e164, holder, CLAIM_KINDS)
+        self._phone_marks.setdefault(e164, stored.mark)
         names: set[str | None] = set()
         cached = self._identities.rows
         if holder is not None:
-            for identity_id, display, handle in self._store.names_linked_to(holder):
+            for identity_id, display, handle in stored.linked:
                 if cached.get(identity_id) is None:
                     names.add(display or handle)
             for row in cached.values():
                 if row is not None and row["customer_id"] == holder:
                     names.add(row["display_name"] or row["handle"])
-        for identity_id, display, handle in self._store.names_waiting_on(e164, CLAIM_KINDS):
+        for identity_id, display, handle in stored.waiting:
             row = cached.get(identity_id)
             names.add((row["display_name"] or row["handle"]) if row is not None else (display or handle))
         for pending in self._conflicts:
@@ -400,7 +426,7 @@ class Repository:
             if row["e164"] == e164 and row["kind"] in ("shared", "not_shared"):
                 return bool(row["kind"] == "not_shared")
         if e164 not in self._phone_marks:
-            self._phone_marks[e164] = self._store.latest_phone_mark(e164)
+            self._phone_marks[e164] = self._store.phone_claims(e164, None, ()).mark
         return self._phone_marks[e164] == "not_shared"
 
     def ensure_phone(self, e164: str, at: datetime, version: str) -> None:

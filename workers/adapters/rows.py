@@ -155,6 +155,30 @@ class Write:
     rows: Sequence[Row]
 
 
+@dataclass(frozen=True)
+class BatchRows:
+    """What `RowStore.load_batch` read."""
+
+    threads: list[Row]
+    identities: list[Row]
+    phones: list[Row]
+    customers: list[Row]
+    outbox: dict[str, list[dict[str, Any]]]
+    never: list[Row]
+    open_conflicts: list[ConflictKey]
+
+
+@dataclass(frozen=True)
+class PhoneClaims:
+    """Who claimed a phone, as stored: the identities linked to the customer row holding it,
+    those of the open conflicts of the given kinds on it, and the kind of the latest active
+    shared / not_shared constraint on it."""
+
+    linked: list[Claimant]
+    waiting: list[Claimant]
+    mark: str | None
+
+
 class RowStore(Protocol):
     """Reads rows (locking those read by key until the transaction ends) and writes them."""
 
@@ -167,11 +191,23 @@ class RowStore(Protocol):
     def load_threads(self, thread_ids: Sequence[uuid.UUID], identity_ids: Sequence[uuid.UUID]) -> list[Row]:
         """Threads with these ids, and every thread of these identities, locked for update."""
 
-    def names_linked_to(self, customer_id: uuid.UUID) -> list[Claimant]:
-        """The identities linked to a customer row, as stored."""
+    def load_batch(
+        self,
+        identity_ids: Sequence[uuid.UUID],
+        thread_ids: Sequence[uuid.UUID],
+        phones: Sequence[str],
+        customer_ids: Sequence[uuid.UUID],
+        outbox_keys: Sequence[str],
+    ) -> BatchRows:
+        """Everything a batch reads first, at once: the threads with these ids and every thread
+        of these identities, the identities, the phones, and the customers with these ids or
+        named by those rows (one hop: the repository follows longer merge chains), all locked
+        for update; the stored events of the outbox keys; the never_link constraints of the
+        identities and the never_merge constraints of those customers; the open conflicts of
+        the identities."""
 
-    def names_waiting_on(self, e164: str, kinds: Sequence[str]) -> list[Claimant]:
-        """The identities of open conflicts of these kinds on a phone, as stored."""
+    def phone_claims(self, e164: str, holder: uuid.UUID | None, kinds: Sequence[str]) -> PhoneClaims:
+        """Who claimed a phone, as stored (see PhoneClaims)."""
 
     def open_conflicts(self, identity_ids: Sequence[uuid.UUID]) -> list[ConflictKey]:
         """The open conflicts of these identities."""
@@ -181,9 +217,6 @@ class RowStore(Protocol):
     ) -> list[Row]:
         """Active never_link constraints of these identities and never_merge constraints naming
         these customers (kind, identity_id, customer_id, other_customer_id)."""
-
-    def latest_phone_mark(self, e164: str) -> str | None:
-        """The kind of the latest active shared / not_shared constraint on a phone."""
 
     def outbox(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """The stored events of those keys that have some."""

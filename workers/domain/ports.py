@@ -48,7 +48,8 @@ class IdentityRepository(Protocol):
     # --- the transaction's scope ----------------------------------------------------------
     def lock(self, keys: Iterable[str]) -> None:
         """Hold, until commit or rollback, locks on natural keys (a thread, an identity, a
-        phone) that another unit of work touching the same keys must wait for."""
+        phone) that another unit of work touching the same keys must wait for. They are taken
+        before this unit of work's next read or write reaches the store (and only then)."""
 
     def prefetch(
         self,
