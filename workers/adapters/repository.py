@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from schema import jsoncodec
 from workers.adapters.rows import (
     ADDRESSES,
     CONFLICTS,
@@ -103,8 +104,9 @@ class Repository:
         self._threads = _Cache(THREADS)
         # identity -> ids of its threads, for identities whose every thread is cached.
         self._threads_of: dict[uuid.UUID, set[uuid.UUID]] = {}
-        # Outbox keys read or written: their events, or None when none are stored.
-        self._outbox: dict[str, list[dict[str, Any]] | None] = {}
+        # Outbox keys read or written: their events (as JSON text when put here), or None when
+        # none are stored.
+        self._outbox: dict[str, list[dict[str, Any]] | str | None] = {}
         # never_link by identity and never_merge by customer, for the ids read so far.
         self._never_link: dict[uuid.UUID, set[uuid.UUID]] = {}
         self._never_merge: dict[uuid.UUID, set[uuid.UUID]] = {}
@@ -550,7 +552,10 @@ class Repository:
             self._identities.touch(identity_id)
 
     def never_link(self, identity_id: uuid.UUID, customer_id: uuid.UUID | None) -> frozenset[uuid.UUID]:
-        self._load_constraints([identity_id], [customer_id] if customer_id is not None else [])
+        if identity_id not in self._never_link or (
+            customer_id is not None and customer_id not in self._never_merge
+        ):
+            self._load_constraints([identity_id], [customer_id] if customer_id is not None else [])
         blocked = set(self._never_link[identity_id])
         if customer_id is not None:
             blocked |= self._never_merge[customer_id]
@@ -665,7 +670,8 @@ class Repository:
         customer_id: uuid.UUID | None,
         other_customer_id: uuid.UUID | None,
     ) -> bool:
-        self._load_open_conflicts([identity_id])
+        if identity_id not in self._open:
+            self._load_open_conflicts([identity_id])
         return (kind, identity_id, e164, customer_id, other_customer_id) in self._open[identity_id]
 
     def resolve_conflict(self, conflict_id: int, at: datetime) -> bool:
@@ -682,19 +688,24 @@ class Repository:
         self._consent.append(_checked(values, CONSENT, evidence={}))
 
     def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
-        self._load_outbox([key])
-        return self._outbox[key]
+        if key not in self._outbox:
+            self._load_outbox([key])
+        events = self._outbox[key]
+        if isinstance(events, str):  # put by this unit of work: decoded only if asked for again
+            events = self._outbox[key] = jsoncodec.loads(events)
+        return events
 
     def outbox_put(
         self,
         key: str,
         thread_id: uuid.UUID | None,
         customer_id: uuid.UUID | None,
-        events: list[dict[str, Any]],
+        events: str,
         at: datetime,
-        encoded: str | None = None,
     ) -> None:
-        if self.outbox_get(key) is not None:
+        if key not in self._outbox:
+            self._load_outbox([key])
+        if self._outbox[key] is not None:
             return  # stored once: the first application's events are the message's
         self._outbox[key] = events
         self._outbox_rows.append(
@@ -702,7 +713,7 @@ class Repository:
                 "idempotency_key": key,
                 "thread_id": thread_id,
                 "customer_id": customer_id,
-                "events": Encoded(encoded) if encoded is not None else events,
+                "events": Encoded(events),
                 "resolved_at": at,
             }
         )

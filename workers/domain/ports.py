@@ -219,11 +219,11 @@ class IdentityRepository(Protocol):
         key: str,
         thread_id: uuid.UUID | None,
         customer_id: uuid.UUID | None,
-        events: list[dict[str, Any]],
+        events: str,
         at: datetime,
-        encoded: str | None = None,
     ) -> None:
-        """Store what a message or command produced (`encoded`: the events as JSON text already)."""
+        """Store what a message or command produced, once: `events`, the JSON array of its
+        linked events as sent (encoded once, for the outbox and for Kafka alike)."""
 
 
 class UnitOfWork(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 from schema import jsoncodec
@@ -22,8 +23,9 @@ class ResolveRequest:
     # Wall-clock ms when the extract stage saw the message: latency from edge to row.
     seen_ms: int = 0
 
-    @property
+    @cached_property
     def sender_evidence(self) -> tuple[PhoneEvidence, ...]:
+        # Cached (the resolver asks several times per message): the request is frozen.
         return tuple(e for e in self.evidence if e.identifies_sender)
 
     @property

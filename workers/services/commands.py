@@ -52,7 +52,9 @@ class CommandHandler:
         at = _issued_at(command, self.clock)
         run = _Run(store, command, at, self.policy.version, self.region)
         getattr(run, command.action)()
-        store.outbox_put(key, None, None, [e.to_dict() for e in run.events], at)
+        store.outbox_put(
+            key, None, None, (b"[" + b",".join(e.to_json() for e in run.events) + b"]").decode(), at
+        )
         return run.events
 
 
