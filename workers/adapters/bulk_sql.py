@@ -18,7 +18,7 @@ from workers.adapters.rows import Encoded
 
 Row = dict[str, Any]
 
-# PostgreSQL type of each column the batch store writes (text when not listed).
+# PostgreSQL type of each column the repository writes (text when not listed).
 SQL_TYPES = {
     "id": "uuid",
     "customer_id": "uuid",
