@@ -7,9 +7,10 @@ dicts. Services never see SQL, an engine or a connection.
 
 Adding a capability (erasure, a consent question, a profile name, ...):
 1. one method here, in `IdentityRepository`, saying what it means in the domain's words;
-2. its implementation in `workers/adapters/repository.py`, which decides in memory over
-   cached rows and buffers the writes (read a row with `_row`, change it and `touch` it, or
-   append a row to a buffer); a new column is a name in the table's spec in `rows.py`;
+2. its implementation in `workers/adapters/repository.py`, which decides in memory: read a
+   row through the row cache (`self._rows.row(...)`), change it and `touch` it, or append a
+   row to the write buffer (`self._buffer`); a new column is a name in its table's spec in
+   `workers/adapters/rows.py`;
 3. only if it reads rows in a way no `RowStore` method does yet: one method in `RowStore`
    (`workers/adapters/rows.py`), in `PostgresRows` (`workers/adapters/postgres.py`) and in the
    dict store of the tests (`tests/fake_identity.py`);
