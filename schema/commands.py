@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from schema.invalid import InvalidMessage
+from schema.invalid import InvalidMessage, decode_json
 
 COMMAND_SCHEMA_VERSION = 1
 
@@ -84,10 +84,7 @@ class Command:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Command:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CommandError(f"not JSON: {exc}") from exc
+        data = decode_json(raw, CommandError)
         if not isinstance(data, dict) or data.get("schema_version") != COMMAND_SCHEMA_VERSION:
             raise CommandError("not an identity command v1")
         params = data.get("params")

@@ -7,13 +7,12 @@ idempotency key of a message is (channel, provider_message_id).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from schema import jsoncodec
-from schema.invalid import InvalidMessage
+from schema.invalid import InvalidMessage, decode_json
 
 RAW_SCHEMA_VERSION = 1
 
@@ -138,11 +137,7 @@ class RawEnvelope:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> RawEnvelope:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise EnvelopeError(f"not JSON: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(decode_json(raw, EnvelopeError))
 
     def check(self) -> None:
         """Invariants JSON Schema cannot say conveniently; raises EnvelopeError."""

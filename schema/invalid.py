@@ -10,6 +10,18 @@ restart (as arroyo separates an invalid message from a crash).
 
 from __future__ import annotations
 
+from typing import Any
+
+from schema import jsoncodec
+
 
 class InvalidMessage(ValueError):
     """The message is undecodable or breaks its contract; the text says which field and why."""
+
+
+def decode_json(raw: bytes | str, error: type[InvalidMessage] = InvalidMessage) -> Any:
+    """A message's JSON, or `error` saying why it is not JSON."""
+    try:
+        return jsoncodec.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(f"not JSON: {exc}") from exc

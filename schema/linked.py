@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from schema import jsoncodec
-from schema.invalid import InvalidMessage
+from schema.invalid import InvalidMessage, decode_json
 
 LINKED_SCHEMA_VERSION = 1
 
@@ -102,11 +102,7 @@ class LinkedEvent:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> LinkedEvent:
-        try:
-            data = jsoncodec.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidMessage(f"not JSON: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(decode_json(raw))
 
 
 def make_event(

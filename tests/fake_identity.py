@@ -36,7 +36,7 @@ from workers.adapters.rows import (
     TableSpec,
     Write,
 )
-from workers.domain.ports import ConcurrentWriteError, UnitOfWork, UnitOfWorkFactory
+from workers.domain.ports import BatchKeys, ConcurrentWriteError, UnitOfWork, UnitOfWorkFactory
 
 TABLES = (
     t.customers,
@@ -170,30 +170,23 @@ class FakeRows:
         found = [r for r in self._rows("threads") if r["id"] in ids or r["identity_id"] in identities]
         return [self._tracked(THREADS, r) for r in sorted(found, key=lambda r: r["id"])]
 
-    def load_batch(
-        self,
-        identity_ids: Sequence[uuid.UUID],
-        thread_ids: Sequence[uuid.UUID],
-        phones: Sequence[str],
-        customer_ids: Sequence[uuid.UUID],
-        outbox_keys: Sequence[str],
-    ) -> BatchRows:
+    def load_batch(self, keys: BatchKeys) -> BatchRows:
         self._maybe_fail("load_batch")
-        threads = self.load_threads(thread_ids, identity_ids)
-        identities = self.load(IDENTITIES, identity_ids)
-        phone_rows = self.load(PHONES, phones)
+        threads = self.load_threads(keys.threads, keys.identities)
+        identities = self.load(IDENTITIES, keys.identities)
+        phone_rows = self.load(PHONES, keys.phones)
         named = {
             r["customer_id"] for r in (*threads, *identities, *phone_rows) if r["customer_id"] is not None
         }
-        customers = self.load(CUSTOMERS, [*customer_ids, *named])
+        customers = self.load(CUSTOMERS, [*keys.customers, *named])
         return BatchRows(
             threads=threads,
             identities=identities,
             phones=phone_rows,
             customers=customers,
-            outbox=self.outbox(outbox_keys),
-            never=self.never_constraints(identity_ids, [*customer_ids, *(c["id"] for c in customers)]),
-            open_conflicts=self.open_conflicts(identity_ids),
+            outbox=self.outbox(keys.outbox_keys),
+            never=self.never_constraints(keys.identities, [*keys.customers, *(c["id"] for c in customers)]),
+            open_conflicts=self.open_conflicts(keys.identities),
         )
 
     def phone_claims(self, e164: str, holder: uuid.UUID | None, kinds: Sequence[str]) -> PhoneClaims:

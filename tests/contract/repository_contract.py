@@ -20,7 +20,7 @@ import pytest
 from schema import tables as t
 from schema.linked import derived_id
 from tests.identity_scenarios import Backend, rows
-from workers.domain.ports import ConcurrentWriteError, IdentityRepository
+from workers.domain.ports import BatchKeys, ConcurrentWriteError, IdentityRepository
 
 T = TypeVar("T")
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -232,7 +232,9 @@ class RepositoryContract:
         committed(db, setup)
 
         def overlay(store: IdentityRepository) -> tuple[str, ...]:
-            store.prefetch([names["renamed"], names["moved"]], [], [PHONE], [holder], [])
+            store.prefetch(
+                BatchKeys(identities=(names["renamed"], names["moved"]), phones=(PHONE,), customers=(holder,))
+            )
             # Changes not written yet: a new name, an unlink, a new linked identity, and a new
             # pending conflict of an identity never read.
             identity(store, "renamed", "Ana New")

@@ -40,7 +40,7 @@ from workers.adapters.rows import (
     TableSpec,
     Write,
 )
-from workers.domain.ports import ConcurrentWriteError, TransientError
+from workers.domain.ports import BatchKeys, ConcurrentWriteError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -229,20 +229,13 @@ class PostgresRows:
         )
         return [dict(zip(THREADS.columns, values, strict=True)) for values in found]
 
-    def load_batch(
-        self,
-        identity_ids: Sequence[uuid.UUID],
-        thread_ids: Sequence[uuid.UUID],
-        phones: Sequence[str],
-        customer_ids: Sequence[uuid.UUID],
-        outbox_keys: Sequence[str],
-    ) -> BatchRows:
+    def load_batch(self, keys: BatchKeys) -> BatchRows:
         params = {
-            "identities": [str(i) for i in identity_ids],
-            "threads": [str(t) for t in thread_ids],
-            "phones": list(phones),
-            "customers": [str(c) for c in customer_ids],
-            "keys": list(outbox_keys),
+            "identities": [str(i) for i in keys.identities],
+            "threads": [str(t) for t in keys.threads],
+            "phones": list(keys.phones),
+            "customers": [str(c) for c in keys.customers],
+            "keys": list(keys.outbox_keys),
         }
         parts: dict[str, list[Any]] = {tag: [] for tag in _BATCH_PARTS}
         for row in self._rows(_BATCH, params):

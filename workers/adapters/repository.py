@@ -26,6 +26,7 @@ from workers.adapters.row_cache import MAX_MERGE_HOPS, RowCache
 from workers.adapters.rows import Encoded, Row, RowStore
 from workers.adapters.write_buffer import WriteBuffer, conflict_key
 from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState, better_name
+from workers.domain.ports import BatchKeys
 
 CLAIM_KINDS = ("shared_phone_candidate", "shared_phone")
 
@@ -42,19 +43,12 @@ class Repository:
     def lock(self, keys: Iterable[str]) -> None:
         self._store.lock(sorted(set(keys)))
 
-    def prefetch(
-        self,
-        identities: Iterable[uuid.UUID],
-        threads: Iterable[uuid.UUID],
-        phones: Iterable[str],
-        customers: Iterable[uuid.UUID],
-        outbox_keys: Iterable[str],
-    ) -> None:
+    def prefetch(self, keys: BatchKeys) -> None:
         """Read (and lock) at once every row a batch may touch: its identities and their
         threads, its threads, its phones, the customers all of these point to (merge chains
         followed), its outbox keys, and the constraints and open conflicts of its identities
         and customers."""
-        self._rows.prefetch(identities, threads, phones, customers, outbox_keys)
+        self._rows.prefetch(keys)
 
     def flush(self) -> None:
         """Hand every change so far to the store in one call: keyed tables in foreign-key

@@ -25,6 +25,7 @@ from workers.adapters.rows import (
     Write,
 )
 from workers.adapters.write_buffer import WriteBuffer, conflict_key
+from workers.domain.ports import BatchKeys
 
 MAX_MERGE_HOPS = 32
 
@@ -107,26 +108,21 @@ class RowCache:
             for w in cache.writes()
         ]
 
-    def prefetch(
-        self,
-        identities: Iterable[uuid.UUID],
-        threads: Iterable[uuid.UUID],
-        phones: Iterable[str],
-        customers: Iterable[uuid.UUID],
-        outbox_keys: Iterable[str],
-    ) -> None:
-        given = sorted(set(identities), key=str)
-        tids = self.threads.missing(threads)
+    def prefetch(self, keys: BatchKeys) -> None:
+        given = sorted(set(keys.identities), key=str)
+        tids = self.threads.missing(keys.threads)
         iids = self.identities.missing(given)
-        e164s = self.phones.missing(phones)
-        cids = self.customers.missing(customers)
-        keys = sorted({k for k in outbox_keys if k not in self.outbox})
-        read = self.store.load_batch(given, tids, e164s, cids, keys)
+        e164s = self.phones.missing(keys.phones)
+        cids = self.customers.missing(keys.customers)
+        outbox = sorted({k for k in keys.outbox_keys if k not in self.outbox})
+        read = self.store.load_batch(
+            BatchKeys(tuple(given), tuple(tids), tuple(e164s), tuple(cids), tuple(outbox))
+        )
         self._absorb_threads(tids, [i for i in given if i not in self.threads_of], read.threads)
         self.identities.loaded(iids, read.identities)
         self.phones.loaded(e164s, read.phones)
         self.customers.loaded(cids, read.customers)
-        for key in keys:
+        for key in outbox:
             self.outbox[key] = read.outbox.get(key)
         self._cover_constraints(given, [*cids, *(r["id"] for r in read.customers)], read.never)
         self._cover_open_conflicts(given, read.open_conflicts)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from workers.domain.ports import BatchKeys
+
 Row = dict[str, Any]
 # An open question for a person, as the repository compares them: kind, identity, phone,
 # customer, other customer.
@@ -191,14 +193,7 @@ class RowStore(Protocol):
     def load_threads(self, thread_ids: Sequence[uuid.UUID], identity_ids: Sequence[uuid.UUID]) -> list[Row]:
         """Threads with these ids, and every thread of these identities, locked for update."""
 
-    def load_batch(
-        self,
-        identity_ids: Sequence[uuid.UUID],
-        thread_ids: Sequence[uuid.UUID],
-        phones: Sequence[str],
-        customer_ids: Sequence[uuid.UUID],
-        outbox_keys: Sequence[str],
-    ) -> BatchRows:
+    def load_batch(self, keys: BatchKeys) -> BatchRows:
         """Everything a batch reads first, at once: the threads with these ids and every thread
         of these identities, the identities, the phones, and the customers with these ids or
         named by those rows (one hop: the repository follows longer merge chains), all locked

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -38,6 +39,18 @@ class ConcurrentWriteError(RuntimeError):
     read as absent): nothing was written; run the whole unit of work again, it will see the row."""
 
 
+@dataclass(frozen=True)
+class BatchKeys:
+    """The rows a batch of messages may read: its identities (and their threads), threads,
+    phones, customers (a phone's first customer has an id derived from the phone) and outbox keys."""
+
+    identities: tuple[uuid.UUID, ...] = ()
+    threads: tuple[uuid.UUID, ...] = ()
+    phones: tuple[str, ...] = ()
+    customers: tuple[uuid.UUID, ...] = ()
+    outbox_keys: tuple[str, ...] = ()
+
+
 class IdentityRepository(Protocol):
     """Customers, phones, channel identities, threads and every decision about them.
 
@@ -52,14 +65,7 @@ class IdentityRepository(Protocol):
         phone) that another unit of work touching the same keys must wait for. They are taken
         before this unit of work's next read or write reaches the store (and only then)."""
 
-    def prefetch(
-        self,
-        identities: Iterable[uuid.UUID],
-        threads: Iterable[uuid.UUID],
-        phones: Iterable[str],
-        customers: Iterable[uuid.UUID],
-        outbox_keys: Iterable[str],
-    ) -> None:
+    def prefetch(self, keys: BatchKeys) -> None:
         """A hint: these rows are about to be read (a store may read them all at once)."""
 
     # --- customers ------------------------------------------------------------------------

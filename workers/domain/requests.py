@@ -9,7 +9,7 @@ from typing import Any
 
 from schema import jsoncodec
 from schema.envelopes import Booking, Party, RawEnvelope
-from schema.invalid import InvalidMessage
+from schema.invalid import InvalidMessage, decode_json
 from workers.domain.model import ConsentSignal, PhoneEvidence
 
 RESOLVE_SCHEMA_VERSION = 1
@@ -54,11 +54,7 @@ class ResolveRequest:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> ResolveRequest:
-        try:
-            data = jsoncodec.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidMessage(f"not JSON: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(decode_json(raw))
 
     @classmethod
     def from_dict(cls, data: Any) -> ResolveRequest:

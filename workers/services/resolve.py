@@ -25,7 +25,7 @@ from workers.domain import identity as rules
 from workers.domain.identity import ThreadState
 from workers.domain.model import PhoneEvidence
 from workers.domain.phones import NORMALIZER_VERSION
-from workers.domain.ports import ConcurrentWriteError, IdentityRepository, UnitOfWorkFactory
+from workers.domain.ports import BatchKeys, ConcurrentWriteError, IdentityRepository, UnitOfWorkFactory
 from workers.domain.requests import ResolveRequest
 from workers.services.transactions import committed
 
@@ -69,7 +69,7 @@ class Resolver:
         """Lock what the batch may write, read its rows at once, then apply it message by message."""
         result = BatchResult()
         store.lock(key for request in requests for key in _lock_keys(request))
-        store.prefetch(*_batch_rows(requests))
+        store.prefetch(_batch_keys(requests))
         for request in requests:
             events, payloads, outcome = self.resolve_one(store, request)
             result.events.extend(events)
@@ -575,10 +575,8 @@ def _lock_keys(request: ResolveRequest) -> list[str]:
     ]
 
 
-def _batch_rows(
-    requests: Sequence[ResolveRequest],
-) -> tuple[list[uuid.UUID], list[uuid.UUID], list[str], list[uuid.UUID], list[str]]:
-    """Identity, thread, phone and customer keys and outbox keys a batch may read."""
+def _batch_keys(requests: Sequence[ResolveRequest]) -> BatchKeys:
+    """The identities, threads, phones, customers and outbox keys a batch may read."""
     identities, threads, phones, customers, keys = [], [], [], [], []
     for request in requests:
         env = request.envelope
@@ -588,7 +586,7 @@ def _batch_rows(
         for evidence in request.sender_evidence:
             phones.append(evidence.e164)
             customers.append(_ids("customer", evidence.e164))
-    return identities, threads, phones, customers, keys
+    return BatchKeys(tuple(identities), tuple(threads), tuple(phones), tuple(customers), tuple(keys))
 
 
 def _user_id(env: RawEnvelope) -> str:

@@ -23,9 +23,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from phoneunify.privacy import phone_key, thread_key_hash
 from phoneunify.settings import Settings
-from schema import jsoncodec
 from schema.deadletter import dead_letter
-from schema.envelopes import EnvelopeError, RawEnvelope
+from schema.envelopes import RawEnvelope
 from schema.invalid import InvalidMessage
 from schema.topics import Topics
 from workers.domain.requests import ResolveRequest
@@ -74,15 +73,6 @@ def guarded(stage: str, agent: Agent, stop: Callable[[str, BaseException], Any] 
 
     run.__name__ = agent.__name__
     return run
-
-
-def _envelope(value: bytes) -> RawEnvelope:
-    """RawEnvelope.from_json, decoding with orjson (same envelope, same errors)."""
-    try:
-        data = jsoncodec.loads(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EnvelopeError(f"not JSON: {exc}") from exc
-    return RawEnvelope.from_dict(data)
 
 
 def route_key(request: ResolveRequest, hash_key: str) -> str:
@@ -163,7 +153,7 @@ def create_app(settings: Settings, registry: CollectorRegistry, pool: ResolverPo
             dead: list[Record] = []
             for value in batch:
                 try:
-                    envelope = _envelope(value)
+                    envelope = RawEnvelope.from_json(value)
                 except InvalidMessage as exc:
                     metrics.messages.labels("extract", "dead_letter").inc()
                     dead.append((None, dead_letter("extract", value, exc)))
