@@ -20,7 +20,7 @@ from threading import Event
 from typing import Any
 
 import faust
-from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka import OffsetAndMetadata, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 from sqlalchemy import Engine, text
 
@@ -28,6 +28,7 @@ from phoneunify import logs
 from phoneunify.db import make_engine
 from phoneunify.settings import Settings
 from schema.topics import Topics
+from workers.bootstrap import timeline_consumer
 from workers.streams.app import EXTRACT_BATCH, EXTRACT_WITHIN_S, faust_app
 from workers.streams.sender import BatchSender, unpack
 
@@ -103,17 +104,7 @@ def run_writer(settings: Settings) -> int:
     create_table(engine)
     stop = Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    consumer = KafkaConsumer(
-        Topics(settings.topic_prefix).linked,
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        group_id=settings.writer_group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=settings.writer_batch_size,
-        request_timeout_ms=30000,
-        session_timeout_ms=10000,
-        heartbeat_interval_ms=3000,
-    )
+    consumer = timeline_consumer(settings)
     try:
         while not stop.is_set():
             polled = consumer.poll(timeout_ms=500)
