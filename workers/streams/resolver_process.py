@@ -1,10 +1,10 @@
 """The resolver and the admin commands in a child process of the workers.
 
-Resolving is CPU-bound Python with a round trip to PostgreSQL every few milliseconds. In a
-thread of the faust process it shared one GIL with the event loop: after every round trip the
-resolver thread waited to win the GIL back from the loop (consuming, extracting, sending), and
-under live traffic that wait, not PostgreSQL, was most of a batch's time. In a process of its
-own it has a core's worth of interpreter, and the faust process keeps its loop responsive.
+Resolving is CPU-bound Python between round trips to PostgreSQL. In a thread of the faust
+process it shared one GIL with the event loop: after every round trip the resolver thread
+waited to win the GIL back from the loop (consuming, extracting, sending), and under live
+traffic that wait, not PostgreSQL, was most of a batch's time. In a process of its own it has a
+core's worth of interpreter, and the faust process keeps its loop responsive.
 
 One child, one task at a time: batches reach the database in the order the agents submit them.
 The child only decodes, resolves or applies, and encodes (`ResolverChild`, built by the
