@@ -12,6 +12,7 @@ Resolving and the admin commands run in a child process (resolver_process.py); t
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -65,13 +66,13 @@ def stop_loudly(stage: str, exc: BaseException) -> NoReturn:
 def guarded(stage: str, agent: Agent, stop: Callable[[str, BaseException], Any] = stop_loudly) -> Agent:
     """The agent, stopping the process on any exception it lets escape."""
 
+    @functools.wraps(agent)  # faust names the agent after the function it runs
     async def run(stream: AsyncIterable[bytes]) -> None:
         try:
             await agent(stream)
         except Exception as exc:
             stop(stage, exc)
 
-    run.__name__ = agent.__name__
     return run
 
 
