@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 from workers.domain.ports import BatchKeys
@@ -34,6 +35,10 @@ class TableSpec:
     columns: tuple[str, ...]
     key: str = ""
     unique: tuple[str, ...] = ()
+
+    @cached_property
+    def column_names(self) -> frozenset[str]:
+        return frozenset(self.columns)
 
 
 CUSTOMERS = TableSpec(

@@ -61,7 +61,8 @@ class WriteBuffer:
         )
 
     def add_outbox(self, row: Row) -> None:
-        self.outbox.append(checked(row, OUTBOX))
+        """A full outbox row (the repository builds it)."""
+        self.outbox.append(row)
 
     def open_conflicts(self) -> list[Row]:
         return [row for row in self.conflicts if row["status"] == "open"]
@@ -101,7 +102,7 @@ def checked(values: Row, spec: TableSpec, **defaults: Any) -> Row:
     """An appended row names known columns only and has every one of them (None when not
     given); a column with a default in the table takes it here when not given, so a buffered
     conflict can still be resolved in memory by a merge."""
-    unknown = set(values) - set(spec.columns)
+    unknown = values.keys() - spec.column_names
     if unknown:
         raise TypeError(f"unknown {spec.name} column(s) {sorted(unknown)}")
     row: Row = dict.fromkeys(spec.columns)
