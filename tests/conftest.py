@@ -62,9 +62,11 @@ def drop_database(name: str) -> None:
 
 
 def make_settings(database_url: str, unique: str) -> Settings:
-    """Test settings: the real servers, a unique topic prefix and groups, test secrets."""
+    """Test settings: the real servers, a unique topic prefix and groups, test secrets (the
+    phone hash key and RingCentral's token are the development values: tests run in dev mode)."""
     return Settings.from_env(
         {},
+        env="dev",
         kafka_bootstrap=KAFKA_BOOTSTRAP,
         database_url=database_url,
         topic_prefix=f"t{unique}.",

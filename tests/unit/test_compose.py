@@ -27,7 +27,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from cli.main import build_parser
-from phoneunify.settings import DEFAULT_DATABASE_URL, Settings, env_var
+from phoneunify.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, env_var
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -96,10 +96,17 @@ def interpolate(value: object) -> str:
 
 
 def environment(service: str) -> dict[str, str]:
+    """The service's environment as a user with an empty shell gets it (a name without a value
+    is passed from the shell, so it is unset here)."""
     env = services()[service].get("environment") or {}
     if isinstance(env, list):  # the `- NAME=value` form
         env = dict(item.split("=", 1) for item in env)
-    return {str(k): interpolate(v) for k, v in env.items()}
+    return {str(k): interpolate(v) for k, v in env.items() if v is not None}
+
+
+def passed_from_the_shell(service: str) -> set[str]:
+    env = services()[service].get("environment") or {}
+    return {str(k) for k, v in env.items() if v is None}
 
 
 def settings_of(service: str) -> Settings:
@@ -299,6 +306,22 @@ def test_app_environment_names_only_settings(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
+def test_secrets_come_from_the_user_or_development_mode_never_from_this_file(service: str) -> None:
+    """The compose file holds no secret value: each comes from the user's shell or .env, or, in
+    the development mode the file defaults to, from the settings' published development values."""
+    secrets = {env_var(f.name) for f in fields(Settings) if f.metadata.get("secret")}
+    assert secrets <= passed_from_the_shell(service)
+    assert secrets.isdisjoint(environment(service))
+    settings = settings_of(service)
+    assert settings.env == "dev", "compose's default is development mode, labelled as such"
+    settings.require(service, "phone_hash_key", "api_tokens")  # development values fill them
+    with pytest.raises(SettingsError, match="PHONEUNIFY_PHONE_HASH_KEY is not set"):
+        Settings.from_env({**environment(service), "PHONEUNIFY_ENV": "production"}).require(
+            service, "phone_hash_key"
+        )
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
 def test_app_reaches_kafka_and_postgres_services(service: str) -> None:
     settings = settings_of(service)
     kafka_env = services()["kafka"]["environment"]
@@ -380,6 +403,17 @@ def test_published_ports_are_loopback_only() -> None:
     for name in services():
         for ip, _, _ in published(name):
             assert ip == "127.0.0.1", f"{name} publishes on {ip}: the dev secrets would be exposed"
+
+
+def test_every_long_running_service_restarts_by_itself() -> None:
+    """Docker is the supervisor under compose: a process that exits (the workers exit 70 on
+    purpose when the database stays down or their resolver child dies) is started again."""
+    for name, service in services().items():
+        if name == "migrate":
+            assert service["restart"] == "no"
+            continue
+        policy = service.get("restart")
+        assert policy in {"always", "unless-stopped", "on-failure"}, f"{name} has no restart policy"
 
 
 def test_long_running_services_have_healthchecks() -> None:
