@@ -8,6 +8,7 @@ from api.app import create_app
 from ingest.publisher import KafkaPublisher
 from phoneunify import gctune, httpserver, logs
 from phoneunify.db import make_engine
+from phoneunify.lag import LagExporter
 from phoneunify.settings import Settings
 
 
@@ -20,7 +21,10 @@ def serve(settings: Settings) -> None:
         client_id="phoneunify-api",
         max_request_size=settings.message_max_bytes,
     )
-    app = create_app(settings, make_engine(settings.database_url), publisher, CollectorRegistry())
+    registry = CollectorRegistry()
+    app = create_app(settings, make_engine(settings.database_url), publisher, registry)
+    # Every stage's consumer lag, read from the broker (phoneunify/lag.py), on the API's /metrics.
+    lag = LagExporter(settings, registry).start()
     gctune.tune()
     try:
         httpserver.serve(
@@ -31,6 +35,7 @@ def serve(settings: Settings) -> None:
             keepalive_s=settings.http_keepalive_timeout_s,
         )
     finally:
+        lag.stop()
         publisher.close()
 
 

@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run the design document's journeys through the running stack").set_defaults(
         func=_demo
     )
+    from cli import dlq
+
+    dlq.add_parser(sub)
     return parser
 
 

@@ -41,6 +41,7 @@ def admin_client(
         bootstrap_servers=settings.kafka_bootstrap.split(","),
         client_id=client_id,
         request_timeout_ms=int(timeout_s * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
     )
 
 
@@ -101,9 +102,9 @@ def our_groups(admin: KafkaAdminClient, prefixes: Iterable[str]) -> list[str]:
     """Consumer groups whose id starts with one of `prefixes` (the workers' id, the writer's group)."""
     found = []
     for group in admin.list_groups():
-        group_id = group["group_id"] if isinstance(group, dict) else getattr(group, "group_id", group[0])
+        group_id = str(group["group_id"])
         if any(group_id == p or group_id.startswith(p + "-") for p in prefixes):
-            found.append(str(group_id))
+            found.append(group_id)
     return sorted(found)
 
 
