@@ -4,6 +4,7 @@ topic prefix, so tests never see each other's data."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -19,6 +20,20 @@ from phoneunify.settings import DEFAULT_DATABASE_URL, Settings
 
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 DATABASE_URL = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """The root logger as it was, after a test whose code sets phoneunify's logging up (the
+    `phoneunify` command does): its handler writes to that test's captured stderr, which is
+    closed once the test ends."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.infra
 
 
 def test_a_redriven_dead_letter_lands_on_the_timeline_once(
-    stack: Stack, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, engine: Engine, monkeypatch: pytest.MonkeyPatch, restored_logging: None
 ) -> None:
     for name, value in stack.settings.to_env().items():
         monkeypatch.setenv(name, value)

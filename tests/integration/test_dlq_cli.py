@@ -65,7 +65,7 @@ def _records(settings: Settings, topic: str) -> list[tuple[bytes, bytes]]:
 
 
 @pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, restored_logging: None) -> Settings:
     for name, value in settings.to_env().items():
         monkeypatch.setenv(name, value)
     ensure_topics(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 
@@ -56,18 +55,6 @@ def test_secrets_and_url_passwords_are_masked_in_the_startup_dump_and_repr() -> 
     assert dumped["database_url"] == "postgresql+psycopg2://phoneunify:***@db.example:5432/phoneunify"
     for text in (repr(dumped), repr(settings), str(settings)):
         assert "s3cret-token" not in text and "hunter2-pw" not in text
-
-
-@pytest.fixture
-def restored_logging() -> Iterator[None]:
-    """The root logger as it was after a test that sets phoneunify's logging up."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def test_a_url_password_never_reaches_a_log_line_even_in_a_traceback(
