@@ -27,13 +27,7 @@ def serve(settings: Settings) -> None:
     lag = LagExporter(settings, registry).start()
     gctune.tune()
     try:
-        httpserver.serve(
-            app,
-            host=settings.api_host,
-            port=settings.api_port,
-            read_timeout_s=settings.http_read_timeout_s,
-            keepalive_s=settings.http_keepalive_timeout_s,
-        )
+        httpserver.serve(app, settings, host=settings.api_host, port=settings.api_port)
     finally:
         lag.stop()
         publisher.close()

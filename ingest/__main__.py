@@ -31,14 +31,7 @@ def serve(settings: Settings) -> None:
     gctune.tune()
     # uvloop and httptools: C event loop and HTTP parser, a fraction of asyncio's + h11's CPU
     # per request at a thousand webhooks a second.
-    httpserver.serve(
-        app,
-        host=settings.ingest_host,
-        port=settings.ingest_port,
-        read_timeout_s=settings.http_read_timeout_s,
-        keepalive_s=settings.http_keepalive_timeout_s,
-        loop="uvloop",
-    )
+    httpserver.serve(app, settings, host=settings.ingest_host, port=settings.ingest_port, loop="uvloop")
 
 
 def main() -> None:

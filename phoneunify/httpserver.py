@@ -26,6 +26,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from phoneunify.settings import Settings
+
 
 class ReadDeadline(HttpToolsProtocol):
     """uvicorn's httptools protocol, closing a connection whose request takes too long to arrive."""
@@ -89,10 +91,9 @@ def config(
     )
 
 
-def serve(
-    app: Any, *, host: str, port: int, read_timeout_s: float, keepalive_s: int, loop: str = "auto"
-) -> None:
-    """Run `app` until interrupted (SIGTERM or SIGINT: uvicorn drains, then the lifespan ends)."""
-    uvicorn.Server(
-        config(app, host=host, port=port, read_timeout_s=read_timeout_s, keepalive_s=keepalive_s, loop=loop)
-    ).run()
+def serve(app: Any, settings: Settings, *, host: str, port: int, loop: str = "auto") -> None:
+    """Run `app` with the settings' deadlines until interrupted (SIGTERM or SIGINT: uvicorn
+    drains, then the app's lifespan ends)."""
+    read, keepalive = settings.http_read_timeout_s, settings.http_keepalive_timeout_s
+    server = config(app, host=host, port=port, read_timeout_s=read, keepalive_s=keepalive, loop=loop)
+    uvicorn.Server(server).run()

@@ -42,3 +42,22 @@ def test_a_1_2_mb_booking_becomes_a_timeline_entry(stack: Stack, engine: Engine)
     body = stack.api.timeline_for_phone("9165550142")
     assert body is not None
     assert {"booking", "message"} <= {c["kind"] for c in body["conversations"]}
+
+
+def test_a_whatsapp_text_near_the_body_limit_becomes_a_timeline_entry(stack: Stack, engine: Engine) -> None:
+    """The largest record a body can make: a 2.5 MB text is kept twice in its envelope (the raw
+    payload and the text), and its timeline event carries it to the writer's consumer."""
+    text_body = "Hello, is the patio open tonight? " * 75_000  # 2.55 MB
+    sent = stack.sim.whatsapp("106540352242922", "19165550143", "wamid.big-1", text_body, name="Lee")
+    assert sent.status == 200, sent.body
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text("select length(content) from timeline_events where kind = 'message'")
+                ).scalar_one_or_none()
+                or 0
+            )
+
+    assert wait_for(stored, timeout=120, what="the big WhatsApp message on the timeline") == len(text_body)
