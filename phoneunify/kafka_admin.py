@@ -26,12 +26,14 @@ from schema.topics import Topics
 log = logging.getLogger(__name__)
 
 
-def topic_configs(settings: Settings) -> dict[str, str]:
-    """The per-topic configs phoneunify manages."""
-    return {
-        "max.message.bytes": str(settings.message_max_bytes),
-        "min.insync.replicas": str(settings.topic_min_insync_replicas),
-    }
+def topic_configs(settings: Settings, topic: str = "") -> dict[str, str]:
+    """The per-topic configs phoneunify manages. A dead-letter topic takes twice the record
+    limit: a dead letter carries its message as a JSON string, where every quote and backslash
+    of the message's own JSON is escaped."""
+    limit = settings.message_max_bytes
+    if topic.startswith(f"{settings.topic_prefix}dlq."):
+        limit += settings.record_limit
+    return {"max.message.bytes": str(limit), "min.insync.replicas": str(settings.topic_min_insync_replicas)}
 
 
 def admin_client(
@@ -53,13 +55,12 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         names = Topics(settings.topic_prefix).all
         existing = set(admin.list_topics())
         wanted = [name for name in names if name not in existing]
-        configs = topic_configs(settings)
         if wanted:
             new = {
                 name: {
                     "num_partitions": settings.topic_partitions,
                     "replication_factor": settings.topic_replication_factor,
-                    "configs": configs,
+                    "configs": topic_configs(settings, name),
                 }
                 for name in wanted
             }
@@ -69,7 +70,10 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         present = [name for name in names if name in existing]
         if present:
             admin.alter_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, name, configs=dict(configs)) for name in present],
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, name, configs=topic_configs(settings, name))
+                    for name in present
+                ],
                 incremental=True,
             )
         return wanted

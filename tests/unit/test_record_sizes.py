@@ -143,6 +143,12 @@ def test_topics_and_producers_share_one_derived_limit() -> None:
     assert settings.record_limit >= 2 * settings.max_body_bytes
     assert topic_configs(settings)["max.message.bytes"] == str(settings.message_max_bytes)
     assert settings.message_max_bytes == settings.record_limit + RECORD_OVERHEAD
+    # A dead letter holds the largest message as a JSON string: its topic takes that too.
+    from workers.streams.deadletter import dead_letter
+
+    # The worst case: a record of the limit made of characters a JSON string escapes.
+    letter = dead_letter("extract", b'"' * settings.record_limit, "a reason")
+    assert len(letter) + 1024 <= int(topic_configs(settings, "dlq.extract")["max.message.bytes"])
     # Set by hand, the record limit still bounds what the topics take.
     manual = Settings(max_body_bytes=1_000_000, max_record_bytes=5_000_000)
     assert manual.record_limit == 5_000_000
