@@ -87,9 +87,10 @@ def read(settings: Settings, stage: str, timeout_s: float = 30.0) -> Iterator[De
         request_timeout_ms=int(timeout_s * 1000),
     )
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
+        # topics() fetches the metadata: partitions_for_topic alone may answer before it arrived.
+        if topic not in consumer.topics():
             return
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)

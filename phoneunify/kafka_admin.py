@@ -64,9 +64,11 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
                 }
                 for name in wanted
             }
-            # Another process may create the same topics at the same moment: that is fine.
+            # Another process may create the same topics at the same moment: that is fine. Wait
+            # until every partition has a leader: a consumer started right after (make up, the
+            # tests) that asks for the metadata too early skips the topic until its next refresh.
             with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(new, timeout_ms=int(timeout_s * 1000))
+                admin.create_topics(new, timeout_ms=int(timeout_s * 1000), wait_for_metadata=True)
         present = [name for name in names if name in existing]
         if present:
             admin.alter_configs(
