@@ -5,7 +5,8 @@
     python -m phoneunify.supervisor status --state-dir .local/run
 
 Each program runs in a process group of its own (so a stop reaches the workers' resolver child
-too), its output appended to <log-dir>/<name>.log. A program that exits, whatever the status,
+too, and a program that exits takes what it left in its group with it), its output appended to
+<log-dir>/<name>.log. A program that exits, whatever the status,
 is started again after a backoff that doubles from `backoff_first_s` to `backoff_max_s` (and
 starts over once a run lasted `stable_after_s`), and each restart is counted. A program that
 exits `give_up_after` times within `window_s`, or exits 78 (EX_CONFIG: its configuration is
@@ -197,6 +198,9 @@ class Supervisor:
 
     def _exited(self, child: Child, status: int, now: float) -> None:
         name = child.program.name
+        # What the program left behind in its process group (a killed worker's resolver child)
+        # goes with it, so a restart never runs beside a stale half of the previous run.
+        _signal_group(child, signal.SIGKILL)
         child.last_exit = status
         self.metrics.up.labels(name).set(0)
         ran_s = now - child.started_at

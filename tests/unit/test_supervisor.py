@@ -62,6 +62,30 @@ def test_a_killed_program_is_started_again_and_the_restart_is_counted(tmp_path: 
         sup.stop_all()
 
 
+def test_what_a_killed_program_left_in_its_group_goes_with_it(tmp_path: Path) -> None:
+    """SIGKILL of the workers left their resolver child running beside the restarted workers."""
+    grandchild = tmp_path / "grandchild.pid"
+    spawner = (
+        f'{sys.executable} -c "import subprocess, sys, time, pathlib; '
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+        f"pathlib.Path('{grandchild}').write_text(str(p.pid)); time.sleep(120)\""
+    )
+    sup, _ = _supervisor(tmp_path, f"workers={spawner}")
+    sup.start_all()
+    try:
+        _until(grandchild.exists)
+        orphan = int(grandchild.read_text())
+        grandchild.unlink()
+        first = sup.children["workers"].proc
+        assert first is not None
+        os.kill(first.pid, signal.SIGKILL)  # the program only, as a crash would
+        _until(lambda: sup.children["workers"].restarts == 1, sup)
+        _until(lambda: not _alive(orphan))
+        _until(grandchild.exists)  # the restarted program has a child of its own again
+    finally:
+        sup.stop_all()
+
+
 def test_a_program_that_keeps_exiting_is_backed_off_then_given_up_and_reported(tmp_path: Path) -> None:
     sup, registry = _supervisor(tmp_path, f"workers={sys.executable} -c 'raise SystemExit(70)'")
     sup.start_all()
