@@ -19,15 +19,21 @@ BARE = {k: v for k, v in os.environ.items() if not k.startswith("PHONEUNIFY_")}
 
 
 def _run(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`phoneunify <argv>` with exactly `env`."""
+    return _sh(sys.executable, "-m", "cli", *argv, env=env)
+
+
+def _sh(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *argv],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        list(argv), env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def _stack_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment deploy/stack.sh gives the processes it starts, for a given one."""
+    done = _sh("deploy/stack.sh", "exec", "env", env=env)
+    assert done.returncode == 0, done.stderr
+    return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
 
 @pytest.mark.parametrize(
@@ -69,25 +75,7 @@ def test_make_up_fills_only_unset_variables_from_dev_env(tmp_path: Path) -> None
     """deploy/stack.sh used to replace explicitly empty variables with development values: an
     operator who emptied a provider's secret to switch it off got the development secret."""
     env = {**BARE, "PHONEUNIFY_LOCAL_DIR": str(tmp_path), "PHONEUNIFY_TWILIO_AUTH_TOKEN": ""}
-    done = subprocess.run(
-        ["deploy/stack.sh", "exec", "env"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    shown = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    shown = _stack_env(env)
     assert shown["PHONEUNIFY_ENV"] == "dev"
     assert shown["PHONEUNIFY_TWILIO_AUTH_TOKEN"] == ""
-    production = subprocess.run(
-        ["deploy/stack.sh", "exec", "env"],
-        env={**env, "PHONEUNIFY_ENV": "production"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert "PHONEUNIFY_ENV=production" in production.stdout.splitlines()
+    assert _stack_env({**env, "PHONEUNIFY_ENV": "production"})["PHONEUNIFY_ENV"] == "production"
