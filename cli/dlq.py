@@ -3,7 +3,7 @@
     phoneunify dlq list [--stage extract|resolve|timeline] [--limit N]
     phoneunify dlq redrive --stage extract|resolve|timeline [--since ISO-TIME] [--dry-run]
 
-A dead letter (workers/streams/deadletter.py, the writer's) is JSON with the stage that refused a
+A dead letter (schema/deadletter.py, every stage's) is JSON with the stage that refused a
 message, the reason, when, and the message's bytes whole. `list` shows each with a preview that
 passes through the log masker (phone-like digits masked), never a raw number. `redrive` puts each
 message back on the topic its stage consumes, with the key its producer gave it, so a fixed

@@ -11,11 +11,11 @@ def dead_letter(stage: str, value: bytes | None, reason: BaseException | str) ->
     text = reason if isinstance(reason, str) else f"{type(reason).__name__}: {reason}"
     body = {
         "stage": stage,
-        "reason": text[:1000],
+        # A reason quoting a lone surrogate (an emoji cut in half) still encodes.
+        "reason": text[:1000].encode("utf-8", "replace").decode(),
         "failed_at": datetime.now(UTC).isoformat(),
         # Kept whole so the message can be replayed once fixed; dead-letter topics share the raw
         # topics' access rules.
         "value": (value or b"").decode("utf-8", errors="replace"),
     }
-    # ASCII escapes: a reason quoting a lone surrogate still encodes.
-    return json.dumps(body).encode()
+    return json.dumps(body, ensure_ascii=False).encode()

@@ -9,11 +9,11 @@ from sqlalchemy import Engine, text
 
 from cli.main import main
 from ingest.edge import records_for
+from schema.deadletter import dead_letter
 from schema.topics import Topics
 from tests.e2e.conftest import Stack
 from tests.harness import wait_for
 from tests.integration.test_dlq_cli import _envelope
-from workers.streams.deadletter import dead_letter
 
 pytestmark = pytest.mark.infra
 

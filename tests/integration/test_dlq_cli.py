@@ -14,10 +14,10 @@ from phoneunify.kafka_admin import ensure_topics
 from phoneunify.privacy import thread_key_hash
 from phoneunify.settings import Settings
 from schema.commands import Command
+from schema.deadletter import dead_letter
 from schema.envelopes import Party, RawEnvelope
 from schema.linked import LinkedEvent
 from schema.topics import Topics
-from workers.streams.deadletter import dead_letter
 
 pytestmark = pytest.mark.infra
 

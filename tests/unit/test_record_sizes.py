@@ -144,7 +144,7 @@ def test_topics_and_producers_share_one_derived_limit() -> None:
     assert topic_configs(settings)["max.message.bytes"] == str(settings.message_max_bytes)
     assert settings.message_max_bytes == settings.record_limit + RECORD_OVERHEAD
     # A dead letter holds the largest message as a JSON string: its topic takes that too.
-    from workers.streams.deadletter import dead_letter
+    from schema.deadletter import dead_letter
 
     # The worst case: a record of the limit made of characters a JSON string escapes.
     letter = dead_letter("extract", b'"' * settings.record_limit, "a reason")
