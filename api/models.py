@@ -56,6 +56,19 @@ class Conversation(BaseModel):
     content: str | None = None
     sender: str | None = None
     event: str | None = None
+    intent_tags: list[str] | None = Field(
+        default=None,
+        description=(
+            "Inbound messages only: booking_inquiry, reschedule, cancellation, pricing, complaint,"
+            " opt_out, opt_in (rule-based, in English, Spanish, Portuguese, French and German)."
+        ),
+    )
+    sentiment: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="Inbound messages only: -1 (negative) to 1 (positive); null when not English.",
+    )
 
 
 class Stats(BaseModel):

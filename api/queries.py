@@ -224,6 +224,9 @@ def _conversation(r: Any) -> dict[str, Any]:
         item["content"] = r.content
     if r.sender:
         item["sender"] = r.sender
+    if r.intent_tags is not None:
+        item["intent_tags"] = list(r.intent_tags)
+        item["sentiment"] = r.sentiment
     payload = r.payload or {}
     if r.type == "booking":
         item["event"] = "booking_created"
