@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from api import models, queries
+from api.console.app import create_console
 from api.read_routes import read_router
 from api.submit import CommandSubmitter, Refused
 from ingest.publisher import Publisher
@@ -213,4 +214,5 @@ def create_app(
         return {"command_id": command_id, "status": "applied", "events": events}
 
     app.include_router(read_router(settings, engine, auth))
+    app.mount("/console", create_console(settings, engine, submitter, credentials))
     return app

@@ -218,6 +218,28 @@ def timeline_page(
     return items, next_cursor
 
 
+def timeline_before(
+    conn: Connection, ids: list[uuid.UUID], limit: int, before: Cursor | None
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """The latest `limit` items before `before` (the newest when None), oldest first, and the
+    cursor of the page before them (None when there is none): the console reads a timeline
+    from its newest end."""
+    te = t.timeline_events.c
+    conditions: list[Any] = [te.customer_id.in_(ids), te.kind != "status"]
+    if before is not None:
+        conditions.append(tuple_(te.occurred_at, te.id) < tuple_(before.occurred_at, before.id))
+    rows = conn.execute(
+        select(t.timeline_events)
+        .where(and_(*conditions))
+        .order_by(te.occurred_at.desc(), te.id.desc())
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit][::-1]
+    earlier = Cursor(rows[0].occurred_at, rows[0].id) if more and rows else None
+    return [_conversation(r) for r in rows], earlier
+
+
 def _conversation(r: Any) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": str(r.id),

@@ -161,6 +161,16 @@ class Settings:
             "secret": True,
         },
     )
+    console_session_key: str = field(
+        default="",
+        metadata={
+            "doc": (
+                "Key that signs the admin console's session cookies (16+ characters); the console"
+                " refuses to serve without one. Changing it logs every admin out."
+            ),
+            "secret": True,
+        },
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

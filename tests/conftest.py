@@ -75,6 +75,7 @@ def make_settings(database_url: str, unique: str) -> Settings:
         meta_verify_token="test-verify-token",
         booking_api_key="test-booking-key",
         api_tokens=("ops:test-api-token-0001",),
+        console_session_key="test-console-session-key",
         business_numbers=("+19165550000",),
         resolve_batch_within_s=0.02,
     )
