@@ -3,7 +3,8 @@
 Journey 1: an Instagram DM with the phone, then the booking form, then an SMS.
 Journey 2: an SMS "Do you do birthdays?" and the business's reply, then a Facebook message
 with the phone, then the booking form. Each customer's unified timeline is printed as the
-design document's admin box. Message ids are fixed, so running the demo twice changes nothing.
+design document's admin box, then where the admin console is and how to log in to it. Message
+ids are fixed, so running the demo twice changes nothing.
 """
 
 from __future__ import annotations
@@ -194,4 +195,26 @@ def run_demo(settings: Settings) -> int:
         )
         print(f"Linked identities: {identities or 'none'}")
         print(f"Stats: {json.dumps(body['stats'])}")
+    print()
+    print(console_invitation(settings))
     return 0
+
+
+def console_invitation(settings: Settings) -> str:
+    """Where the admin console is and how to log in (the stack keeps running for a visit)."""
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host  # noqa: S104
+    url = f"http://{host}:{settings.api_port}/console/"
+    entry = next((e for e in settings.api_tokens if plain_token(e)), None)
+    if entry is None:
+        how = "with the token of one of PHONEUNIFY_API_TOKENS (only digests are configured here)"
+    elif entry in Settings().api_tokens:
+        # The development credential of deploy/dev.env: no secret, so say it.
+        how = f"with the development token {plain_token(entry)} (PHONEUNIFY_API_TOKENS in deploy/dev.env)"
+    else:
+        how = f"with the token of credential {entry.partition(':')[0]!r} in PHONEUNIFY_API_TOKENS"
+    return (
+        f"Admin console: {url}\n"
+        f"Log in {how}.\n"
+        'Search "(916) 555-1234" to see John\'s SMS, Messenger message and booking on one page.\n'
+        "The stack keeps running for your visit; `make down` stops it."
+    )
