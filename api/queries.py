@@ -270,6 +270,8 @@ def _conversation(r: Any) -> dict[str, Any]:
         item["status"] = payload["status"]
     if r.type in ("identity", "consent"):
         item["event"] = r.kind
+        if payload.get("by"):
+            item["by"] = payload["by"]  # the admin who decided it (absent: a rule did)
     if r.type == "consent":
         for key in ("keyword", "source"):
             if payload.get(key):

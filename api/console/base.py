@@ -73,6 +73,7 @@ def templates() -> Jinja2Templates:
         question=views.conflict_question,
         web_link=views.web_link,
         CONSOLE=views.CONSOLE,
+        ROUTINE=views.ROUTINE_CHANGES,
     )
     return found
 

@@ -9,6 +9,11 @@ from urllib.parse import urlsplit
 from api.labels import CHANNEL_NAMES, CONFLICT_QUESTIONS, INTENT_NAMES, SHORT_NAMES
 
 CONSOLE = "/console"
+# Identity changes the machine makes as messages arrive: on the timeline, but folded away unless
+# asked for. Merges, splits, unlinks, verdicts, consent and questions always show.
+ROUTINE_CHANGES = frozenset(
+    {"customer.created", "phone.linked", "identity.linked", "thread.linked", "thread.backlinked"}
+)
 
 
 def when(stamp: str | None) -> str:

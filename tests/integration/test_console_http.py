@@ -100,12 +100,9 @@ def test_every_form_needs_the_sessions_csrf_token(
 ) -> None:
     seed_john(pipe)
     log_in(browser)
-    page = browser.get("/console/", params={"q": "(916) 555-1234"})
-    customer_url = re.search(r'href="(/console/customers/[0-9a-f-]{36})"', page.text)
-    assert customer_url, page.text
-    customer_page = browser.get(customer_url.group(1))
-    token = csrf_of(customer_page.text)
-    phone = {"action": "mark_shared", "phone": TEL, "back": customer_url.group(1)}
+    url = customer_url(browser, "(916) 555-1234")
+    token = csrf_of(browser.get(url).text)
+    phone = {"action": "mark_shared", "phone": TEL, "back": url}
 
     for forged in ({**phone}, {**phone, "csrf": "not-the-token"}):
         refused = browser.post("/console/commands", data=forged)
@@ -132,8 +129,7 @@ def test_every_form_needs_the_sessions_csrf_token(
 def test_the_customer_page_shows_the_whole_story(pipe: Pipeline, browser: TestClient) -> None:
     seed_john(pipe)
     log_in(browser)
-    found = browser.get("/console/", params={"q": "(916) 555-1234"})
-    url = re.search(r'href="(/console/customers/[0-9a-f-]{36})"', found.text).group(1)  # type: ignore[union-attr]
+    url = customer_url(browser, "(916) 555-1234")
     page = browser.get(url).text
     assert "Customer: John Doe" in page and "(+19165551234)" in page
     for text in ("Do you do birthdays?", "My number is 916-555-1234", "john@example.com"):
@@ -159,3 +155,40 @@ def test_without_a_session_key_the_console_refuses_and_the_api_still_works(
         page = client.get("/console/login")
         assert page.status_code == 503 and "PHONEUNIFY_CONSOLE_SESSION_KEY" in page.text
         assert client.get("/healthz").status_code == 200
+
+
+def test_every_admin_action_the_api_has_is_a_button_in_the_console(
+    pipe: Pipeline, browser: TestClient
+) -> None:
+    """Each action of schema.commands is offered on some page, with its parameters filled in."""
+    from schema.commands import ACTIONS
+
+    seed_john(pipe)
+    pipe.run(pipe.sms("+19165551111", "hi"))
+    pipe.run(pipe.sms("+19165552222", "hello"))
+    pipe.run(pipe.instagram("igsid-pat", "my number is 916-555-1111"))
+    pipe.run(pipe.instagram("igsid-pat", "916-555-2222"))  # a question for a person
+    pipe.run(pipe.instagram("ig-nobody", "no number here"))  # links nobody
+    log_in(browser)
+    john = customer_url(browser, "(916) 555-1234")
+    pat, other = customer_url(browser, "916-555-1111"), customer_url(browser, "916-555-2222")
+    review = browser.get("/console/review").text
+    pipe.admin("merge", survivor_id=pat[-36:], merged_id=other[-36:])  # gives pat a split button
+    thread = re.search(r'href="(/console/threads/[0-9a-f-]{36})"', review)
+    assert thread, review
+    pages = [
+        browser.get(john).text,
+        browser.get(pat).text,  # now holds a merged customer: split
+        review,
+        browser.get(thread.group(1), params={"q": "john"}).text,
+        browser.get("/console/merge", params={"survivor": pat[-36:], "merged": john[-36:]}).text,
+    ]
+    offered = {action for page in pages for action in re.findall(r'data-action="([a-z_]+)"', page)}
+    assert set(ACTIONS) <= offered, set(ACTIONS) - offered
+
+
+def customer_url(client: TestClient, query: str) -> str:
+    found = client.get("/console/", params={"q": query})
+    match = re.search(r'href="(/console/customers/[0-9a-f-]{36})"', found.text)
+    assert match, found.text
+    return match.group(1)
