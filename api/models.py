@@ -126,13 +126,16 @@ class Ledger(BaseModel):
     entries: list[LedgerEntry]
 
 
-class UnlinkedThread(BaseModel):
+class ThreadFacts(BaseModel):
     thread_id: str
     channel: str
     business_account: str
     first_message_at: str | None
     last_message_at: str | None
     messages: int
+
+
+class UnlinkedThread(ThreadFacts):
     sender: SocialIdentity | None = Field(description="Who writes on the thread, as far as known.")
     last_messages: list[Conversation] = Field(description="The thread's last few messages, oldest first.")
 
@@ -171,13 +174,7 @@ class ReviewConflicts(BaseModel):
     conflicts: list[Conflict]
 
 
-class Thread(BaseModel):
-    thread_id: str
-    channel: str
-    business_account: str
-    first_message_at: str | None
-    last_message_at: str | None
-    messages: int
+class Thread(ThreadFacts):
     customer_id: str | None = Field(description="The customer owning the thread (after merges), if any.")
     decided_by: str | None = Field(description="Set when a person linked or unlinked the thread.")
     sender: SocialIdentity | None

@@ -206,16 +206,23 @@ def timeline_page(
     conditions: list[Any] = [te.customer_id.in_(ids)]
     if not include_status:
         conditions.append(te.kind != "status")
+    return _page(conn, conditions, limit, cursor)
+
+
+def _page(
+    conn: Connection, conditions: list[Any], limit: int, cursor: Cursor | None
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """One keyset page of timeline items matching `conditions`, oldest first, after `cursor`."""
+    te = t.timeline_events.c
     if cursor is not None:
-        conditions.append(tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id))
+        conditions = [*conditions, tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id)]
     rows = conn.execute(
         select(t.timeline_events).where(and_(*conditions)).order_by(te.occurred_at, te.id).limit(limit + 1)
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [_conversation(r) for r in rows]
     next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
-    return items, next_cursor
+    return [_conversation(r) for r in rows], next_cursor
 
 
 def timeline_before(
@@ -334,17 +341,23 @@ def unlinked_threads(conn: Connection, limit: int) -> list[dict[str, Any]]:
     recent = last_messages(conn, [r.id for r in rows], LAST_MESSAGES)
     return [
         {
-            "thread_id": str(r.id),
-            "channel": r.channel,
-            "business_account": r.business_account,
-            "first_message_at": r.first_message_at.isoformat() if r.first_message_at else None,
-            "last_message_at": r.last_message_at.isoformat() if r.last_message_at else None,
-            "messages": r.message_count,
+            **_thread(r),
             "sender": senders.get(r.identity_id) if r.identity_id else None,
             "last_messages": recent.get(r.id, []),
         }
         for r in rows
     ]
+
+
+def _thread(r: Any) -> dict[str, Any]:
+    return {
+        "thread_id": str(r.id),
+        "channel": r.channel,
+        "business_account": r.business_account,
+        "first_message_at": r.first_message_at.isoformat() if r.first_message_at else None,
+        "last_message_at": r.last_message_at.isoformat() if r.last_message_at else None,
+        "messages": r.message_count,
+    }
 
 
 def last_messages(
@@ -381,12 +394,7 @@ def thread_card(conn: Connection, thread_id: uuid.UUID) -> dict[str, Any] | None
     owner = survivor_of(conn, row.customer_id) if row.customer_id else None
     sender = identities_by_id(conn, [row.identity_id]).get(row.identity_id) if row.identity_id else None
     return {
-        "thread_id": str(row.id),
-        "channel": row.channel,
-        "business_account": row.business_account,
-        "first_message_at": row.first_message_at.isoformat() if row.first_message_at else None,
-        "last_message_at": row.last_message_at.isoformat() if row.last_message_at else None,
-        "messages": row.message_count,
+        **_thread(row),
         "customer_id": str(owner) if owner else None,
         "decided_by": row.decided_by,
         "sender": sender,
@@ -398,16 +406,7 @@ def thread_messages(
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
     """A thread's messages and bookings, oldest first, one keyset page at a time."""
     te = t.timeline_events.c
-    conditions: list[Any] = [te.thread_id == thread_id, te.kind.in_(MESSAGE_KINDS)]
-    if cursor is not None:
-        conditions.append(tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id))
-    rows = conn.execute(
-        select(t.timeline_events).where(and_(*conditions)).order_by(te.occurred_at, te.id).limit(limit + 1)
-    ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
-    return [_conversation(r) for r in rows], next_cursor
+    return _page(conn, [te.thread_id == thread_id, te.kind.in_(MESSAGE_KINDS)], limit, cursor)
 
 
 def messages_by_key(conn: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:

@@ -26,20 +26,21 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from cli.demo import run_demo
+from cli.demo import ApiClient, run_demo
 from cli.simulate import ProviderSimulator
 from phoneunify.credentials import plain_token
 from phoneunify.kafka_admin import ensure_topics
 from phoneunify.settings import Settings
 from tests.conftest import create_database, drop_database, make_settings
 from tests.e2e.conftest import start_processes
-from tests.harness import ROOT, Process, with_ports
+from tests.harness import ROOT, Process, wait_for, with_ports
 
 CHROMIUM = os.environ.get("PHONEUNIFY_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("PHONEUNIFY_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -77,6 +78,17 @@ class ConsoleStack:
     @property
     def token(self) -> str:
         return next(token for entry in self.settings.api_tokens if (token := plain_token(entry)))
+
+    def wait_for_message(self, phone: str, text: str) -> None:
+        """Until the message is on the timeline of the phone's customer: a test that needs one
+        message resolved before the next (messages of different channels race) waits for it."""
+        api = ApiClient(self.settings)
+
+        def arrived() -> bool:
+            body = api.timeline_for_phone(phone)
+            return body is not None and any(c.get("content") == text for c in body["conversations"])
+
+        wait_for(arrived, WAIT_S, 0.2, f"{text!r} on the timeline of {phone}")
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +145,13 @@ class Browser:
         return str(self.driver.find_element(By.TAG_NAME, "body").text)
 
     def wait_for(self, check: Any, what: str, timeout: float = WAIT_S) -> Any:
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(
-            lambda _: check(), message=f"waited {timeout:.0f}s for {what} on {self.driver.current_url}"
-        )
+        # An element read while the page navigates goes stale: that is "not yet", not a failure.
+        return WebDriverWait(
+            self.driver,
+            timeout,
+            poll_frequency=0.2,
+            ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+        ).until(lambda _: check(), message=f"waited {timeout:.0f}s for {what} on {self.driver.current_url}")
 
     def wait_text(self, text: str, timeout: float = WAIT_S) -> None:
         self.wait_for(lambda: text in self.text(), f"the text {text!r}", timeout)

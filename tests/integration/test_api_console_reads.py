@@ -9,25 +9,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from phoneunify.settings import Settings
-from tests.integration.builders import Pipeline, api_client, at, retimed
+from tests.integration.builders import Pipeline, at, retimed
 
 pytestmark = pytest.mark.infra
 
 TEL = "+19165551234"
-
-
-@pytest.fixture
-def pipe(engine: Engine) -> Pipeline:
-    return Pipeline(engine=engine)
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Any:
-    with api_client(settings, engine) as c:
-        yield c
 
 
 def ok(response: Any) -> dict[str, Any]:

@@ -27,11 +27,6 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
-def pipe(engine: Engine) -> Pipeline:
-    return Pipeline(engine=engine)
-
-
-@pytest.fixture
 def published() -> RecordingPublisher:
     return RecordingPublisher()
 
