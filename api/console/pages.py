@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -296,12 +296,11 @@ def page_routes(
             command = await _in_thread(submitter.submit, admin.name, action, params, note)
         except Refused as exc:
             return console.problem(request, exc.status, "Not sent", exc.reason, back=back)
-        return RedirectResponse(
-            f"{views.CONSOLE}/commands/{command.command_id}?back={quote(back, safe='')}", status_code=303
-        )
+        query = urlencode({"action": command.action, "back": back})
+        return RedirectResponse(f"{views.CONSOLE}/commands/{command.command_id}?{query}", status_code=303)
 
     @router.get("/commands/{command_id}")
-    def command_page(request: Request, command_id: str, back: str = "") -> Response:
+    def command_page(request: Request, command_id: str, back: str = "", action: str = "") -> Response:
         console.admin(request)
         if _uuid(command_id) is None:
             return not_found(request, "command")
@@ -309,7 +308,12 @@ def page_routes(
         return console.page(
             request,
             "command.html",
-            {"command_id": command_id, "events": events, "back": views.local_path(back)},
+            {
+                "command_id": command_id,
+                "action": action if action in ACTIONS else "",
+                "events": events,
+                "back": views.local_path(back),
+            },
         )
 
     @router.get("/commands/{command_id}/status")
