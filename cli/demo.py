@@ -172,7 +172,9 @@ def wait_for_timeline(api: ApiClient, phone: str, messages: int, timeout_s: floa
     raise TimeoutError(f"timeline for the demo customer not complete after {timeout_s:.0f}s: {body}")
 
 
-def run_demo(settings: Settings) -> int:
+def run_demo(settings: Settings, timeout_s: float = 60.0) -> int:
+    """Send the journeys, then print each customer's timeline once complete (waiting at most
+    `timeout_s` for each), then how to visit the console."""
     sim = ProviderSimulator(settings)
     for what, result in journeys(sim):
         if result.status >= 300:
@@ -184,7 +186,7 @@ def run_demo(settings: Settings) -> int:
         ("Journey 1: Instagram DM -> booking form -> SMS", "(916) 555-0142", 3),
         ("Journey 2: SMS -> Facebook Messenger -> booking form", "(916) 555-1234", 4),
     ):
-        body = wait_for_timeline(api, phone, count)
+        body = wait_for_timeline(api, phone, count, timeout_s)
         print()
         print(title)
         items = [c for c in body["conversations"] if c["type"] not in ("identity", "consent")]

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 from selenium import webdriver
@@ -59,7 +60,7 @@ FLAGS = (
     "--disable-dev-shm-usage",
     "--window-size=1360,1000",
 )
-WAIT_S = 60.0
+WAIT_S = 90.0
 
 pytestmark = pytest.mark.infra
 
@@ -104,7 +105,8 @@ def console_stack() -> Iterator[ConsoleStack]:
         try:
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):
-                assert run_demo(settings) == 0
+                # A fresh stack on a busy machine can take a while to pass the first messages.
+                assert run_demo(settings, timeout_s=180) == 0
             yield ConsoleStack(settings, processes, ProviderSimulator(settings), printed.getvalue())
         finally:
             for process in processes.values():
@@ -157,16 +159,21 @@ class Browser:
         self.wait_for(lambda: text in self.text(), f"the text {text!r}", timeout)
 
     def log_in(self, token: str | None = None) -> None:
+        """Log in and wait for the page after it (a next step must not race the redirect)."""
         self.open("/login")
         self.find("input[name=token]").send_keys(token or self.stack.token)
         self.click("button[type=submit]#login")
+        self.wait_for(lambda: self.all("#admin-name"), "the page after logging in")
 
     def search(self, query: str) -> None:
+        """Type the query in the search box, submit, and wait for that query's results page."""
         self.open("/")
         box = self.find("form.search-big input[name=q]")
         box.clear()
         box.send_keys(query)
         self.click("#search")
+        expected = "q=" + quote_plus(query)
+        self.wait_for(lambda: expected in self.driver.current_url, f"the results of {query!r}")
 
     def screenshot(self, page: str) -> Path:
         """Save the whole page, beyond the window's height too, as <test>-<page>.png."""
@@ -174,6 +181,11 @@ class Browser:
         path = SCREENSHOTS / f"{_slug(self.test)}-{page}.png"
         path.write_bytes(full_page_png(self.driver))
         return path
+
+    def back(self) -> None:
+        """On a decision's page: follow its Back link and wait to be off the page."""
+        self.click("#back")
+        self.wait_for(lambda: "/console/commands/" not in self.driver.current_url, "the page before")
 
     def applied(self) -> None:
         """On a decision's page: wait until the resolver applied it (the page updates itself)."""

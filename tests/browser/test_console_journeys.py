@@ -138,7 +138,7 @@ def test_resolve_a_conflict_from_the_review_queue(browser: Browser, console_stac
     browser.applied()
     browser.screenshot("decision-applied")
 
-    browser.click("#back")
+    browser.back()
     browser.wait_for(lambda: _reload_until(browser, conflict_css, present=False), "the conflict to close")
     browser.search("916-555-4102")
     browser.find("li.result a.name").click()
@@ -169,7 +169,7 @@ def test_merge_then_split_restores_both_timelines(browser: Browser, console_stac
     assert (browser.find("#survivor-size").text, browser.find("#merged-size").text) == ("1", "1")
     browser.click('button[data-action="merge"]')
     browser.applied()
-    browser.click("#back")
+    browser.back()
 
     browser.driver.get(cara_url)
     browser.wait_text("Dev: hello")
@@ -224,7 +224,7 @@ def test_link_an_unlinked_conversation_with_the_inline_search(
     browser.screenshot("link-search")
     browser.click('button[data-action="link_thread"]')
     browser.applied()
-    browser.click("#back")
+    browser.back()
     browser.wait_text("Belongs to")
     browser.find("p a[href*='/customers/']").click()
     browser.wait_text("Customer: Maria Lopez")
