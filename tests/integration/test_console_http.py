@@ -169,6 +169,8 @@ def test_every_admin_action_the_api_has_is_a_button_in_the_console(
     pat, other = customer_url(browser, "916-555-1111"), customer_url(browser, "916-555-2222")
     review = browser.get("/console/review").text
     pipe.admin("merge", survivor_id=pat[-36:], merged_id=other[-36:])  # gives pat a split button
+    moved = browser.get(other + "?before=")
+    assert moved.status_code == 303 and moved.headers["location"].endswith(pat + "?before=")
     thread = re.search(r'href="(/console/threads/[0-9a-f-]{36})"', review)
     assert thread, review
     pages = [
