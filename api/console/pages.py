@@ -3,6 +3,7 @@ confirmation, and the form every decision is sent with (then its progress page).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,6 +21,8 @@ from api.submit import CommandSubmitter, Refused
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS
 from workers.domain import phones
+
+log = logging.getLogger(__name__)
 
 SEARCH_PAGE = 20
 TIMELINE_PAGE = 200
@@ -296,6 +299,8 @@ def page_routes(
             command = await _in_thread(submitter.submit, admin.name, action, params, note)
         except Refused as exc:
             return console.problem(request, exc.status, "Not sent", exc.reason, back=back)
+        # Who sent what, for the operator's log: never the parameters (a phone may be one).
+        log.info("console: %s sent %s (command %s)", admin.name, command.action, command.command_id)
         query = urlencode({"action": command.action, "back": back})
         return RedirectResponse(f"{views.CONSOLE}/commands/{command.command_id}?{query}", status_code=303)
 
