@@ -9,12 +9,13 @@ STAMP := $(VENV)/.installed
 # Kafka and PostgreSQL addresses as deploy/infra.sh runs them (override to use your own servers).
 INFRA_ENV = eval "$$(deploy/infra.sh env)"
 
-.PHONY: help venv infra-up infra-down browser up down status migrate demo test test-unit lint eval bench clean
+.PHONY: help venv infra-up infra-down browser up down status migrate demo test test-unit lint eval bench chaos clean
 help:
 	@echo "make demo   set everything up and run the design document's journeys"
 	@echo "make test   set everything up and run every test (unit, integration, end to end)"
 	@echo "make up / make down   the whole stack in the background (logs in .local/logs)"
 	@echo "make lint   ruff and mypy;  make eval / make bench   extraction accuracy and speed"
+	@echo "make chaos  the fault suite: 20,000 webhooks, every process killed, Kafka and PostgreSQL crashed"
 
 venv: $(STAMP)
 
@@ -46,11 +47,11 @@ down:
 
 status:
 	deploy/infra.sh status || true
-	deploy/stack.sh status
+	deploy/stack.sh status || true
 
 # Leaves the stack running so the console can be visited; `make down` stops it.
 demo: up
-	$(INFRA_ENV); set -a; source deploy/dev.env; set +a; $(BIN)/phoneunify demo
+	$(INFRA_ENV); deploy/stack.sh exec $(BIN)/phoneunify demo
 
 test: venv infra-up browser lint
 	$(INFRA_ENV); $(BIN)/pytest -q
@@ -72,6 +73,11 @@ bench: venv infra-up
 	rc=0; $(BIN)/python bench/bench_extract.py || rc=1; \
 	$(INFRA_ENV); $(BIN)/python bench/bench_pipeline.py || rc=1; \
 	exit $$rc
+
+# The fault suite runs its own Kafka and PostgreSQL on free ports (it kills them): it needs no
+# infra-up, and never touches the servers of `make up` or `make test`.
+chaos: venv
+	$(BIN)/python bench/chaos.py
 
 clean: down
 	rm -rf .local

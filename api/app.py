@@ -15,12 +15,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from api import models, queries
+from api import failures, models, queries
 from api.console.app import create_console
+from api.cursors import CursorCodec
+from api.guard import Guard, admin_of
 from api.read_routes import read_router
 from api.submit import CommandSubmitter, Refused
 from ingest.publisher import Publisher
 from phoneunify.credentials import Credentials
+from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS
 from schema.topics import Topics
@@ -60,7 +63,12 @@ def create_app(
     latency = Histogram(
         "phoneunify_api_request_seconds", "API latency by route.", ["route"], registry=registry
     )
+    # Authentication and the body cap run before FastAPI reads anything (api/guard.py); added
+    # before `observe`, so that middleware, outside it, still counts the guard's refusals.
     credentials = Credentials(settings.api_tokens)
+    app.add_middleware(Guard, credentials=credentials, max_body_bytes=settings.api_max_body_bytes)
+    failures.install(app)
+    cursors = CursorCodec(derive_key(settings.phone_hash_key, "api cursor"))
     submitter = CommandSubmitter(engine, commands, topics, settings.default_region, settings.phone_hash_key)
 
     @app.middleware("http")
@@ -74,18 +82,15 @@ def create_app(
         return response
 
     def authorized(
+        request: Request,
         presented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> str:
-        """The name of the credential presented: the admin, as the ledger records them."""
-        if presented is None or presented.scheme.lower() != "bearer":
+        """The name of the credential the guard authenticated: the admin, as the ledger records
+        them. (`bearer` is here for the OpenAPI document: the guard has checked the token.)"""
+        name = admin_of(request.scope)
+        if name is None:
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        name = credentials.who(presented.credentials)
-        if name is not None:
-            return name
-        # 401, not 403 (RFC 6750): the credentials are wrong, not the permissions.
-        raise HTTPException(
-            401, "unknown bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        )
+        return name
 
     # A default, not an Annotated alias: postponed annotations cannot see this closure.
     auth = Depends(authorized)
@@ -139,7 +144,7 @@ def create_app(
         """The customer's unified timeline across every channel, oldest first by the time each
         event happened (not when it arrived), one page at a time."""
         try:
-            after = queries.Cursor.decode(cursor) if cursor else None
+            after = cursors.decode(cursor) if cursor else None
         except ValueError as exc:
             raise HTTPException(400, f"bad cursor: {exc}") from exc
         with engine.connect() as conn:
@@ -155,7 +160,7 @@ def create_app(
                 "social_identities": queries.identities_of(conn, ids),
                 "conversations": items,
                 "stats": queries.stats(conn, ids),
-                "next_cursor": next_cursor.encode() if next_cursor else None,
+                "next_cursor": cursors.encode(next_cursor) if next_cursor else None,
             }
 
     @app.get("/api/v1/customers/{customer_id}/ledger", response_model=models.Ledger, responses=redirects)
@@ -204,7 +209,9 @@ def create_app(
         return {"command_id": command.command_id, "action": command.action, "status": "accepted"}
 
     @app.get("/api/v1/admin/commands/{command_id}", response_model=models.CommandApplied, responses=errors)
-    def command_status(command_id: Annotated[str, Path(max_length=64)], who: str = auth) -> dict[str, Any]:
+    def command_status(
+        command_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")], who: str = auth
+    ) -> dict[str, Any]:
         """Whether the resolver applied a command, and the events it produced."""
         events = submitter.applied_events(command_id)
         if events is None:
@@ -213,6 +220,6 @@ def create_app(
             )
         return {"command_id": command_id, "status": "applied", "events": events}
 
-    app.include_router(read_router(settings, engine, auth))
-    app.mount("/console", create_console(settings, engine, submitter, credentials))
+    app.include_router(read_router(settings, engine, auth, cursors))
+    app.mount("/console", create_console(settings, engine, submitter, credentials, cursors))
     return app

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import Engine
 
 from api import models, queries, search
+from api.cursors import CursorCodec
 from api.phone_input import canonical_phone
 from phoneunify.settings import Settings
 from workers.domain import phones
@@ -23,16 +24,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def decode_cursor(cursor: str | None) -> queries.Cursor | None:
-    try:
-        return queries.Cursor.decode(cursor) if cursor else None
-    except ValueError as exc:
-        raise HTTPException(400, f"bad cursor: {exc}") from exc
-
-
-def read_router(settings: Settings, engine: Engine, auth: Any) -> APIRouter:
-    """The routes, each behind `auth` (the dependency that names the admin)."""
+def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCodec) -> APIRouter:
+    """The routes, each behind `auth` (the dependency that names the admin); page cursors are
+    signed by `cursors`, as the timeline's are."""
     router = APIRouter()
+
+    def decode_cursor(cursor: str | None) -> queries.Cursor | None:
+        try:
+            return cursors.decode(cursor) if cursor else None
+        except ValueError as exc:
+            raise HTTPException(400, f"bad cursor: {exc}") from exc
+
+    def encode_cursor(cursor: queries.Cursor | None) -> str | None:
+        return cursors.encode(cursor) if cursor else None
 
     @router.get(
         "/api/v1/customers",
@@ -62,7 +66,7 @@ def read_router(settings: Settings, engine: Engine, auth: Any) -> APIRouter:
                 {**queries.customer_card(conn, f.customer_id), "last_active_at": f.last_active_at.isoformat()}
                 for f in found
             ]
-        return {"customers": cards, "next_cursor": next_cursor.encode() if next_cursor else None}
+        return {"customers": cards, "next_cursor": encode_cursor(next_cursor)}
 
     def by_phone(phone: str) -> dict[str, Any]:
         try:
@@ -100,7 +104,7 @@ def read_router(settings: Settings, engine: Engine, auth: Any) -> APIRouter:
         return {
             "thread": thread,
             "messages": items,
-            "next_cursor": next_cursor.encode() if next_cursor else None,
+            "next_cursor": encode_cursor(next_cursor),
         }
 
     return router

@@ -59,27 +59,43 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 async def _connection(
     port: int, jobs: asyncio.Queue[tuple[bytes, Outcome] | None], observer: Observer, limit_s: float
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    # While the edge is down (the fault suite kills it) a request fails as a provider's would,
+    # and the connection is tried again for the next one.
+    stream = await _open(port)
     try:
         while True:
             job = await jobs.get()
             if job is None:
                 return
             payload, outcome = job
+            if stream is None:
+                stream = await _open(port)
+                if stream is None:
+                    outcome.error = "ConnectionRefusedError"
+                    continue
+            reader, writer = stream
             try:
                 writer.write(payload)
                 status = await asyncio.wait_for(_read_response(reader), limit_s)
             except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 outcome.error = type(exc).__name__
                 writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                stream = None
                 continue
             outcome.status = status
             outcome.accepted = time.perf_counter()
             if 200 <= status < 300:
                 observer.watch(outcome)
     finally:
-        writer.close()
+        if stream is not None:
+            stream[1].close()
+
+
+async def _open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    try:
+        return await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return None
 
 
 async def _send_all(

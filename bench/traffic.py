@@ -321,13 +321,11 @@ class Traffic:
                 "conversationId": str(7_876_416_245_344_257_449 + person.index),
             },
         }
-        return Webhook(
-            "ringcentral",
-            "/webhooks/ringcentral/sms",
-            json.dumps(body).encode(),
-            (("Content-Type", "application/json"),),
-            at,
+        headers = (
+            ("Content-Type", "application/json"),
+            ("Verification-Token", self.settings.ringcentral_verification_token),
         )
+        return Webhook("ringcentral", "/webhooks/ringcentral/sms", json.dumps(body).encode(), headers, at)
 
     def _signed_meta(self, channel: str, payload: dict[str, Any], at: datetime) -> Webhook:
         # Meta sends compact JSON with non-ASCII escaped; the signature covers exactly these bytes.

@@ -21,7 +21,7 @@ from typing import Any
 from cli.simulate import ProviderSimulator, Sent
 from cli.terminal import render
 from phoneunify.credentials import plain_token
-from phoneunify.settings import Settings
+from phoneunify.settings import Settings, env_var
 
 BUSINESS_SMS = "+19165550100"
 IG_ACCOUNT = "17841400000000100"
@@ -209,9 +209,9 @@ def console_invitation(settings: Settings) -> str:
     entry = next((e for e in settings.api_tokens if plain_token(e)), None)
     if entry is None:
         how = "with the token of one of PHONEUNIFY_API_TOKENS (only digests are configured here)"
-    elif entry in Settings().api_tokens:
-        # The development credential of deploy/dev.env: no secret, so say it.
-        how = f"with the development token {plain_token(entry)} (PHONEUNIFY_API_TOKENS in deploy/dev.env)"
+    elif env_var("api_tokens") in settings.development_values():
+        # The published development credential (PHONEUNIFY_ENV=dev): no secret, so say it.
+        how = f"with the development token {plain_token(entry)} (the development credential of PHONEUNIFY_ENV=dev)"
     else:
         how = f"with the token of credential {entry.partition(':')[0]!r} in PHONEUNIFY_API_TOKENS"
     return (

@@ -12,9 +12,15 @@ import sys
 from collections.abc import Sequence
 
 from phoneunify import logs
-from phoneunify.settings import Settings
+from phoneunify.settings import DEV, Settings, SettingsError
 
 log = logging.getLogger("phoneunify")
+
+# sysexits.h EX_CONFIG: the supervisor does not restart a process that exits with it, since the
+# same configuration would fail the same way.
+EXIT_CONFIG = 78
+# The processes that run for long: each says at start when it runs with development secrets.
+SERVERS = ("ingest", "workers", "writer", "api")
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -45,6 +51,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _workers(args: argparse.Namespace, settings: Settings) -> int:
     from workers.__main__ import run_workers
 
+    settings.require("workers", "phone_hash_key")  # it keys the resolve topic by phone
     return run_workers(settings, args.loglevel)
 
 
@@ -123,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run the design document's journeys through the running stack").set_defaults(
         func=_demo
     )
+    from cli import dlq
+
+    dlq.add_parser(sub)
     return parser
 
 
@@ -130,5 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command != "extract":
         logs.setup(args.log_level)
-    settings = Settings.from_env()
-    return int(args.func(args, settings) or 0)
+    try:
+        settings = Settings.from_env()
+        if args.command in SERVERS and settings.env == DEV and settings.development_values():
+            log.warning(
+                "DEVELOPMENT MODE (PHONEUNIFY_ENV=dev): %s hold published development values;"
+                " never expose this process",
+                ", ".join(settings.development_values()),
+            )
+        return int(args.func(args, settings) or 0)
+    except SettingsError as exc:
+        print(f"phoneunify {args.command}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # phoneunify's own processes (ingest, workers, resolver, writer, api) in the background, on top of
-# the infrastructure from deploy/infra.sh. Pid files in .local/run/, logs in .local/logs/.
-# `workers` runs the extract stage and `resolver` (also `phoneunify workers`) the resolve and
-# admin-command stages, as docker-compose.yml runs them.
+# the infrastructure from deploy/infra.sh, under a supervisor (phoneunify/supervisor.py): a process
+# that exits is started again with backoff and counted; one that keeps exiting (or exits 78, a
+# configuration error) is reported FATAL instead of restarted forever. State in .local/run/, logs
+# in .local/logs/ (one per process, and supervisor.log). `workers` runs the extract stage and
+# `resolver` (also `phoneunify workers`) the resolve and admin-command stages, as docker-compose.yml
+# runs them.
 #
-#   deploy/stack.sh start    start every process that is not already running (harmless twice)
-#   deploy/stack.sh stop     stop them (SIGTERM, then SIGKILL after a deadline)
-#   deploy/stack.sh status   report each
+#   deploy/stack.sh start    migrate, create topics, start the supervisor and wait until all serve
+#   deploy/stack.sh stop     stop the supervisor, which stops every process (SIGTERM, then SIGKILL)
+#   deploy/stack.sh status   each process: state, pid, restarts, last exit (exit 1 unless all run)
+#   deploy/stack.sh exec CMD...   run CMD with the development environment below (make demo)
+#
+# deploy/dev.env sets development mode (PHONEUNIFY_ENV=dev) for variables the environment does not
+# set at all; a variable set, even to the empty string, is left as it is. Ports: the processes'
+# PHONEUNIFY_*_PORT settings, STACK_RESOLVER_PORT (6067) and STACK_SUPERVISOR_PORT (9110, the
+# supervisor's /metrics).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -14,48 +23,41 @@ LOCAL="${PHONEUNIFY_LOCAL_DIR:-$ROOT/.local}"
 RUN="$LOCAL/run"
 LOGS="$LOCAL/logs"
 BIN="$ROOT/.venv/bin"
-PROCESSES=(workers resolver writer ingest api)
+PID_FILE="$RUN/supervisor.pid"
 # The resolver's /healthz and /metrics (the workers' is PHONEUNIFY_WORKER_WEB_PORT, 6066).
 RESOLVER_PORT="${STACK_RESOLVER_PORT:-6067}"
+SUPERVISOR_PORT="${STACK_SUPERVISOR_PORT:-9110}"
 mkdir -p "$RUN" "$LOGS"
 
-# Development secrets for variables the environment does not set already.
 while IFS='=' read -r key value; do
   [[ -z "$key" || "$key" == \#* ]] && continue
-  [[ -z "${!key:-}" ]] && export "$key=$value"
+  [[ -z "${!key+set}" ]] && export "$key=$value"
 done <"$ROOT/deploy/dev.env"
 
-alive() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
-
-start_one() {  # name: runs `phoneunify <name>`, except the two workers processes
-  local name=$1
-  if alive "$name"; then
-    echo "[stack] $name already running (pid $(cat "$RUN/$name.pid"))"
-    return
-  fi
-  local command=("$BIN/phoneunify" "$name")
-  case "$name" in
-    workers) command=(env PHONEUNIFY_WORKER_STAGES=extract "$BIN/phoneunify" workers) ;;
-    resolver)
-      command=(env PHONEUNIFY_WORKER_STAGES=resolve,commands PHONEUNIFY_WORKER_WEB_PORT="$RESOLVER_PORT"
-        "$BIN/phoneunify" workers)
-      ;;
-  esac
-  nohup "${command[@]}" >>"$LOGS/$name.log" 2>&1 &
-  echo $! >"$RUN/$name.pid"
-  echo "[stack] $name started (pid $!, log $LOGS/$name.log)"
+supervisor_alive() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF phoneunify.supervisor
 }
 
-wait_http() {  # name url: bounded wait until the process answers
-  local name=$1 url=$2 deadline=$((SECONDS + 60))
+status() { "$BIN/python" -m phoneunify.supervisor status --state-dir "$RUN"; }
+
+wait_http() {  # name url: bounded wait until the process answers, or the supervisor gave up on it
+  local name=$1 url=$2 deadline=$((SECONDS + 90))
   until curl -fs -m 2 -o /dev/null "$url"; do
-    if ! alive "$name"; then
-      echo "[stack] $name exited; last log lines:" >&2
+    if ! supervisor_alive; then
+      echo "[stack] the supervisor exited; last lines of its log:" >&2
+      tail -n 30 "$LOGS/supervisor.log" >&2
+      return 1
+    fi
+    if status 2>/dev/null | grep -q "^$name: FATAL"; then
+      echo "[stack] $name keeps exiting and was given up; last log lines:" >&2
       tail -n 30 "$LOGS/$name.log" >&2
       return 1
     fi
     if ((SECONDS > deadline)); then
-      echo "[stack] $name did not answer at $url within 60 s" >&2
+      echo "[stack] $name did not answer at $url within 90 s" >&2
       tail -n 30 "$LOGS/$name.log" >&2
       return 1
     fi
@@ -63,44 +65,66 @@ wait_http() {  # name url: bounded wait until the process answers
   done
 }
 
-stop_one() {
-  local name=$1
-  if ! alive "$name"; then
-    rm -f "$RUN/$name.pid"
+start() {
+  if supervisor_alive; then
+    echo "[stack] already running (supervisor pid $(cat "$PID_FILE")); deploy/stack.sh status for details"
     return
   fi
-  local pid deadline
-  pid=$(cat "$RUN/$name.pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 20))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$RUN/$name.pid"
-  echo "[stack] $name stopped"
+  "$BIN/phoneunify" migrate
+  "$BIN/phoneunify" topics
+  local pu="$BIN/phoneunify"
+  nohup "$BIN/python" -m phoneunify.supervisor run --state-dir "$RUN" --log-dir "$LOGS" \
+    --metrics-port "$SUPERVISOR_PORT" \
+    "workers=env PHONEUNIFY_WORKER_STAGES=extract $pu workers" \
+    "resolver=env PHONEUNIFY_WORKER_STAGES=resolve,commands PHONEUNIFY_WORKER_WEB_PORT=$RESOLVER_PORT $pu workers" \
+    "writer=$pu writer" "ingest=$pu ingest" "api=$pu api" >>"$LOGS/supervisor.log" 2>&1 &
+  echo $! >"$PID_FILE"
+  echo "[stack] supervisor started (pid $!, log $LOGS/supervisor.log, metrics :$SUPERVISOR_PORT)"
+  wait_http workers "http://127.0.0.1:${PHONEUNIFY_WORKER_WEB_PORT:-6066}/healthz"
+  wait_http resolver "http://127.0.0.1:$RESOLVER_PORT/healthz"
+  wait_http writer "http://127.0.0.1:${PHONEUNIFY_WRITER_METRICS_PORT:-9108}/metrics"
+  wait_http ingest "http://127.0.0.1:${PHONEUNIFY_INGEST_PORT:-8080}/healthz"
+  wait_http api "http://127.0.0.1:${PHONEUNIFY_API_PORT:-8090}/healthz"
+  echo "[stack] up: ingest :${PHONEUNIFY_INGEST_PORT:-8080}, api :${PHONEUNIFY_API_PORT:-8090}, logs in $LOGS"
+}
+
+stop() {
+  if supervisor_alive; then
+    local pid deadline
+    pid="$(cat "$PID_FILE")"
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 40))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    echo "[stack] stopped"
+  fi
+  rm -f "$PID_FILE"
+  # A supervisor killed outright leaves its programs running: stop them by the pids it recorded.
+  if [[ -f "$RUN/supervisor.json" ]]; then
+    "$BIN/python" - "$RUN/supervisor.json" <<'PY'
+import json, os, signal, sys
+for name, program in json.load(open(sys.argv[1]))["programs"].items():
+    pid = program.get("pid")
+    try:
+        if pid and b"phoneunify" in open(f"/proc/{pid}/cmdline", "rb").read():
+            os.killpg(pid, signal.SIGTERM)
+            print(f"[stack] {name}: stopped an orphan (pid {pid})")
+    except (OSError, ProcessLookupError):
+        pass
+PY
+  fi
 }
 
 case "${1:-}" in
-  start)
-    "$BIN/phoneunify" migrate
-    "$BIN/phoneunify" topics
-    for p in "${PROCESSES[@]}"; do start_one "$p"; done
-    wait_http workers "http://127.0.0.1:${PHONEUNIFY_WORKER_WEB_PORT:-6066}/healthz"
-    wait_http resolver "http://127.0.0.1:$RESOLVER_PORT/healthz"
-    wait_http writer "http://127.0.0.1:${PHONEUNIFY_WRITER_METRICS_PORT:-9108}/metrics"
-    wait_http ingest "http://127.0.0.1:${PHONEUNIFY_INGEST_PORT:-8080}/healthz"
-    wait_http api "http://127.0.0.1:${PHONEUNIFY_API_PORT:-8090}/healthz"
-    echo "[stack] up: ingest :${PHONEUNIFY_INGEST_PORT:-8080}, api :${PHONEUNIFY_API_PORT:-8090}, logs in $LOGS"
-    ;;
-  stop)
-    for p in api ingest workers resolver writer; do stop_one "$p"; done
-    ;;
-  status)
-    for p in "${PROCESSES[@]}"; do
-      if alive "$p"; then echo "$p: running (pid $(cat "$RUN/$p.pid"))"; else echo "$p: stopped"; fi
-    done
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  exec)
+    shift
+    exec "$@"
     ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|exec CMD..." >&2
     exit 2
     ;;
 esac

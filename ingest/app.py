@@ -32,8 +32,27 @@ from ingest.providers.ringcentral import RingCentralAdapter
 from ingest.providers.twilio import TwilioAdapter
 from ingest.publisher import Publisher
 from ingest.timeutil import now_iso
-from phoneunify.settings import Settings
+from phoneunify.settings import Settings, env_var
 from schema.topics import Topics
+
+# Each endpoint's secret: without it the endpoint is disabled (503 "not configured").
+SECRET_OF_PATH = {
+    "/webhooks/twilio/sms": ("twilio_auth_token",),
+    "/webhooks/meta/messenger": ("meta_app_secret",),
+    "/webhooks/meta/instagram": ("instagram_app_secret", "meta_app_secret"),
+    "/webhooks/meta/whatsapp": ("meta_app_secret",),
+    "/webhooks/ringcentral/sms": ("ringcentral_verification_token",),
+    "/webhooks/booking": ("booking_api_key",),
+}
+
+
+def disabled_endpoints(settings: Settings) -> dict[str, str]:
+    """Webhook paths that answer 503 for want of a secret, with the variable to set."""
+    return {
+        path: env_var(names[-1])
+        for path, names in SECRET_OF_PATH.items()
+        if not any(getattr(settings, name) for name in names)
+    }
 
 
 def adapters(settings: Settings) -> dict[str, tuple[Adapter, tuple[str, ...]]]:
@@ -97,6 +116,7 @@ def create_app(
         topics=Topics(settings.topic_prefix),
         hash_key=settings.phone_hash_key,
         max_body_bytes=settings.max_body_bytes,
+        max_record_bytes=settings.record_limit,
         clock=clock,
     )
     for path, (adapter, methods) in adapters(settings).items():
@@ -109,8 +129,14 @@ def create_app(
 
     # async: liveness must answer even when every worker thread is busy with a big body.
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Response:
+        """200 while the edge can publish; 503 with the reason while it cannot (broker down, a
+        producer being replaced), so a health check sees what providers see."""
+        problem = edge_publisher.problem
+        if problem is None:
+            return JSONResponse({"status": "ok"})
+        edge_publisher.reconnect()
+        return JSONResponse({"status": "unavailable", "error": problem}, status_code=503)
 
     @app.get("/metrics")
     async def metrics() -> Response:

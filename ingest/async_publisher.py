@@ -39,6 +39,13 @@ class AsyncPublisher(Protocol):
     async def close(self) -> None:
         """Flush and disconnect; must run on the loop the publisher published on."""
 
+    @property
+    def problem(self) -> str | None:
+        """Why publishing fails right now (for /healthz), or None."""
+
+    def reconnect(self) -> None:
+        """Try to connect again in the background, when nothing is connected."""
+
 
 def is_async(publisher: Publisher | AsyncPublisher) -> TypeGuard[AsyncPublisher]:
     return inspect.iscoroutinefunction(publisher.publish)
@@ -67,14 +74,30 @@ class InThread:
     async def close(self) -> None:
         return None
 
+    @property
+    def problem(self) -> str | None:
+        return None  # a synchronous publisher reports its failures per call only
+
+    def reconnect(self) -> None:
+        return None
+
 
 class AioKafkaPublisher:
-    """aiokafka producer with acks=all and idempotence, bounded waits everywhere.
+    """aiokafka producer with acks=all and idempotence, bounded waits everywhere, and a producer
+    that heals: any failed publish retires the producer it used.
 
     The producer is started on first use on the running loop, not at construction: the edge
     starts (and answers 503) while the broker is down, and connects once it is back. A producer
     belongs to the loop it was started on; used from another loop (a test client's request, a
     restarted server) it is dropped and a new one is started there, never awaited across loops.
+
+    Why retire a producer on every failure: under idempotence a producer whose batch the broker
+    refused (a record over the topic's limit, a batch expired during an outage) carries a gap in
+    its sequence numbers, and from then on the broker answers every later batch of that
+    partition with OutOfOrderSequenceNumber, for as long as the process lives. A new producer
+    has a new producer id and no gap. Retiring one costs a reconnect, and happens once per
+    failure, not once per failed request (requests carry the producer they used). `problem`
+    says why the edge cannot publish right now (None when it can), for /healthz.
 
     Records are handed to the producer a window (`linger_ms`) at a time, all in one go. Why not
     aiokafka's own linger: it lingers per partition and sends whichever partition's batch is
@@ -95,21 +118,29 @@ class AioKafkaPublisher:
         client_id: str = "phoneunify-ingest",
         linger_ms: int = 10,
         retry_connect_after_s: float = RETRY_CONNECT_AFTER_S,
+        max_request_size: int = 8 * 1024 * 1024,
     ) -> None:
         self._bootstrap = bootstrap
         self._timeout_s = timeout_s
         self._client_id = client_id
         self._linger_ms = linger_ms
         self._retry_after_s = retry_connect_after_s
+        self._max_request_size = max_request_size
         self._producer: AIOKafkaProducer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Task[AIOKafkaProducer] | None = None
         self._failed_at = -retry_connect_after_s
+        self._problem: str | None = "not connected to the broker yet"
         # The current window: each request's records with the future that receives their
         # acknowledgement futures once they are handed to the producer.
         self._window: list[tuple[Sequence[Record], asyncio.Future[list[asyncio.Future[Any]]]]] = []
         self._window_timer: asyncio.TimerHandle | None = None
-        self._handing_over: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
+
+    @property
+    def problem(self) -> str | None:
+        """Why publishing fails right now, or None when the last attempt succeeded."""
+        return self._problem
 
     async def publish(self, records: Sequence[Record]) -> None:
         producer: AIOKafkaProducer | None = None
@@ -119,11 +150,19 @@ class AioKafkaPublisher:
                 acks = await self._hand_over(producer, records)
                 await asyncio.gather(*acks)
         except TimeoutError as exc:
-            self._drop_if_dead(producer)
-            raise PublishError(f"broker did not acknowledge within {self._timeout_s:g}s") from exc
+            raise self._failed(producer, f"broker did not acknowledge within {self._timeout_s:g}s") from exc
         except KafkaError as exc:
-            self._drop_if_dead(producer)
-            raise PublishError(f"broker did not acknowledge: {type(exc).__name__}") from exc
+            raise self._failed(producer, f"broker did not acknowledge: {type(exc).__name__}") from exc
+        except PublishError as exc:
+            self._problem = str(exc)
+            raise
+        self._problem = None
+
+    def reconnect(self) -> None:
+        """Start connecting in the background when there is no producer (for /healthz: an idle
+        edge whose producer was retired finds out by itself that the broker is back)."""
+        if self._producer is None and self._starting is None:
+            self._keep(asyncio.get_running_loop().create_task(self._connect_quietly()))
 
     async def close(self) -> None:
         """Send what is queued and disconnect (on the producer's own loop; another loop's
@@ -139,6 +178,42 @@ class AioKafkaPublisher:
         if producer is not None:
             await self._send_window(producer, window)
             await producer.stop()
+        if self._background:
+            await asyncio.wait(set(self._background))
+
+    def _failed(self, producer: AIOKafkaProducer | None, reason: str) -> PublishError:
+        """Record the problem and retire the producer that failed (once, whoever noticed first)."""
+        self._problem = reason
+        if producer is not None and producer is self._producer:
+            log.error("ingest: publishing failed (%s); replacing the Kafka producer", reason)
+            self._producer = None
+            window, self._window = self._window, []
+            if self._window_timer is not None:
+                self._window_timer.cancel()
+                self._window_timer = None
+            # The open window goes out on the retiring producer; stop() then flushes it.
+            self._keep(asyncio.get_running_loop().create_task(self._retire(producer, window)))
+        return PublishError(reason)
+
+    async def _retire(
+        self, producer: AIOKafkaProducer, window: list[tuple[Sequence[Record], asyncio.Future[list[Any]]]]
+    ) -> None:
+        await self._send_window(producer, window)
+        try:
+            await producer.stop()
+        except Exception as exc:  # its requests already have their answer; nothing else to tell
+            log.warning("ingest: stopping the retired producer failed (%s)", type(exc).__name__)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        # The loop keeps only weak references to tasks: hold each until it is done.
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _connect_quietly(self) -> None:
+        try:
+            await self._connected()
+        except (PublishError, KafkaError, OSError) as exc:
+            self._problem = f"broker unreachable: {exc or type(exc).__name__}"
 
     def _hand_over(
         self, producer: AIOKafkaProducer, records: Sequence[Record]
@@ -153,10 +228,7 @@ class AioKafkaPublisher:
 
     def _close_window(self, producer: AIOKafkaProducer) -> None:
         window, self._window, self._window_timer = self._window, [], None
-        task = asyncio.get_running_loop().create_task(self._send_window(producer, window))
-        # The loop keeps only weak references to tasks: hold it until it is done.
-        self._handing_over.add(task)
-        task.add_done_callback(self._handing_over.discard)
+        self._keep(asyncio.get_running_loop().create_task(self._send_window(producer, window)))
 
     @staticmethod
     async def _send_window(
@@ -209,23 +281,8 @@ class AioKafkaPublisher:
             raise PublishError("publisher closed while connecting")
         self._starting = None
         self._producer = producer
+        self._problem = None
         return producer
-
-    def _drop_if_dead(self, producer: AIOKafkaProducer | None) -> None:
-        """A producer whose sender task has ended (a fatal error such as OutOfOrderSequenceNumber
-        under idempotence) fails every send from then on: the next publish starts a new one
-        instead of the edge answering 503 until it is restarted."""
-        if producer is not self._producer or producer is None:
-            return
-        # aiokafka keeps the sender private; without it, nothing is dropped.
-        sender_task = getattr(getattr(producer, "_sender", None), "sender_task", None)
-        if not isinstance(sender_task, asyncio.Task) or not sender_task.done():
-            return
-        log.error("ingest: the Kafka producer's sender has stopped; starting a new producer")
-        stopping = asyncio.get_running_loop().create_task(producer.stop())
-        self._producer = None
-        self._handing_over.add(stopping)
-        stopping.add_done_callback(self._handing_over.discard)
 
     def _forget(self) -> None:
         self._producer = None
@@ -244,7 +301,7 @@ class AioKafkaPublisher:
             linger_ms=0,  # the window (see the class doc) is the linger
             request_timeout_ms=int(self._timeout_s * 1000),
             retry_backoff_ms=100,
-            max_request_size=8 * 1024 * 1024,
+            max_request_size=self._max_request_size,
         )
 
 

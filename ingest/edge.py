@@ -12,6 +12,9 @@ module owns what must be identical for all of them:
 - the request's envelopes are published together and the 2xx is sent only after the broker
   acknowledged all of them; a PublishError becomes 503 so the provider retries; the wait for
   the broker is a coroutine, not a thread;
+- a record larger than the topics take (settings.record_limit, derived from the body limit so
+  that only a pathological body gets there) is refused with 413 before it reaches the producer:
+  a record the broker refuses would cost the producer its sequence (see async_publisher.py);
 - every outcome is counted by provider, and rejections are logged with a reason that never
   contains payload values.
 """
@@ -152,6 +155,7 @@ class Edge:
         topics: Topics,
         hash_key: str,
         max_body_bytes: int,
+        max_record_bytes: int,
         clock: Callable[[], str],
     ) -> None:
         self._publisher = publisher
@@ -159,6 +163,7 @@ class Edge:
         self._topics = topics
         self._hash_key = hash_key
         self._max_body = max_body_bytes
+        self._max_record = max_record_bytes
         self._clock = clock
 
     async def handle(self, adapter: Adapter, request: Request) -> Response:
@@ -208,6 +213,14 @@ class Edge:
         if isinstance(prepared, Reply):
             return prepared
         mapped, records = prepared
+        largest = max((len(r.value) for r in records), default=0)
+        if largest > self._max_record:
+            return self._rejected(
+                adapter,
+                RejectedError(
+                    413, m.TOO_LARGE, f"a message of {largest} bytes is over the {self._max_record} we store"
+                ),
+            )
         if records:
             started = time.perf_counter()
             try:

@@ -46,24 +46,45 @@ class KafkaPublisher:
     The producer is created on first use, not in the constructor: kafka-python bootstraps
     eagerly and would block (then fail) a process that starts while the broker is down.
     Created lazily, the edge starts anyway and answers 503 until the broker is reachable.
+    A failed publish retires the producer (as AioKafkaPublisher does, for the same reason: an
+    idempotent producer with a refused batch fails every later one), and the next publish
+    creates a new one.
     """
 
-    def __init__(self, bootstrap: str, timeout_s: float = 10.0, client_id: str = "phoneunify-ingest") -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        timeout_s: float = 10.0,
+        client_id: str = "phoneunify-ingest",
+        max_request_size: int = 8 * 1024 * 1024,
+    ) -> None:
         self._bootstrap = bootstrap
         self._timeout_s = timeout_s
         self._client_id = client_id
+        self._max_request_size = max_request_size
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._failed_at = -_RETRY_CONNECT_AFTER_S
 
     def publish(self, records: Sequence[Record]) -> None:
+        producer: KafkaProducer | None = None
         try:
             producer = self._connect()
             futures = [producer.send(r.topic, key=r.key.encode(), value=r.value) for r in records]
             for future in futures:
                 future.get(timeout=self._timeout_s)
         except KafkaError as exc:
+            self._retire(producer)
             raise PublishError(f"broker did not acknowledge: {type(exc).__name__}") from exc
+
+    def _retire(self, producer: KafkaProducer | None) -> None:
+        with self._lock:
+            if producer is None or producer is not self._producer:
+                return  # another request retired it already
+            self._producer = None
+        log.error("publishing failed; replacing the Kafka producer")
+        retired: KafkaProducer = producer
+        retired.close(timeout=0)
 
     def close(self) -> None:
         with self._lock:
@@ -97,5 +118,5 @@ class KafkaPublisher:
             max_block_ms=timeout_ms,
             request_timeout_ms=timeout_ms,
             delivery_timeout_ms=timeout_ms + 1000,
-            max_request_size=8 * 1024 * 1024,
+            max_request_size=self._max_request_size,
         )

@@ -33,6 +33,7 @@ from ingest.providers import booking, meta, ringcentral, twilio
 from ingest.providers.base import Mapped, PayloadError
 from ingest.publisher import KafkaPublisher, Publisher, Record
 from ingest.timeutil import now_iso, parse
+from phoneunify import logs
 from phoneunify.settings import Settings
 from schema.envelopes import EnvelopeError, RawEnvelope, utc_iso
 from schema.topics import Topics
@@ -172,9 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", help="JSON-lines files of envelopes or stored provider payloads")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.setup()
     settings = Settings.from_env()
-    publisher = KafkaPublisher(settings.kafka_bootstrap, timeout_s=settings.publish_timeout_s)
+    settings.require("replay", "phone_hash_key")  # it keys the records, as the edge does
+    publisher = KafkaPublisher(
+        settings.kafka_bootstrap,
+        timeout_s=settings.publish_timeout_s,
+        max_request_size=settings.message_max_bytes,
+    )
     try:
         stats = replay(args.files, settings, publisher, progress=not args.no_progress)
     finally:

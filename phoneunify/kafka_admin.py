@@ -1,34 +1,139 @@
-"""Topic creation, so partition counts are ours and not the broker's auto-create defaults."""
+"""Kafka administration: phoneunify's topics as configured (not the broker's auto-create defaults),
+and how far behind each of phoneunify's consumer groups is.
+
+Topics are created with the configured partitions, replication factor and min.insync.replicas,
+and with max.message.bytes = settings.message_max_bytes, the same number the producers use as
+their max_request_size: so a record a producer accepts is one the topic stores. Topics that
+exist already get the two configs set again (a changed body limit or durability setting
+reaches them on the next `phoneunify topics`); partitions and replicas of an existing topic are
+not changed here (that is a reassignment, an operator's decision).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka import TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, OffsetSpec
 from kafka.errors import TopicAlreadyExistsError
 
 from phoneunify.settings import Settings
 from schema.topics import Topics
 
+log = logging.getLogger(__name__)
+
+
+def topic_configs(settings: Settings, topic: str = "") -> dict[str, str]:
+    """The per-topic configs phoneunify manages. A dead-letter topic takes twice the record
+    limit: a dead letter carries its message as a JSON string, where every quote and backslash
+    of the message's own JSON is escaped."""
+    limit = settings.message_max_bytes
+    if topic.startswith(f"{settings.topic_prefix}dlq."):
+        limit += settings.record_limit
+    return {"max.message.bytes": str(limit), "min.insync.replicas": str(settings.topic_min_insync_replicas)}
+
+
+def admin_client(
+    settings: Settings, timeout_s: float = 30.0, client_id: str = "phoneunify-admin"
+) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        client_id=client_id,
+        request_timeout_ms=int(timeout_s * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
+    )
+
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
-    """Create every phoneunify topic that does not exist yet; returns the names created."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        client_id="phoneunify-admin",
-        request_timeout_ms=int(timeout_s * 1000),
-    )
+    """Create every phoneunify topic that does not exist yet and set the managed configs on
+    those that do; returns the names created."""
+    admin = admin_client(settings, timeout_s)
     try:
+        names = Topics(settings.topic_prefix).all
         existing = set(admin.list_topics())
-        wanted = [name for name in Topics(settings.topic_prefix).all if name not in existing]
-        if not wanted:
-            return []
-        new = [
-            NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1) for name in wanted
-        ]
-        # Another process may create the same topics at the same moment: that is fine.
-        with contextlib.suppress(TopicAlreadyExistsError):
-            admin.create_topics(new, timeout_ms=int(timeout_s * 1000))
+        wanted = [name for name in names if name not in existing]
+        if wanted:
+            new = {
+                name: {
+                    "num_partitions": settings.topic_partitions,
+                    "replication_factor": settings.topic_replication_factor,
+                    "configs": topic_configs(settings, name),
+                }
+                for name in wanted
+            }
+            # Another process may create the same topics at the same moment: that is fine. Wait
+            # until every partition has a leader: a consumer started right after (make up, the
+            # tests) that asks for the metadata too early skips the topic until its next refresh.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(new, timeout_ms=int(timeout_s * 1000), wait_for_metadata=True)
+        present = [name for name in names if name in existing]
+        if present:
+            admin.alter_configs(
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, name, configs=topic_configs(settings, name))
+                    for name in present
+                ],
+                incremental=True,
+            )
         return wanted
     finally:
         admin.close()
+
+
+# ---- consumer lag ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lag:
+    """Records of `topic` that consumer group `group` has not committed yet (all partitions)."""
+
+    group: str
+    topic: str
+    records: int
+
+
+def stage_of(topic: str, topics: Topics) -> str:
+    """The pipeline stage that consumes a topic: the lag metric's `stage` label."""
+    if topic in topics.raw_all:
+        return "extract"
+    return {topics.resolve: "resolve", topics.commands: "commands", topics.linked: "timeline"}.get(
+        topic, "other"
+    )
+
+
+def our_groups(admin: KafkaAdminClient, prefixes: Iterable[str]) -> list[str]:
+    """Consumer groups whose id starts with one of `prefixes` (the workers' id, the writer's group)."""
+    found = []
+    for group in admin.list_groups():
+        group_id = str(group["group_id"])
+        if any(group_id == p or group_id.startswith(p + "-") for p in prefixes):
+            found.append(group_id)
+    return sorted(found)
+
+
+def consumer_lag(admin: KafkaAdminClient, groups: Iterable[str], topics: Topics) -> list[Lag]:
+    """Committed offsets of `groups` on phoneunify's topics against the topics' end offsets.
+
+    A partition a group has never committed counts from its start (log start offset): a new
+    group reads a topic from the beginning (auto.offset.reset=earliest)."""
+    ours = set(topics.all)
+    committed: dict[str, dict[TopicPartition, int]] = {}
+    for group, offsets in admin.list_group_offsets(list(groups)).items():
+        committed[group] = {
+            tp: meta.offset for tp, meta in offsets.items() if tp.topic in ours and meta.offset >= 0
+        }
+    partitions = {tp for offsets in committed.values() for tp in offsets}
+    if not partitions:
+        return []
+    ends = admin.list_partition_offsets(dict.fromkeys(partitions, OffsetSpec.LATEST))
+    out: list[Lag] = []
+    for group, offsets in sorted(committed.items()):
+        by_topic: dict[str, int] = {}
+        for tp, offset in offsets.items():
+            end = ends[tp].offset if tp in ends else offset
+            by_topic[tp.topic] = by_topic.get(tp.topic, 0) + max(0, end - offset)
+        out.extend(Lag(group, topic, records) for topic, records in sorted(by_topic.items()))
+    return out

@@ -2,7 +2,8 @@
 
 A keyed HMAC of the canonical E.164 is the stable pseudonym used wherever a number would
 otherwise leak (partition keys, log lines, join keys); `mask` is for the rare human-facing
-message that needs a hint of which number it was.
+message that needs a hint of which number it was. `redact` is the one masker of free text (log
+lines, startup dumps, dead-letter previews): phone-like digit runs and the passwords of URLs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import hmac
 import re
 
 _DIGITS = re.compile(r"\d")
+# A + followed by 7-15 digits, or a run of 10+ digits with common separators.
+_PHONE_LIKE = re.compile(r"\+\d[\d\s().-]{6,18}\d|\b\d[\d\s().-]{8,16}\d\b")
+# scheme://user:password@ (a password cannot hold / or @ unescaped, so the match stops there).
+_URL_PASSWORD = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@/\s]+@")
 
 
 def phone_key(e164: str, key: str) -> str:
@@ -25,6 +30,22 @@ def mask(value: str) -> str:
     digits = [m.start() for m in _DIGITS.finditer(value)]
     keep = set(digits[-2:])
     return "".join(ch if (i in keep or not ch.isdigit()) else "*" for i, ch in enumerate(value))
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    return re.sub(r"\d(?=(?:\D*\d){2})", "*", match.group(0))
+
+
+def redact(text: str) -> str:
+    """`text` with every phone-like run masked to its last two digits and every URL password
+    replaced by ***: what any log line or human-facing dump may show."""
+    return _URL_PASSWORD.sub(r"\1:***@", _PHONE_LIKE.sub(_mask_match, text))
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A key for one purpose (signing API cursors, say) derived from a secret phoneunify already
+    holds, so a new use needs no new secret, and no two uses share a key."""
+    return hmac.new(secret.encode(), b"phoneunify key for " + purpose.encode(), hashlib.sha256).digest()
 
 
 def thread_key_hash(thread_key: str, key: str) -> str:

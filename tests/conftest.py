@@ -4,6 +4,7 @@ topic prefix, so tests never see each other's data."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -19,6 +20,20 @@ from phoneunify.settings import DEFAULT_DATABASE_URL, Settings
 
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 DATABASE_URL = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """The root logger as it was, after a test whose code sets phoneunify's logging up (the
+    `phoneunify` command does): its handler writes to that test's captured stderr, which is
+    closed once the test ends."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @pytest.fixture
@@ -62,9 +77,11 @@ def drop_database(name: str) -> None:
 
 
 def make_settings(database_url: str, unique: str) -> Settings:
-    """Test settings: the real servers, a unique topic prefix and groups, test secrets."""
+    """Test settings: the real servers, a unique topic prefix and groups, test secrets (the
+    phone hash key and RingCentral's token are the development values: tests run in dev mode)."""
     return Settings.from_env(
         {},
+        env="dev",
         kafka_bootstrap=KAFKA_BOOTSTRAP,
         database_url=database_url,
         topic_prefix=session_prefix(f"t{unique}."),

@@ -21,8 +21,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from api import failures
 from api.console import views
 from api.console.base import HERE, BadForm, Console, NotSignedIn, form_fields
 from api.console.pages import page_routes
@@ -34,6 +36,7 @@ from api.console.session import (
     Signer,
     same_token,
 )
+from api.cursors import CursorCodec
 from api.submit import CommandSubmitter
 from phoneunify.credentials import Credentials
 from phoneunify.settings import Settings, env_var
@@ -54,7 +57,11 @@ SECURITY_HEADERS = {
 
 
 def create_console(
-    settings: Settings, engine: Engine, submitter: CommandSubmitter, credentials: Credentials
+    settings: Settings,
+    engine: Engine,
+    submitter: CommandSubmitter,
+    credentials: Credentials,
+    cursors: CursorCodec,
 ) -> FastAPI:
     try:
         signer = Signer(settings.console_session_key)
@@ -93,10 +100,12 @@ def create_console(
             " the page and try again.",
         )
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)
     async def database_down(request: Request, exc: Exception) -> Response:
-        log.warning("console: database unavailable (%s)", type(exc).__name__)
+        if not failures.database_unavailable(exc):
+            raise exc  # a bug of ours: the server's error handling logs it and answers 500
+        log.error("console %s: database unavailable (%s)", request.url.path, type(exc).__name__)
         return console.problem(
             request, 503, "The database is not answering", "Nothing was changed. Try again in a minute."
         )
@@ -164,7 +173,7 @@ def create_console(
         response.delete_cookie(SESSION_COOKIE, path=views.CONSOLE)
         return response
 
-    app.include_router(page_routes(console, settings, engine, submitter))
+    app.include_router(page_routes(console, settings, engine, submitter, cursors))
     return app
 
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api import queries, search
 from api.console import reads, views
 from api.console.base import Console, form_fields
+from api.cursors import CursorCodec
 from api.phone_input import canonical_phone
 from api.submit import CommandSubmitter, Refused
 from phoneunify.settings import Settings
@@ -38,13 +39,6 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def _cursor(value: str) -> queries.Cursor | None:
-    try:
-        return queries.Cursor.decode(value) if value else None
-    except ValueError:
-        return None
-
-
 def summary(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any] | None:
     """A customer (after merges) as lists and confirmations show one: card, identities, size."""
     survivor = queries.survivor_of(conn, customer_id)
@@ -59,10 +53,20 @@ def summary(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any] | None:
 
 
 def page_routes(
-    console: Console, settings: Settings, engine: Engine, submitter: CommandSubmitter
+    console: Console, settings: Settings, engine: Engine, submitter: CommandSubmitter, cursors: CursorCodec
 ) -> APIRouter:
     router = APIRouter()
     region = settings.default_region
+
+    def _cursor(value: str) -> queries.Cursor | None:
+        """A page position from a link this console made; a bad one starts from the top."""
+        try:
+            return cursors.decode(value) if value else None
+        except ValueError:
+            return None
+
+    def _encoded(cursor: queries.Cursor | None) -> str | None:
+        return cursors.encode(cursor) if cursor else None
 
     def not_found(request: Request, what: str) -> Response:
         return console.problem(request, 404, f"No such {what}", f"There is no {what} with that id.")
@@ -90,7 +94,7 @@ def page_routes(
             {
                 "q": q,
                 "results": results,
-                "next_cursor": next_cursor.encode() if next_cursor else None,
+                "next_cursor": _encoded(next_cursor),
                 "paged": after is not None,
                 "shared": shared,
                 "back": str(request.url.path) + (f"?q={quote(q)}" if q else ""),
@@ -111,7 +115,7 @@ def page_routes(
             "customer": card,
             "identities": queries.identities_of(conn, ids),
             "items": items,
-            "earlier": earlier.encode() if earlier else None,
+            "earlier": _encoded(earlier),
             "stats": queries.stats(conn, ids),
             "threads": reads.threads_of(conn, ids),
             "phone_channels": reads.phone_channels(conn, card["phones"]),
@@ -234,7 +238,7 @@ def page_routes(
             {
                 "thread": thread,
                 "messages": messages,
-                "next_cursor": next_cursor.encode() if next_cursor else None,
+                "next_cursor": _encoded(next_cursor),
                 "owner": owner,
                 "q": q,
                 "candidates": candidates,

@@ -4,6 +4,7 @@
 #   deploy/kafka/kafka.sh fetch    copy the broker's runtime jars into the cache (Maven; skipped when warm)
 #   deploy/kafka/kafka.sh start    fetch, format storage once, start in the background, wait until serving
 #   deploy/kafka/kafka.sh stop     SIGTERM, wait, SIGKILL after a deadline
+#   deploy/kafka/kafka.sh kill     SIGKILL at once, as a crash would (the fault suite's)
 #   deploy/kafka/kafka.sh status   exit 0 if running and serving, 1 otherwise
 #
 # Environment (all optional):
@@ -228,6 +229,17 @@ cmd_stop() {
   log "stopped"
 }
 
+cmd_kill() {
+  with_lock
+  local pid
+  if pid="$(running_pid)"; then
+    log "killing pid $pid (SIGKILL)"
+    kill -KILL "$pid" 2>/dev/null || true
+    while pid_alive "$pid" "$MAIN_CLASS"; do sleep 0.1; done
+  fi
+  rm -f "$PID_FILE"
+}
+
 cmd_status() {
   local pid
   if pid="$(running_pid)"; then
@@ -251,6 +263,7 @@ case "${1:-}" in
   fetch) cmd_fetch ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
+  kill) cmd_kill ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status|fetch" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|kill|status|fetch" >&2; exit 2 ;;
 esac

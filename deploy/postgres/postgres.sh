@@ -2,7 +2,8 @@
 # PostgreSQL for local development and tests.
 #
 #   deploy/postgres/postgres.sh start    start the private cluster (initdb on first use) and ensure role/db
-#   deploy/postgres/postgres.sh stop     pg_ctl stop -m fast
+#   deploy/postgres/postgres.sh stop     pg_ctl stop -m fast (PG_STOP_MODE=immediate: as a crash would, for
+#                                        the fault suite: no checkpoint, every connection cut)
 #   deploy/postgres/postgres.sh status   exit 0 if the server accepts connections
 #   deploy/postgres/postgres.sh url      print the SQLAlchemy URL (postgresql+psycopg2://...)
 #
@@ -227,8 +228,10 @@ cmd_stop() {
   exec 9>"$LOCAL_DIR/postgres/.lock"
   flock -w 120 9 || die "another postgres.sh holds $LOCAL_DIR/postgres/.lock for over 120 s"
   if ! private_running; then log "not running (from this checkout)"; return 0; fi
-  log "stopping ($PG_DATA, fast mode, up to ${STOP_TIMEOUT}s)"
-  pg_ctl_ stop -m fast -w -t "$STOP_TIMEOUT" -s \
+  local mode="${PG_STOP_MODE:-fast}"
+  [[ "$mode" == fast || "$mode" == immediate ]] || die "PG_STOP_MODE must be fast or immediate (got '$mode')"
+  log "stopping ($PG_DATA, $mode mode, up to ${STOP_TIMEOUT}s)"
+  pg_ctl_ stop -m "$mode" -w -t "$STOP_TIMEOUT" -s \
     || { log "fast shutdown timed out: immediate"; pg_ctl_ stop -m immediate -w -t 30 -s; }
   log "stopped"
 }

@@ -3,9 +3,10 @@
 - Handshake: when a subscription is created RingCentral POSTs an empty body with a
   `Validation-Token` header; we answer 200 with the same header and `Content-Type:
   application/json` (without it RingCentral reports SUB-525).
-- Authenticity: RingCentral has no HMAC. When the subscription was created with a
-  `verificationToken`, every notification carries `Verification-Token`, compared here in
-  constant time (required whenever settings.ringcentral_verification_token is set).
+- Authenticity: RingCentral has no HMAC. The subscription must be created with a
+  `verificationToken`; every notification then carries `Verification-Token`, compared here in
+  constant time. Without settings.ringcentral_verification_token the endpoint is disabled
+  (503, handshake included), like every other provider without its secret: fail closed.
 - Direction: the instant filter is documented for inbound SMS, but an outbound record has the
   same shape; the direction decides who the customer is (`from` inbound, `to` outbound), and
   outbound records are kept as direction "out", never as customer text.
@@ -15,12 +16,11 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 from ingest import signatures
-from ingest.edge import Inbound, Reply, forbidden, json_reply, outcome_of, unauthorized
+from ingest.edge import Inbound, Reply, forbidden, json_reply, not_configured, outcome_of, unauthorized
 from ingest.metrics import HANDSHAKE
 from ingest.providers.base import (
     Mapped,
@@ -35,8 +35,6 @@ from ingest.providers.base import (
 from ingest.timeutil import normalize
 from schema.envelopes import Direction, Party, RawEnvelope
 
-log = logging.getLogger(__name__)
-
 _TOKEN_SHAPE = re.compile(r"^[\x21-\x7e]{1,512}$")  # visible ASCII; keeps the reply header safe and small
 _DIRECTIONS: dict[str, Direction] = {"inbound": "in", "outbound": "out"}
 
@@ -47,24 +45,25 @@ class RingCentralAdapter:
 
     def __init__(self, verification_token: str) -> None:
         self._token = verification_token
-        if not verification_token:
-            log.warning("ringcentral: no verification token configured; notifications are not authenticated")
 
     def handshake(self, inbound: Inbound) -> Reply | None:
         token = inbound.headers.get("validation-token")
         if token is None:
             return None
+        if not self._token:
+            raise not_configured("the RingCentral verification token")
         if not _TOKEN_SHAPE.match(token):
             raise PayloadError("Validation-Token is not a plain token")
         return Reply(200, HANDSHAKE, b"", "application/json", {"Validation-Token": token})
 
     def accept(self, inbound: Inbound) -> Mapped:
-        if self._token:
-            given = inbound.headers.get("verification-token")
-            if not given:
-                raise unauthorized("missing Verification-Token")
-            if not signatures.tokens_equal(self._token, given):
-                raise forbidden("Verification-Token does not match")
+        if not self._token:
+            raise not_configured("the RingCentral verification token")
+        given = inbound.headers.get("verification-token")
+        if not given:
+            raise unauthorized("missing Verification-Token")
+        if not signatures.tokens_equal(self._token, given):
+            raise forbidden("Verification-Token does not match")
         return map_payload(load_json(inbound.body), inbound.received_at)
 
     def acknowledge(self, mapped: Mapped) -> Reply:

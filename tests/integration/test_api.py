@@ -240,8 +240,11 @@ BAD_CURSORS = [
     ("garbage!", "not a cursor this API issued"),
     ("eyJhIjogMX0", "not a cursor this API issued"),  # base64 of {"a": 1}
     ("WyJ5ZXN0ZXJkYXkiLCAieCJd", "not a cursor this API issued"),  # ["yesterday", "x"]
-    # ["2026-03-06T17:00:00", <uuid>]: a time without a timezone is ambiguous.
-    ("WyIyMDI2LTAzLTA2VDE3OjAwOjAwIiwgIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJd", "no timezone"),
+    # ["2026-03-06T17:00:00+00:00", <uuid>]: a well-formed position, hand-made, so not signed.
+    (
+        "WyIyMDI2LTAzLTA2VDE3OjAwOjAwKzAwOjAwIiwgIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJd",
+        "not a cursor this API issued",
+    ),
     ("x" * 513, "cursor"),
 ]
 

@@ -26,12 +26,15 @@ import httpx
 import pytest
 import uvicorn
 from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
 from prometheus_client import CollectorRegistry
 
 from ingest.app import create_app
 from ingest.async_publisher import AioKafkaPublisher
-from ingest.publisher import KafkaPublisher
+from ingest.publisher import KafkaPublisher, PublishError, Record
+from phoneunify.kafka_admin import ensure_topics
 from phoneunify.privacy import thread_key_hash
+from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope
 from schema.topics import Topics
 from tests.conftest import session_prefix
@@ -464,3 +467,57 @@ def test_over_real_http_with_uvicorn(publisher, loop, http):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --- big bodies, and a producer that recovers from a refused batch --------------------------------
+
+
+def test_a_1_2_mb_booking_through_the_edge_is_stored_whole(publisher: AioKafkaPublisher):
+    """The issue's case: an authentic booking with a 1.2 MB field got 503 MessageSizeTooLarge
+    (the topic took 1 MB, the edge 3 MiB). Topics made by `phoneunify topics` take what the
+    edge accepts."""
+    prefix = f"it{uuid.uuid4().hex[:12]}."
+    limits = {"max_body_bytes": Settings().max_body_bytes}  # the defaults, as in production
+    with served_harness(publisher, kafka_bootstrap=KAFKA_BOOTSTRAP, topic_prefix=prefix, **limits) as h:
+        ensure_topics(h.settings)
+        payload = fixture_json("booking", "booking.json")
+        payload["page_html"] = "<p>" + "é" * 600_000 + "</p>"
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        assert len(body) > 1_200_000
+        response = h.send.booking(body)
+        assert response.status_code == 202, response.text
+        (stored,) = consume(h, {"booking"})
+        assert stored.envelope.raw["page_html"] == payload["page_html"]
+        # ... and ordinary traffic carries on.
+        assert h.send.meta_fixture("whatsapp", "text.json").status_code == 200
+
+
+def test_a_batch_the_broker_refuses_does_not_wedge_the_publisher():
+    """A refused batch leaves an idempotent producer with a gap in its sequence: every later
+    batch of that partition was refused with OutOfOrderSequenceNumber until ingest restarted.
+    The publisher now retires the producer, and the next publish goes through."""
+    topic = f"it{uuid.uuid4().hex[:12]}.small"
+    admin = KafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP)
+    try:
+        small = {"num_partitions": 1, "replication_factor": 1, "configs": {"max.message.bytes": "100000"}}
+        admin.create_topics({topic: small})
+    finally:
+        admin.close()
+    publisher = AioKafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=10.0, client_id="phoneunify-ingest-it-wedge")
+
+    async def scenario() -> list[str]:
+        outcomes = []
+        try:
+            await publisher.publish([Record(topic, "k", b"first")])
+            with pytest.raises(PublishError, match="MessageSizeTooLarge"):
+                await publisher.publish([Record(topic, "k", b"x" * 200_000)])
+            assert publisher.problem is not None
+            for i in range(5):
+                await publisher.publish([Record(topic, "k", f"after-{i}".encode())])
+                outcomes.append("ok")
+            assert publisher.problem is None
+        finally:
+            await publisher.close()
+        return outcomes
+
+    assert asyncio.run(scenario()) == ["ok"] * 5

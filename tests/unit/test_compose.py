@@ -27,7 +27,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from cli.main import build_parser
-from phoneunify.settings import DEFAULT_DATABASE_URL, Settings, env_var
+from phoneunify.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, env_var
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -96,10 +96,17 @@ def interpolate(value: object) -> str:
 
 
 def environment(service: str) -> dict[str, str]:
+    """The service's environment as a user with an empty shell gets it (a name without a value
+    is passed from the shell, so it is unset here)."""
     env = services()[service].get("environment") or {}
     if isinstance(env, list):  # the `- NAME=value` form
         env = dict(item.split("=", 1) for item in env)
-    return {str(k): interpolate(v) for k, v in env.items()}
+    return {str(k): interpolate(v) for k, v in env.items() if v is not None}
+
+
+def passed_from_the_shell(service: str) -> set[str]:
+    env = services()[service].get("environment") or {}
+    return {str(k) for k, v in env.items() if v is None}
 
 
 def settings_of(service: str) -> Settings:
@@ -143,6 +150,7 @@ def _apps() -> dict[str, Any]:
     """Each process's app built the way its entrypoint builds it, with fresh registries and no I/O."""
     from api.app import create_app as create_api
     from ingest.app import create_app as create_ingest
+    from phoneunify.lag import LagExporter
     from tests.fakes import FakePublisher
     from workers.streams.app import create_app as create_workers
     from workers.timeline.writer import WriterMetrics
@@ -154,6 +162,7 @@ def _apps() -> dict[str, Any]:
     out["ingest"] = (create_ingest(settings, FakePublisher(), registry), registry)
     registry = CollectorRegistry()
     out["api"] = (create_api(settings, engine, FakePublisher(), registry), registry)
+    LagExporter(settings, registry)  # api/__main__.py serves the consumer lag too (not started here)
     registry = CollectorRegistry()
     out["workers"] = (create_workers(settings, registry), registry)
     out["resolver"] = out["workers"]  # the same program, running other stages
@@ -191,6 +200,8 @@ def _series(registry: CollectorRegistry) -> Iterator[tuple[str, frozenset[str]]]
     for collector in list(registry._collector_to_names):
         labels = frozenset(getattr(collector, "_labelnames", ()))
         for family in collector.collect():
+            if hasattr(collector, "LABELS"):  # a custom collector names its families' labels
+                labels = frozenset(collector.LABELS.get(family.name, ()))
             for suffix in _SAMPLE_SUFFIXES[family.type]:
                 extra = {"le"} if suffix == "_bucket" else set()
                 yield family.name + suffix, labels | extra
@@ -300,6 +311,22 @@ def test_app_environment_names_only_settings(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
+def test_secrets_come_from_the_user_or_development_mode_never_from_this_file(service: str) -> None:
+    """The compose file holds no secret value: each comes from the user's shell or .env, or, in
+    the development mode the file defaults to, from the settings' published development values."""
+    secrets = {env_var(f.name) for f in fields(Settings) if f.metadata.get("secret")}
+    assert secrets <= passed_from_the_shell(service)
+    assert secrets.isdisjoint(environment(service))
+    settings = settings_of(service)
+    assert settings.env == "dev", "compose's default is development mode, labelled as such"
+    settings.require(service, "phone_hash_key", "api_tokens")  # development values fill them
+    with pytest.raises(SettingsError, match="PHONEUNIFY_PHONE_HASH_KEY is not set"):
+        Settings.from_env({**environment(service), "PHONEUNIFY_ENV": "production"}).require(
+            service, "phone_hash_key"
+        )
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
 def test_app_reaches_kafka_and_postgres_services(service: str) -> None:
     settings = settings_of(service)
     kafka_env = services()["kafka"]["environment"]
@@ -381,6 +408,17 @@ def test_published_ports_are_loopback_only() -> None:
     for name in services():
         for ip, _, _ in published(name):
             assert ip == "127.0.0.1", f"{name} publishes on {ip}: the dev secrets would be exposed"
+
+
+def test_every_long_running_service_restarts_by_itself() -> None:
+    """Docker is the supervisor under compose: a process that exits (the workers exit 70 on
+    purpose when the database stays down or their resolver child dies) is started again."""
+    for name, service in services().items():
+        if name == "migrate":
+            assert service["restart"] == "no"
+            continue
+        policy = service.get("restart")
+        assert policy in {"always", "unless-stopped", "on-failure"}, f"{name} has no restart policy"
 
 
 def test_long_running_services_have_healthchecks() -> None:
@@ -503,6 +541,7 @@ def test_dashboard_queries_only_registered_metrics() -> None:
         "phoneunify_edge_to_row_seconds_bucket",
         "phoneunify_phone_normalize_failures_total",
         "phoneunify_api_requests_total",
+        "phoneunify_consumer_lag_records",
     ):
         assert metric in read, f"no panel shows {metric}"
     assert any('outcome="dead_letter"' in expr for expr in exprs), "no panel shows dead letters"
@@ -532,6 +571,7 @@ def test_alert_rules_query_only_registered_metrics_and_cover_the_failures() -> N
     assert covered("phoneunify_ingest_requests_total", "unavailable")
     assert covered("histogram_quantile(0.99", "phoneunify_edge_to_row_seconds_bucket", "> 1")
     assert covered("phoneunify_phone_normalize_failures_total")
+    assert covered("phoneunify_consumer_lag_records", "by (stage)"), "no alert on a stage's consumer lag"
     jobs = {job["job_name"] for job in _yaml(PROMETHEUS)["scrape_configs"]}
     target_down = next(expr for expr in exprs.values() if "up{" in expr)
     watched = re.search(r'job=~"([^"]+)"', target_down)
@@ -582,3 +622,83 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
         if keyword == "COPY":
             for source in rest.split()[:-1]:
                 assert source not in ignored, f"deploy/Dockerfile copies {source}, which .dockerignore drops"
+
+
+# ---- the three-broker layer (docker-compose.cluster.yml) ----------------------------------------
+
+CLUSTER = ROOT / "docker-compose.cluster.yml"
+
+
+def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """Compose's merge of a second file, as far as these files use it: mappings merge key by key."""
+    out = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@cache
+def cluster() -> dict[str, Any]:
+    merged = _merge(compose(), _yaml(CLUSTER))
+    assert isinstance(merged, dict)
+    return merged
+
+
+def test_the_cluster_layer_runs_three_brokers_of_one_kraft_quorum() -> None:
+    brokers = {
+        name: {k: str(v) for k, v in service["environment"].items()}
+        for name, service in cluster()["services"].items()
+        if str(service.get("image", "")).startswith("apache/kafka")
+    }
+    assert set(brokers) == {"kafka", "kafka-2", "kafka-3"}
+    voters = {f"{env['KAFKA_NODE_ID']}@{name}:9093" for name, env in brokers.items()}
+    for name, env in brokers.items():
+        assert set(env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters
+        assert env["CLUSTER_ID"] == brokers["kafka"]["CLUSTER_ID"]
+        assert f"PLAINTEXT://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+        for setting in ("OFFSETS_TOPIC_REPLICATION_FACTOR", "TRANSACTION_STATE_LOG_REPLICATION_FACTOR"):
+            assert env[f"KAFKA_{setting}"] == "3"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "2"
+        assert cluster()["services"][name]["image"] == services()["kafka"]["image"]
+        assert cluster()["services"][name]["restart"] == "unless-stopped"
+    assert len({env["KAFKA_NODE_ID"] for env in brokers.values()}) == 3
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_cluster_layer_replicates_phoneunify_s_topics_on_every_broker(service: str) -> None:
+    env = {
+        str(k): interpolate(v)
+        for k, v in cluster()["services"][service]["environment"].items()
+        if v is not None
+    }
+    settings = Settings.from_env(env)  # the real parsing and checks: min ISR at most the replicas
+    assert settings.topic_replication_factor == 3
+    assert settings.topic_min_insync_replicas == 2
+    assert set(settings.kafka_bootstrap.split(",")) == {"kafka:9092", "kafka-2:9092", "kafka-3:9092"}
+    from phoneunify.kafka_admin import topic_configs
+
+    assert topic_configs(settings)["min.insync.replicas"] == "2"
+
+
+def test_the_cluster_layer_waits_for_every_broker_and_declares_its_volumes() -> None:
+    merged = cluster()
+    migrate = merged["services"]["migrate"]["depends_on"]
+    assert {name for name in migrate if name.startswith("kafka")} == {"kafka", "kafka-2", "kafka-3"}
+    assert all(
+        spec["condition"] == "service_healthy" for name, spec in migrate.items() if name.startswith("kafka")
+    )
+    declared = set(merged["volumes"])
+    published: list[int] = []
+    for name, service in merged["services"].items():
+        for volume in service.get("volumes", []):
+            source = str(volume).split(":")[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, f"{name} uses the undeclared volume {source}"
+        for entry in service.get("ports", []):
+            ip, host_port, _ = str(entry).split(":")
+            assert ip == "127.0.0.1"
+            published.append(int(host_port))
+    assert len(published) == len(set(published)), "two services publish one host port"

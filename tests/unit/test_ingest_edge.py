@@ -219,7 +219,10 @@ def test_the_edge_starts_without_a_broker_and_answers_503_fast():
         assert h.send.twilio_fixture("sms.txt").status_code == 503
         assert time.monotonic() - started < 0.3  # right after a failed attempt: no new one
         assert h.requests_total("twilio", "unavailable") == 2
-        assert h.client.get("/healthz").status_code == 200
+        # The health check says what providers see, not merely that the process is up.
+        health = h.client.get("/healthz")
+        assert health.status_code == 503
+        assert "broker" in health.json()["error"]
 
 
 def test_a_broker_that_never_answers_is_503_after_the_publish_timeout(silent_broker):
@@ -462,50 +465,77 @@ def test_a_producer_failure_in_the_window_is_that_requests_publish_error():
     asyncio.run(scenario())
 
 
-def test_a_producer_whose_sender_died_is_replaced():
-    """Under idempotence a fatal error (OutOfOrderSequenceNumber, say) ends aiokafka's sender
-    task and every later send fails: the next publish must start a new producer."""
-    from aiokafka.errors import OutOfOrderSequenceNumber
+def test_a_producer_whose_batch_failed_is_replaced_and_health_says_so_meanwhile():
+    """Under idempotence a refused batch (a record over the topic's limit, say) leaves a gap in
+    the producer's sequence, and the broker then answers every later batch of that partition
+    with OutOfOrderSequenceNumber: the edge must start a new producer by itself, not answer 503
+    until someone restarts it, and /healthz must not say ok while publishing fails."""
+    from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber
 
-    class Sender:
-        def __init__(self, task: asyncio.Task[None]) -> None:
-            self.sender_task = task
-
-    dead, fresh = StandInProducer(), StandInProducer()
-    created = [dead, fresh]
+    wedged, fresh = StandInProducer(), StandInProducer()
+    created = [wedged, fresh]
     publisher = AioKafkaPublisher("stand-in:9092", linger_ms=1)
     publisher._create = lambda: created.pop(0)  # type: ignore[method-assign]
 
-    async def fail(topic: str, value: bytes, key: bytes) -> asyncio.Future[None]:
-        raise OutOfOrderSequenceNumber()
-
-    dead.send = fail  # type: ignore[method-assign]
-
     async def scenario() -> None:
-        async def ended() -> None:
-            return None
-
-        task = asyncio.create_task(ended())
-        await task
-        dead._sender = Sender(task)  # type: ignore[attr-defined]
-        with pytest.raises(PublishError, match="OutOfOrderSequenceNumber"):
-            await publisher.publish(_records("a", 1))
-        second = asyncio.create_task(publisher.publish(_records("b", 1)))
+        first = asyncio.create_task(publisher.publish(_records("big", 1)))
+        await wedged.bursts_reach(1)
+        wedged.acks[0].set_exception(MessageSizeTooLargeError())
+        with pytest.raises(PublishError, match="MessageSizeTooLargeError"):
+            await first
+        assert publisher.problem is not None and "MessageSizeTooLargeError" in publisher.problem
+        # The wedged producer would now fail everything; the next publish must not reach it.
+        wedged.send = _failing_send(OutOfOrderSequenceNumber)  # type: ignore[method-assign]
+        second = asyncio.create_task(publisher.publish(_records("ok", 1)))
         await fresh.bursts_reach(1)
         fresh.acknowledge_all()
         await asyncio.wait_for(second, 1)
+        assert publisher.problem is None
         await publisher.close()
 
     asyncio.run(scenario())
-    assert dead.stopped
+    assert wedged.stopped
     assert created == []
-    assert fresh.bursts == [[b"b-0"]]
+    assert fresh.bursts == [[b"ok-0"]]
 
 
-def test_aiokafka_still_keeps_its_sender_task_where_the_publisher_looks():
-    async def sender_of_a_real_producer() -> object:
-        producer = AioKafkaPublisher("127.0.0.1:9")._create()
-        await producer.stop()
-        return producer._sender
+def test_healthz_is_503_while_publishing_fails_and_200_once_it_works_again():
+    failing = FakePublisher()
+    with served_harness(publisher=_ReportingPublisher(failing)) as h:
+        assert h.client.get("/healthz").status_code == 200
+        failing.down = True
+        assert h.send.twilio_fixture("sms.txt").status_code == 503
+        assert h.client.get("/healthz").json() == {"status": "unavailable", "error": "fake broker is down"}
+        failing.down = False
+        assert h.send.twilio_fixture("sms.txt").status_code == 200
+        assert h.client.get("/healthz").status_code == 200
 
-    assert hasattr(asyncio.run(sender_of_a_real_producer()), "sender_task")
+
+class _ReportingPublisher:
+    """An async publisher over a FakePublisher that reports its last failure, as AioKafkaPublisher does."""
+
+    def __init__(self, inner: FakePublisher) -> None:
+        self.inner = inner
+        self.problem: str | None = None
+        self.reconnects = 0
+
+    async def publish(self, records):
+        try:
+            self.inner.publish(records)
+        except PublishError as exc:
+            self.problem = str(exc)
+            raise
+        self.problem = None
+
+    def reconnect(self) -> None:
+        self.reconnects += 1
+
+    async def close(self) -> None:
+        return None
+
+
+def _failing_send(error: type[Exception]):
+    async def send(topic: str, value: bytes, key: bytes) -> asyncio.Future[None]:
+        raise error()
+
+    return send

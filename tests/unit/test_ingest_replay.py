@@ -147,6 +147,7 @@ def test_main_exits_1_on_malformed_lines(tmp_path, monkeypatch, capsys):
     path = write_lines(tmp_path / "bad.jsonl", ["{nope"])
     published = FakePublisher()
     monkeypatch.setattr("ingest.replay.KafkaPublisher", lambda *args, **kwargs: published)
+    monkeypatch.setenv("PHONEUNIFY_ENV", "dev")
     assert main([str(path), "--no-progress"]) == 1
     assert f"{path}:1: not valid JSON" in capsys.readouterr().err
     assert published.closed

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.fakes import fixture_bytes, fixture_json, make_harness, schema_errors
+from tests.fakes import PATHS, fixture_bytes, fixture_json, make_harness, schema_errors
 
 CUSTOMER = "+14157809227"
 LINE = "+16508974563"
@@ -123,9 +123,16 @@ def test_wrong_verification_token_is_403(h):
     assert h.publisher.records == []
 
 
-def test_without_a_configured_token_notifications_are_accepted():
+def test_without_a_configured_token_the_endpoint_fails_closed():
+    """An unsigned (forged) notification must never be published because a secret is missing:
+    503 (RingCentral retries), handshake included, nothing published."""
     h = make_harness(ringcentral_verification_token="")
-    assert h.send.ringcentral_fixture("inbound.json", token="").status_code == 200
+    response = h.send.ringcentral_fixture("inbound.json", token="")
+    assert response.status_code == 503
+    assert "not configured" in response.json()["error"]
+    handshake = h.client.post(PATHS["ringcentral"], content=b"", headers={"Validation-Token": "abc"})
+    assert handshake.status_code == 503
+    assert h.publisher.records == []
 
 
 @pytest.mark.parametrize(

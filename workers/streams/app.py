@@ -82,7 +82,7 @@ def faust_app(settings: Settings) -> faust.App:
         store="memory://",
         autodiscover=False,
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.topic_replication_factor,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
