@@ -211,7 +211,7 @@ def console_invitation(settings: Settings) -> str:
         how = "with the token of one of PHONEUNIFY_API_TOKENS (only digests are configured here)"
     elif env_var("api_tokens") in settings.development_values():
         # The published development credential (PHONEUNIFY_ENV=dev): no secret, so say it.
-        how = f"with the development token {plain_token(entry)} (the development credential of PHONEUNIFY_ENV=dev)"
+        how = f"with the development token {plain_token(entry)} (PHONEUNIFY_ENV=dev gives it)"
     else:
         how = f"with the token of credential {entry.partition(':')[0]!r} in PHONEUNIFY_API_TOKENS"
     return (
