@@ -33,7 +33,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("content", "text"),
     ("sender", "text"),
     ("payload", "jsonb"),
+    ("intent_tags", "text"),
+    ("sentiment", "float8"),
 )
+# Tag lists travel as comma-joined text (tags are fixed words without commas): unnest() of a
+# two-dimensional array would flatten them into one column of tags.
+_TRAVELS_AS = {"intent_tags": "string_to_array(v.intent_tags, ',')"}
 _NAMES = ", ".join(name for name, _ in COLUMNS)
 _SOURCE = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in COLUMNS)
 # Identity and consent entries stay on the timeline of the customer their event names ("Conversation
@@ -45,7 +50,9 @@ _OWNER = (
     + ", ".join(f"'{kind}'" for kind in IDENTITY_TYPES)
     + ") THEN th.customer_id ELSE v.customer_id END"
 )
-_SELECTED = ", ".join(_OWNER if name == "customer_id" else f"v.{name}" for name, _ in COLUMNS)
+_SELECTED = ", ".join(
+    _OWNER if name == "customer_id" else _TRAVELS_AS.get(name, f"v.{name}") for name, _ in COLUMNS
+)
 # Rows go in in batch order (WITH ORDINALITY): the first of two copies of one event wins.
 INSERT = text(
     f"INSERT INTO timeline_events ({_NAMES}) "  # noqa: S608 - fixed column names, values are bound
@@ -96,6 +103,8 @@ def _arrays(rows: Sequence[Row]) -> dict[str, list[Any]]:
 def _value(value: Any, kind: str) -> Any:
     if value is None:
         return None
+    if isinstance(value, list | tuple):
+        return ",".join(value)
     if kind == "uuid":
         return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
     if kind == "jsonb":
