@@ -42,7 +42,7 @@ from workers.domain.phone_patterns import (
 )
 
 #: How far left of the digits a label is looked for (the clause may end sooner).
-LEFT_WINDOW: Final = 64
+LEFT_WINDOW: Final = 56
 #: How far right of the digits a label is looked for.
 RIGHT_WINDOW: Final = 40
 #: How far before the digits a label right next to them may start (the longest label is shorter).
@@ -114,87 +114,122 @@ _RIGHT_GLUE_RE: Final = re.compile(
 _ITEM_END: Final = r"[,;.!?\n/]|\s[-\u2013\u2014]\s|\s(?:and|or|und|oder|y|o|e|ou|et|oppure)\s"
 _OWN_VALUE: Final = rf"(?:(?<=\))|(?!(?:(?!{_ITEM_END}).)*?\d))"
 
-# The questions, each with the tables it reads (by kind of label) and what must follow the label.
-_QUESTIONS: Final[dict[str, tuple[dict[str, tuple[str, ...]], str]]] = {
-    "next_to": (
-        {
-            "identifier": ("identifier_labels",),
-            "other": ("other_before", "other_next_to"),
-            "self": ("self_before",),
-            "label": ("phone_labels",),
-        },
-        rf"{LETTER_AFTER}{_CODE_PREFIX}{_GLUE}\Z",
-    ),
-    "owner": ({"other": ("other_before",), "self": ("self_before",)}, LETTER_AFTER),
+# The questions: the tables each reads, by kind of label in the order they are tried where two start at
+# one place, and what must follow a label for it to count.
+_NEXT_TO_TAIL: Final = rf"{LETTER_AFTER}{_GLUE}\Z"
+_QUESTIONS: Final[dict[str, dict[str, tuple[tuple[str, ...], str]]]] = {
+    "next_to": {
+        "identifier": (("identifier_labels",), rf"{LETTER_AFTER}{_CODE_PREFIX}{_GLUE}\Z"),
+        "other": (("other_before", "other_next_to"), _NEXT_TO_TAIL),
+        "self": (("self_before",), _NEXT_TO_TAIL),
+        "label": (("phone_labels",), _NEXT_TO_TAIL),
+    },
+    "owner": {"other": (("other_before",), LETTER_AFTER), "self": (("self_before",), LETTER_AFTER)},
     # After the digits, an identifier is read first: "es mi número de socio" is a member number.
-    "after_identifier": ({"identifier": ("identifier_labels",)}, rf"{LETTER_AFTER}{_OWN_VALUE}"),
-    "after_owner": ({"other": ("other_after",), "self": ("self_after",)}, rf"{LETTER_AFTER}{_OWN_VALUE}"),
+    "after_identifier": {"identifier": (("identifier_labels",), rf"{LETTER_AFTER}{_OWN_VALUE}")},
+    "after_owner": {
+        "other": (("other_after",), rf"{LETTER_AFTER}{_OWN_VALUE}"),
+        "self": (("self_after",), rf"{LETTER_AFTER}{_OWN_VALUE}"),
+    },
 }
 
 
+class _Phrase(NamedTuple):
+    """One template of one language, compiled for one question: its pattern (lowercase, and
+    case-insensitive; the group is named for the kind of label) and the tokens it can start with."""
+
+    lower: re.Pattern[str]
+    folded: re.Pattern[str]
+    starts: frozenset[str]
+
+
 @functools.cache
-def _compiled(language: str, question: str) -> tuple[re.Pattern[str], re.Pattern[str], frozenset[str]]:
-    """One language's pattern for a question (lowercase, and case-insensitive), with a named group per
-    kind of label, and the tokens its phrases start with."""
+def _phrases(language: str, question: str) -> tuple[_Phrase, ...]:
+    """One language's templates for a question, in the order they are tried."""
     words = LANGUAGES[language]
-    kinds, tail = _QUESTIONS[question]
-    groups: list[str] = []
-    tokens: set[str] = set()
-    for kind, fields in kinds.items():
-        templates = [t for field in fields for t in getattr(words, field)]
-        # Each phrase is atomic: read whole ("código de rastreamento"), never cut back to a shorter one
-        # ("código") to suit what follows it.
-        phrases = "|".join(f"(?>{template_pattern(t, words.macros)})" for t in templates)
-        groups.append(f"(?P<{kind}>{phrases})")
-        tokens |= {token for t in templates for token in first_tokens(t, words.macros)}
-    source = f"{LETTER_BEFORE}(?:{'|'.join(groups)}){tail}"
-    return re.compile(source), re.compile(source, re.IGNORECASE), frozenset(tokens)
+    phrases: list[_Phrase] = []
+    for kind, (fields, tail) in _QUESTIONS[question].items():
+        for template in (t for field in fields for t in getattr(words, field)):
+            # The phrase is atomic: read whole ("código de rastreamento"), never cut back to a shorter one
+            # ("código") to suit what follows it.
+            source = f"{LETTER_BEFORE}(?P<{kind}>(?>{template_pattern(template, words.macros)})){tail}"
+            starts = frozenset(first_tokens(template, words.macros))
+            phrases.append(_Phrase(re.compile(source), re.compile(source, re.IGNORECASE), starts))
+    return tuple(phrases)
 
 
 class _Role:
-    """One question asked of every language, in reading order, and which languages' patterns can
-    start at a given token (the others need not run there)."""
+    """One question asked of every language: its phrases in reading order (the business's language
+    first), and which of them can start at a given token (the others need not be tried there)."""
 
     def __init__(self, order: tuple[str, ...], question: str) -> None:
-        compiled = [_compiled(language, question) for language in order]
-        self.lower = [lower for lower, _, _ in compiled]
-        self.folded = [folded for _, folded, _ in compiled]
-        starts: dict[str, list[int]] = {}
-        for index, (_, _, tokens) in enumerate(compiled):
-            for token in tokens:
-                starts.setdefault(token, []).append(index)
-        self.starts = {token: tuple(indexes) for token, indexes in starts.items()}
+        self.phrases = [phrase for language in order for phrase in _phrases(language, question)]
+        starts: dict[str, list[re.Pattern[str]]] = {}
+        for phrase in self.phrases:
+            for token in phrase.starts:
+                starts.setdefault(token, []).append(phrase.lower)
+        self.starts = {token: tuple(patterns) for token, patterns in starts.items()}
 
     def match_at(self, low: str, token: str, at: int, end: int) -> re.Match[str] | None:
-        """The match at ``at`` (where ``token`` starts; ``end`` ends the window) of the first language
-        that has one."""
-        for index in self.starts.get(token, ()):
-            match = self.lower[index].match(low, at, end)
+        """The first phrase that matches at ``at`` (where ``token`` starts; ``end`` ends the window)."""
+        for pattern in self.starts.get(token, ()):
+            match = pattern.match(low, at, end)
             if match is not None:
                 return match
         return None
 
     def matches(self, text: Message, positions: Iterable[int], end: int) -> Iterator[re.Match[str]]:
-        """Every match at ``positions``, in their order (at one place, the first language's): the plain
-        way, for text without a lowercase twin and for the test that shows the token index is exact."""
+        """At each of ``positions`` in turn, the first phrase that matches there: the plain way, every
+        phrase tried everywhere, for text without a lowercase twin and for the test that shows the token
+        index changes nothing."""
         for at in positions:
-            for lower, folded in zip(self.lower, self.folded, strict=True):
-                match = (
-                    lower.match(text.low, at, end)
-                    if text.low is not None
-                    else folded.match(text.text, at, end)
-                )
+            for phrase in self.phrases:
+                if text.low is not None:
+                    match = phrase.lower.match(text.low, at, end)
+                else:
+                    match = phrase.folded.match(text.text, at, end)
                 if match is not None:
                     yield match
                     break
 
 
-def _starts_pattern(tokens: Iterable[str]) -> re.Pattern[str]:
+def _starts_source(tokens: Iterable[str]) -> str:
     """A pattern finding the tokens a label can start with: a word among ``tokens`` (whole), or one of
     their punctuation characters."""
     words = {t for t in tokens if t[0].isalpha()}
     marks = "".join(sorted({t for t in tokens if not t[0].isalpha()}))
-    return re.compile(rf"{LETTER_BEFORE}(?:{literals_pattern(words)}){LETTER_AFTER}|[{re.escape(marks)}]")
+    return rf"{LETTER_BEFORE}(?:{literals_pattern(words)}){LETTER_AFTER}|[{re.escape(marks)}]"
+
+
+# What ends the text a label of a number may stand in: a value before it (two digits or more: "94110",
+# "DL 1234"), or the end of a clause -- a line end, or ". ", "! ", "? ", "; " that is not an
+# abbreviation's full stop ("Tel. ", "Nr. ") and not right before the digits ("Bestellnr. 0151...").
+_VALUE_OR_CUT: Final = r"(?P<value>\d{2,})|(?P<cut>\n|[.!?;](?=\s))"
+_WINDOW_RE: Final = re.compile(_VALUE_OR_CUT)
+_ABBREVIATION_RE: Final = re.compile(
+    r"(?:^|[^\w])(?:n|no|nr|nro|num|núm|tel|tél|ph|mob|cel|cell|ext|ref|conf|res|inv|acct|apt|st|ave|dr|mr"
+    r"|mrs|ms|approx|ca|vs|p|pág|tlf|telf|port|fr|av|sr|sra|dra|bzw|evtl|ggf)\.\Z",
+    re.IGNORECASE,
+)
+
+
+def _ends_window(match: re.Match[str], text: str, floor: int, at: int) -> bool:
+    """Whether a value or clause end found before the digits at ``at`` ends their window."""
+    if match.lastgroup == "value" or match.group(0) == "\n":
+        return True
+    if text[match.end() : at].isspace():
+        return False  # a full stop right before the digits ends an abbreviation
+    return _ABBREVIATION_RE.search(text, max(floor, match.start() - 6), match.start() + 1) is None
+
+
+def window_start(text: str, floor: int, at: int) -> int:
+    """Where the text before the digits at ``at`` that one of their labels may stand in starts, looking
+    back no further than ``floor``: after the last value or clause end (see :data:`_VALUE_OR_CUT`)."""
+    start = floor
+    for match in _WINDOW_RE.finditer(text, floor, at):
+        if _ends_window(match, text, floor, at):
+            start = match.end()
+    return start
 
 
 def _label(match: re.Match[str] | None, text: str) -> Label | None:
@@ -222,20 +257,23 @@ class CueReader:
         self._owner = _Role(order, "owner")
         self._after_identifier = _Role(order, "after_identifier")
         self._after_owner = _Role(order, "after_owner")
-        self._before_starts = _starts_pattern(self._next_to.starts.keys() | self._owner.starts.keys())
-        self._after_starts = _starts_pattern(
-            self._after_identifier.starts.keys() | self._after_owner.starts.keys()
+        self._before_starts = re.compile(
+            _starts_source(self._next_to.starts.keys() | self._owner.starts.keys())
+        )
+        self._after_starts = re.compile(
+            _starts_source(self._after_identifier.starts.keys() | self._after_owner.starts.keys())
         )
 
-    def before(self, text: Message, lo: int, at: int) -> tuple[Label | None, Label | None]:
-        """(:meth:`next_to`, :meth:`owner_before`) of the window ``lo:at``, the second read only when the
-        first is no owner cue or identifier (it would not change the answer)."""
+    def before(self, text: Message, floor: int, at: int) -> tuple[Label | None, Label | None]:
+        """(:meth:`next_to`, :meth:`owner_before`) of the digits at ``at`` (reading back no further than
+        ``floor``), the second read only when the first is no owner cue or identifier (it would not
+        change the answer)."""
         if text.low is None:
-            next_to = self.next_to(text, lo, at)
+            next_to = self.next_to(text, floor, at)
             if next_to is not None and next_to.kind is not Kind.PHONE:
                 return next_to, None
-            return next_to, self.owner_before(text, lo, at)
-        tokens = self._tokens(text.low, lo, at)  # read once for both questions
+            return next_to, self.owner_before(text, floor, at)
+        tokens = self._tokens(text.low, floor, at)
         reach = at - NEXT_TO_REACH
         match = self._first(self._next_to, text.low, [t for t in tokens if t[0] >= reach], at)
         if match is not None and match.lastgroup != Kind.PHONE:
@@ -243,19 +281,24 @@ class CueReader:
         owner = self._first(self._owner, text.low, tokens[::-1], at)
         return _label(match, text.text), _label(owner, text.text)
 
-    def next_to(self, text: Message, lo: int, at: int) -> Label | None:
-        """The label ending the window ``lo:at`` (the clause before the digits) with only glue after it;
-        of two, the one that starts first (the longer: "order number" rather than "number")."""
-        reach = max(lo, at - NEXT_TO_REACH)
+    def next_to(self, text: Message, floor: int, at: int) -> Label | None:
+        """The label of the digits at ``at`` that ends right before them, with only glue between; of
+        two, the one that starts first (the longer: "order number" rather than "number")."""
         if text.low is None:
-            return _label(next(self._next_to.matches(text, range(reach, at), at), None), text.text)
-        return _label(self._first(self._next_to, text.low, self._tokens(text.low, reach, at), at), text.text)
+            lo = max(window_start(text.text, floor, at), at - NEXT_TO_REACH)
+            return _label(next(self._next_to.matches(text, range(lo, at), at), None), text.text)
+        reach = at - NEXT_TO_REACH
+        tokens = [t for t in self._tokens(text.low, floor, at) if t[0] >= reach]
+        return _label(self._first(self._next_to, text.low, tokens, at), text.text)
 
-    def owner_before(self, text: Message, lo: int, at: int) -> Label | None:
-        """The self or other-person cue in the window ``lo:at`` that starts nearest its end."""
+    def owner_before(self, text: Message, floor: int, at: int) -> Label | None:
+        """The self or other-person cue before the digits at ``at`` that starts nearest them."""
         if text.low is None:
+            lo = window_start(text.text, floor, at)
             return _label(next(self._owner.matches(text, range(at - 1, lo - 1, -1), at), None), text.text)
-        return _label(self._first(self._owner, text.low, self._tokens(text.low, lo, at)[::-1], at), text.text)
+        return _label(
+            self._first(self._owner, text.low, self._tokens(text.low, floor, at)[::-1], at), text.text
+        )
 
     def after(self, text: Message, at: int, end: int) -> Label | None:
         """The label at the start of the window ``at:end`` (the text right after the digits) past a
@@ -279,8 +322,10 @@ class CueReader:
         match = self._first(roles[0], low, tokens, end) or self._first(roles[1], low, tokens, end)
         return _label(match, text.text)
 
-    def _tokens(self, low: str, lo: int, at: int) -> list[tuple[int, str]]:
-        """The tokens of ``low[lo:at]`` a label before a number can start with, and where."""
+    def _tokens(self, low: str, floor: int, at: int) -> list[tuple[int, str]]:
+        """The words a label can start with between the window start of the digits at ``at`` (see
+        :func:`window_start`) and them, and where."""
+        lo = window_start(low, floor, at)
         return [(m.start(), m.group(0)) for m in self._before_starts.finditer(low, lo, at)]
 
     @staticmethod

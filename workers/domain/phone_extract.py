@@ -143,22 +143,24 @@ _DIGIT_RE: Final = re.compile(r"\d")
 # A list's bullet opening a line ("1) ", "2. "), which the run pattern would take in.
 _BULLET_RE: Final = re.compile(r"\d{1,2}[.)]\s+(?=\d|[+(])")
 _LINE_START_RE: Final = re.compile(r"(?:^|\n)[ \t*\u2022\-]*\Z")
-_BULLET_ENDS: Final = frozenset(f"{d}{end}" for d in "0123456789" for end in ".)")
+_BULLET_MARKS: Final = frozenset(".)")
 _CARRIER_XX: Final = ("0xx", "0xx ")
 
 
 def _runs(text: str) -> list[tuple[int, int]]:
     """Spans of the runs of digits in ``text`` (at most :data:`MAX_RUNS`)."""
     spans: list[tuple[int, int]] = []
+    placeholders = "xx" in text.lower()  # Brazil's carrier placeholder, looked for where it can be
     for match in RUN_RE.finditer(text):
         start, end = match.span()
-        if text[start + 1 : start + 3] in _BULLET_ENDS or text[start + 1 : start + 2] in ".)":
+        if text[start + 1 : start + 2] in _BULLET_MARKS or text[start + 2 : start + 3] in _BULLET_MARKS:
             bullet = _BULLET_RE.match(text, start, end)
             if bullet is not None and _LINE_START_RE.search(text, max(0, start - 8), start):
                 start = bullet.end()
-        before = text[max(0, start - 4) : start].lower()
-        if before.endswith(_CARRIER_XX):  # Brazil's carrier placeholder: "0xx62 3212-3456", "0xx 11 ..."
-            start -= 3 if before.endswith("0xx") else 4
+        if placeholders:
+            before = text[max(0, start - 4) : start].lower()
+            if before.endswith(_CARRIER_XX):  # "0xx62 3212-3456", "0xx 11 ..."
+                start -= 3 if before.endswith("0xx") else 4
         spans.append((start, end))
         if len(spans) == MAX_RUNS:
             break
@@ -176,32 +178,11 @@ class _Number(NamedTuple):
     inherited: bool  # the label is the previous number's, continued by a list ("A or B")
 
 
-_CLAUSE_ENDS: Final = (". ", "! ", "? ", "; ")
-_ABBREVIATION_RE: Final = re.compile(
-    r"(?:^|[^\w])(?:n|no|nr|nro|num|núm|tel|tél|ph|mob|cel|cell|ext|ref|conf|res|inv|acct|apt|st|ave|dr|mr|mrs"
-    r"|ms|approx|ca|vs|p|pág|tlf|telf|port|fr|av|sr|sra|dra|bzw|evtl|ggf)\.\Z",
-    re.IGNORECASE,
-)
-# The last value before a number: any two digits in a row.
-_LAST_VALUE_RE: Final = re.compile(r".*\d\d", re.DOTALL)
 # What may join the items of a list of numbers, so that the first one's label goes for all ("A or B").
 _LIST_JOIN_RE: Final = re.compile(
     r"[\s,;/&+(\-]*(?:(?:or|and|y|o|ou|e|et|oder|und|oppure|bzw\.?)(?![^\W\d_])[\s,;/&+(\-]*)?",
     re.IGNORECASE,
 )
-
-
-def _clause_start(text: str, lo: int, at: int) -> int:
-    """Where the clause holding ``text[at]`` starts, looking back no further than ``lo``: after a line
-    end, or after ". ", "! ", "? ", "; " -- not after an abbreviation ("Tel. ", "Nr. ") and not right
-    before the digits ("Bestellnr. 0151...": a full stop there ends an abbreviation)."""
-    while True:
-        cut = max(text.rfind("\n", lo, at), *(text.rfind(end, lo, at - 2) for end in _CLAUSE_ENDS))
-        if cut < 0:
-            return lo
-        if text[cut] == "\n" or not _ABBREVIATION_RE.search(text, max(lo, cut - 6), cut + 1):
-            return cut + 1
-        at = cut  # an abbreviation: the clause goes on before it
 
 
 def _shape(raw: str) -> str:
@@ -243,19 +224,17 @@ class _Message:
     def _cue_ends_at(self, at: int) -> bool:
         """Whether a cue or phone label ends at ``text[:at]`` (with only glue after it): an identifier's
         name there makes the letters a code ("Referenz REF/2021/...")."""
-        label = self.cues.next_to(self.message, self._window(at), at)
+        label = self.cues.next_to(self.message, self._floor(at), at)
         return label is not None and label.kind is not Kind.IDENTIFIER
 
-    def _window(self, at: int) -> int:
-        """Where the text before ``at`` that a label of the number there may stand in starts: at the start
-        of its clause, after the previous value or after a label an earlier number took, at most
-        :data:`LEFT_WINDOW` characters back."""
-        lo = max(0, at - LEFT_WINDOW, self.taken)
-        value = _LAST_VALUE_RE.match(self.text, lo, at)
-        return _clause_start(self.text, value.end() if value is not None else lo, at)
+    def _floor(self, at: int) -> int:
+        """How far back a label of the number at ``at`` may be: :data:`LEFT_WINDOW` characters, and not
+        before a label an earlier number took (the cue reader then stops at its clause start or the
+        previous value)."""
+        return max(0, at - LEFT_WINDOW, self.taken)
 
     def _label_before(self, at: int) -> Label | None:
-        next_to, owner = self.cues.before(self.message, self._window(at), at)
+        next_to, owner = self.cues.before(self.message, self._floor(at), at)
         if next_to is None or next_to.kind is Kind.PHONE:
             return owner or next_to
         return next_to
@@ -294,25 +273,30 @@ class _Message:
 
     def candidates(self) -> list[Candidate]:
         """Step 6: the owner, confidence and evidence of every number found."""
+        if not self.numbers:
+            return []
         keys = _business_keys(self.context.business_numbers)
         mine = [_is_business(n.found.e164, keys) for n in self.numbers]
-        uncued = sum(1 for n, own in zip(self.numbers, mine, strict=True) if n.label is None and not own)
+        uncued = sum(n.label is None and not own for n, own in zip(self.numbers, mine, strict=True))
         # A lone bare number is the sender's only if nothing in the message looks like an identifier.
         near = uncued == 1 and self.context.direction == "in" and self._identifier_nearby()
+        direction = self.context.direction
         return [
-            _candidate(self.text, number, *_attribute(number, self.context.direction, own, uncued, near))
+            _candidate(self.text, number, *_attribute(number, direction, own, uncued, near))
             for number, own in zip(self.numbers, mine, strict=True)
         ]
 
     def _identifier_nearby(self) -> bool:
         """Whether the message holds an identifier's value besides its numbers: a code or a named
-        identifier met on the way, or another group of four digits or more."""
+        identifier met on the way, or another group of four digits or more (between the numbers)."""
         if self.identifier_seen:
             return True
-        for group in _LONG_GROUP_RE.finditer(self.text):
-            if not any(n.found.start <= group.start() < n.found.end for n in self.numbers):
+        at = 0
+        for number in self.numbers:
+            if _LONG_GROUP_RE.search(self.text, at, number.found.start):
                 return True
-        return False
+            at = number.found.end
+        return _LONG_GROUP_RE.search(self.text, at) is not None
 
 
 _LONG_GROUP_RE: Final = re.compile(r"\d{4,}")

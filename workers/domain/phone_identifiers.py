@@ -20,6 +20,7 @@ To teach extraction a new kind of decoy written without a label, add its shape t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,39 +111,57 @@ class RunView(NamedTuple):
 
 Span = tuple[int, int, str]  # start, end (in the run) and the kind of decoy
 
-#: Decoys known by their shape inside a run, by kind: one pattern each, tried in this order where two
-#: start at one place. All of them are read in one scan of the run (:func:`block_decoys`); a kind in
-#: :data:`_VALID` must also pass its test. To teach extraction a new shape, add it here.
+#: Decoys known by their shape inside a run, by kind: the separators one of which the shape needs in
+#: the run, and its pattern. Shapes are tried in this order where two start at one place, all in one
+#: scan of the run (:func:`block_decoys`); a kind in :data:`_VALID` must also pass its test. To teach
+#: extraction a new shape, add it here.
 DECOY_SHAPES: Final = {
-    "ip_address": r"\A[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z",  # the whole run; see _ip_ok
+    "ip_address": (".", r"\A[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z"),  # the whole run; see _ip_ok
     # Four or more dotted parts opening with one digit ("4.15.555.0123"; "1.800..." is a phone's
     # trunk 1), or a year and a month ("2025.10.5608197"), opening the run.
-    "version": r"\A(?:[2-9](?:\.[0-9]+){3,}|(?:19|20)[0-9]{2}\.(?:0?[1-9]|1[0-2])\.[0-9]+)",
-    "zip4": r"\A[0-9]{5}-[0-9]{4}(?![0-9-])",  # opening the run; "(11) 98765-4321" is a phone
+    "version": (".", r"\A(?:[2-9](?:\.[0-9]+){3,}|(?:19|20)[0-9]{2}\.(?:0?[1-9]|1[0-2])\.[0-9]+)"),
+    "zip4": ("-", r"\A[0-9]{5}-[0-9]{4}(?![0-9-])"),  # opening the run; "(11) 98765-4321" is a phone
     # A date without separators opening the run, before a space ("20250314 0930").
-    "compact_date": r"\A(?:19|20)[0-9]{2}[-/.]?(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?= )",
+    "compact_date": (" ", r"\A(?:19|20)[0-9]{2}[-/.]?(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?= )"),
     # A card number in groups of four ("4111 1111 1111 1111").
-    "card": r"(?<![0-9])[0-9]{4}(?P<cs>[ -])[0-9]{4}(?P=cs)[0-9]{4}(?P=cs)[0-9]{1,7}(?![0-9])",
-    "cpf": r"(?<![0-9])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![0-9])",  # Brazil's CPF
-    "cnpj": r"(?<![0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}(?![0-9])",  # Brazil's CNPJ
+    "card": (" -", r"(?<![0-9])[0-9]{4}(?P<cs>[ -])[0-9]{4}(?P=cs)[0-9]{4}(?P=cs)[0-9]{1,7}(?![0-9])"),
+    "cpf": (".", r"(?<![0-9])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![0-9])"),  # Brazil's CPF
+    "cnpj": (".", r"(?<![0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}(?![0-9])"),  # Brazil's CNPJ
     # Day, month and year, either way round ("12/05/2024", "2024-05-12", "03.05.2025"); see _date_ok.
-    "date": r"(?<![0-9])(?:(?P<a>[0-9]{1,2})(?P<s1>[./-])(?P<b>[0-9]{1,2})(?P=s1)(?:19|20)?[0-9]{2}"
-    r"|(?:19|20)[0-9]{2}(?P<s2>[./-])(?P<m2>[0-9]{1,2})(?P=s2)(?P<d2>[0-9]{1,2}))(?![0-9])",
-    "year_range": r"(?<![0-9])(?:19|20)[0-9]{2}\s?[-\u2013/]\s?(?:19|20)[0-9]{2}(?![0-9])",  # "1979-2011"
-    "fraction": r"(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?![0-9/])",  # "3/4", "12/05"
-    "decimal": r"(?<![0-9.,])[0-9]{1,4}[.,][0-9]{1,2}(?![0-9])",  # "12.1 - 23.71"; see _decimal_ok
+    "date": (
+        "./-",
+        r"(?<![0-9])(?:(?P<a>[0-9]{1,2})(?P<s1>[./-])(?P<b>[0-9]{1,2})(?P=s1)(?:19|20)?[0-9]{2}"
+        r"|(?:19|20)[0-9]{2}(?P<s2>[./-])(?P<m2>[0-9]{1,2})(?P=s2)(?P<d2>[0-9]{1,2}))(?![0-9])",
+    ),
+    # Two years ("1979-2011", "2019 / 2023").
+    "year_range": ("-/\u2013", r"(?<![0-9])(?:19|20)[0-9]{2}\s?[-\u2013/]\s?(?:19|20)[0-9]{2}(?![0-9])"),
+    "fraction": ("/", r"(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?![0-9/])"),  # "3/4", "12/05"
+    "decimal": (".,", r"(?<![0-9.,])[0-9]{1,4}[.,][0-9]{1,2}(?![0-9])"),  # "12.1 - 23.71"; see _decimal_ok
 }
+_SEPARATORS: Final = frozenset("".join(separators for separators, _ in DECOY_SHAPES.values()))
 
 
-def _alternation(kinds: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?P<{kind}>{DECOY_SHAPES[kind]})" for kind in kinds))
+class _Shapes(NamedTuple):
+    """The shapes that may be in runs holding some separators: one pattern for all of them, and where a
+    shape's test rejects its match, one for the shapes after it in the table (they may match there)."""
+
+    first: re.Pattern[str] | None
+    later: dict[str, re.Pattern[str]]
 
 
-_SHAPES_RE: Final = _alternation(list(DECOY_SHAPES))
-# Where a shape's test rejects its match, the shapes after it in the table may still match at that place.
-_LATER: Final = {
-    kind: _alternation(list(DECOY_SHAPES)[i + 1 :]) for i, kind in enumerate(list(DECOY_SHAPES)[:-1])
-}
+def _alternation(kinds: list[str]) -> re.Pattern[str] | None:
+    if not kinds:
+        return None
+    return re.compile("|".join(f"(?P<{kind}>{DECOY_SHAPES[kind][1]})" for kind in kinds))
+
+
+@functools.cache
+def _shapes_for(separators: frozenset[str]) -> _Shapes:
+    """The shapes a run holding ``separators`` may contain (a run of plain digits and spaces is spared
+    the patterns of dates and decimals)."""
+    kinds = [kind for kind, (needs, _) in DECOY_SHAPES.items() if not separators.isdisjoint(needs)]
+    later = {kind: pattern for i, kind in enumerate(kinds) if (pattern := _alternation(kinds[i + 1 :]))}
+    return _Shapes(_alternation(kinds), later)
 
 
 # A run that is a date and nothing else, or two ("11/14/2025", "2024-10-16", "03.05.2025-07.05.2025"),
@@ -196,10 +215,11 @@ _VALID: Final = {"date": _date_ok, "ip_address": _ip_ok, "decimal": _decimal_ok}
 
 def _shapes(run: str) -> list[Span]:
     """Every decoy shape in the run, in one scan."""
+    shapes = _shapes_for(_SEPARATORS.intersection(run))
     spans: list[Span] = []
     at = 0
-    while (found := _SHAPES_RE.search(run, at)) is not None:
-        match = _valid_at(found, run)
+    while shapes.first is not None and (found := shapes.first.search(run, at)) is not None:
+        match = _valid_at(found, run, shapes)
         if match is None:
             at = found.start() + 1
             continue
@@ -208,7 +228,7 @@ def _shapes(run: str) -> list[Span]:
     return spans
 
 
-def _valid_at(match: re.Match[str], run: str) -> re.Match[str] | None:
+def _valid_at(match: re.Match[str], run: str, shapes: _Shapes) -> re.Match[str] | None:
     """The first shape at the place of ``match`` that passes its test: ``match`` itself, or one of the
     shapes after it in the table."""
     while True:
@@ -216,7 +236,7 @@ def _valid_at(match: re.Match[str], run: str) -> re.Match[str] | None:
         test = _VALID.get(kind)
         if test is None or test(match, run):
             return match
-        later = _LATER.get(kind)
+        later = shapes.later.get(kind)
         found = later.match(run, match.start()) if later is not None else None
         if found is None:
             return None
