@@ -1138,11 +1138,215 @@ MAKERS: list[tuple[Callable[[Scene], Message], int]] = [
 ]
 
 
-def generate(seed: int = SEED, count: int = TARGET_MESSAGES) -> list[dict[str, object]]:
+# --- a second batch: more layouts and contexts ------------------------------------------------------------
+
+SEED_MORE = 11_2027
+MORE_MESSAGES = 1500
+
+
+def layout(rng: random.Random, number: phonenumbers.PhoneNumber, region: str) -> str:
+    """The number in one of many layouts people use (beyond :func:`written`'s)."""
+    nsn = phonenumbers.national_significant_number(number)
+    code = str(number.country_code)
+    national = str(phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))
+    international = str(phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL))
+    # "(0)" for the trunk prefix is written in countries that dial one ("+44 (0)20 ...", "+49 (0)151 ...").
+    trunk = (
+        "0"
+        if phonenumbers.region_code_for_number(number) in ("GB", "DE", "AT", "CH", "FR", "BE", "NL")
+        else ""
+    )
+    rest = " ".join(international.split(" ")[1:])
+    options = [
+        national,
+        international,
+        "+" + code + nsn,
+        f"+{code} ({trunk}){rest}" if trunk else f"+{code} {rest}",
+        f"00{code} {rest}",
+        f"(+{code}) {rest}",
+        international.replace(" ", "-"),
+        international.replace(" ", "."),
+        national.replace(" ", "\u00a0"),
+        national.replace("-", "\u2013"),
+        f"+{code}-{nsn}",
+        f"{national} ext. {rng.randint(2, 999)}" if region in ("US", "CA") else national,
+        f"{national} x{rng.randint(2, 99)}" if region in ("US", "CA") else international,
+    ]
+    if phonenumbers.region_code_for_number(number) != region:
+        options = [o for o in options if o.startswith(("+", "00", "(+"))]
+    return rng.choice(options)
+
+
+def wrapped(rng: random.Random, written_: str) -> str:
+    """The number with what sometimes sits around it: brackets, quotes, stars, an emoji, a full stop."""
+    return rng.choice(
+        [
+            "{}",
+            "({})",
+            "[{}]",
+            "*{}*",
+            '"{}"',
+            "\U0001f4de {}",
+            "\u260e\ufe0f {}",
+            "{}.",
+            "{}!",
+            "{}?",
+            "{} :)",
+            "{},",
+        ]
+    ).format(written_)
+
+
+MORE_SELF = {
+    "en": [
+        "my backup number is {p}",
+        "alternative number: {p}",
+        "my second phone {p}",
+        "you can also try me on {p}",
+        "best to text me at {p}",
+        "call or text {p}",
+        "here's my number {p}",
+        "my work line is {p}",
+        "reach me anytime at {p}",
+        "I'm reachable on {p}",
+        "number's {p}",
+    ],
+    "es": ["mi otro número es {p}", "contacto: {p}", "me encuentras en el {p}", "llámame o escríbeme al {p}"],
+    "pt": ["meu outro número é {p}", "contato: {p}", "me acha no zap {p}", "pode ligar no {p}"],
+    "fr": ["mon autre numéro : {p}", "joignable au {p}", "mon perso {p}", "n'hésitez pas à m'appeler au {p}"],
+    "de": ["meine zweite Nummer: {p}", "Mobil erreichbar unter {p}", "Sie können mich unter {p} anrufen"],
+    "it": ["il mio altro numero è {p}", "contattami al {p}"],
+}
+LINKS = [
+    "wa.me/{d}",
+    "https://wa.me/{d}",
+    "tel:+{d}",
+    "tel:{p}",
+    "whatsapp: +{d}",
+    "api.whatsapp.com/send?phone={d}",
+]
+SIGN_OFF = {
+    "en": ["Best,", "Thanks,", "Regards,"],
+    "es": ["Saludos,", "Gracias,"],
+    "pt": ["Abraços,", "Obrigado,"],
+    "fr": ["Cordialement,", "Merci,"],
+    "de": ["Viele Grüße,", "Mit freundlichen Grüßen,"],
+    "it": ["Saluti,"],
+}
+NAMES = ["Ana Lima", "John Carter", "Marie Dubois", "Jonas Weber", "Lucía Gómez", "Priya Shah", "Paolo Rossi"]
+CONTEXT_BEFORE = {
+    "en": [
+        "we'll be {n} people at 7:30pm",
+        "paid $45.00 yesterday",
+        "table for {n} on 12/05",
+        "arriving around 6",
+    ],
+    "es": ["seremos {n} personas a las 20:30", "pagué 45,00 € ayer", "mesa para {n} el 12/05"],
+    "pt": ["seremos {n} pessoas às 20h", "paguei R$ 45,00 ontem", "mesa para {n} dia 12/05"],
+    "fr": ["nous serons {n} à 20h30", "j'ai payé 45,00 € hier", "table pour {n} le 12/05"],
+    "de": ["wir sind {n} Personen um 19:30", "habe gestern 45,00 € bezahlt", "Tisch für {n} am 12.05."],
+    "it": ["saremo in {n} alle 20:30"],
+}
+
+
+def make_layouts(scene: Scene) -> Message:
+    rng = scene.rng
+    foreign = rng.random() < 0.25
+    region = (
+        rng.choice(["US", "GB", "DE", "FR", "ES", "BR", "MX", "PT", "IN", "IT"]) if foreign else scene.region
+    )
+    number = valid_number(rng, region, rng.choice([PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE]))
+    text = wrapped(rng, layout(rng, number, scene.region))
+    cue = rng.random()
+    if cue < 0.5:
+        text = scene.words(MORE_SELF).format(p=text)
+    elif cue < 0.75:
+        text = scene.words(SELF).format(p=text)
+    decoys: list[str] = []
+    if rng.random() < 0.5:
+        decoy = any_decoy(rng, scene.lang, scene.region)
+        text = scene.join(text, decoy.text) if rng.random() < 0.5 else scene.join(decoy.text, text)
+        decoys.append(decoy.kind)
+    return Message(scene.wrap(text), "layout", [e164(number)], [e164(number)], decoys)
+
+
+def make_link(scene: Scene) -> Message:
+    rng = scene.rng
+    written_, number = scene.phone("e164")
+    template = rng.choice(LINKS)
+    link = template.format(d=number[1:], p=number)
+    lead = rng.choice(["", "whatsapp me: ", "my link ", "chat with me: ", "clique aqui ", "schreib mir: "])
+    return Message(scene.wrap(lead + link), "link", [number], [number])
+
+
+def make_signature(scene: Scene) -> Message:
+    rng = scene.rng
+    written_, number = scene.phone()
+    lines = [scene.words(CHITCHAT), rng.choice(SIGN_OFF[scene.lang]), rng.choice(NAMES)]
+    lines.append(scene.words(LABEL).format(p=written_))
+    if rng.random() < 0.6:
+        lines.append(rng.choice(NAMES).split()[0].lower() + "@example.com")
+    decoys: list[str] = []
+    if rng.random() < 0.5:
+        decoy = rng.choice([postcode, tax_id, iban, labelled_number])(rng, scene.lang, scene.region)
+        lines.append(decoy.text)
+        decoys.append(decoy.kind)
+    return Message("\n".join(lines), "signature", [number], [number], decoys)
+
+
+def make_changed(scene: Scene) -> Message:
+    rng = scene.rng
+    old, old_number = scene.phone()
+    new, new_number = scene.phone()
+    text = rng.choice(
+        {
+            "en": [
+                "my number changed from {a} to {b}",
+                "new number {b} (old one was {a})",
+                "please use {b} not {a}",
+            ],
+            "es": ["cambié de número: antes {a}, ahora {b}", "mi nuevo número es {b}, ya no uso {a}"],
+            "pt": ["troquei de número: era {a}, agora é {b}", "meu número novo é {b}, não uso mais o {a}"],
+            "fr": ["j'ai changé de numéro : {b} au lieu de {a}", "nouveau numéro {b} (ancien {a})"],
+            "de": ["neue Nummer: {b} (alte war {a})", "bitte {b} statt {a} verwenden"],
+            "it": ["nuovo numero {b} (vecchio {a})"],
+        }[scene.lang]
+    ).format(a=old, b=new)
+    # Both are the sender's own numbers, the old and the new one.
+    return Message(scene.wrap(text), "changed", [old_number, new_number], [old_number, new_number])
+
+
+def make_context(scene: Scene) -> Message:
+    rng = scene.rng
+    written_, number = scene.phone()
+    before = scene.words(CONTEXT_BEFORE).format(n=rng.randint(2, 12))
+    cue = scene.words(SELF).format(p=written_) if rng.random() < 0.7 else written_
+    senders = [number]
+    return Message(scene.wrap(scene.join(before, cue)), "context", [number], senders)
+
+
+MORE_MAKERS: list[tuple[Callable[[Scene], Message], int]] = [
+    (make_chitchat, 20),
+    (make_decoys, 25),
+    (make_layouts, 25),
+    (make_link, 4),
+    (make_signature, 8),
+    (make_changed, 4),
+    (make_context, 10),
+    (make_misleading, 4),
+]
+
+
+def generate(
+    seed: int = SEED,
+    count: int = TARGET_MESSAGES,
+    makers_table: list[tuple[Callable[[Scene], Message], int]] = MAKERS,
+    prefix: str = "tune",
+) -> list[dict[str, object]]:
     rng = random.Random(seed)
     records: list[dict[str, object]] = []
     languages, weights = zip(*LANGUAGE_WEIGHTS.items(), strict=True)
-    makers, maker_weights = zip(*MAKERS, strict=True)
+    makers, maker_weights = zip(*makers_table, strict=True)
     for index in range(count):
         lang = rng.choices(languages, weights)[0]
         regions, region_weights = zip(*REGIONS[lang], strict=True)
@@ -1155,7 +1359,7 @@ def generate(seed: int = SEED, count: int = TARGET_MESSAGES) -> list[dict[str, o
         message = maker(scene)
         records.append(
             {
-                "id": f"tune-{index:05d}",
+                "id": f"{prefix}-{index:05d}",
                 "text": message.text,
                 "region": region,
                 "language": lang,
@@ -1172,7 +1376,8 @@ def generate(seed: int = SEED, count: int = TARGET_MESSAGES) -> list[dict[str, o
 
 
 def main() -> None:
-    records = generate()
+    # The first batch stays as it was when rules were first tuned; the second adds layouts and contexts.
+    records = generate() + generate(SEED_MORE, MORE_MESSAGES, MORE_MAKERS, "tune2")
     with OUT.open("w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

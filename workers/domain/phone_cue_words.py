@@ -146,6 +146,8 @@ EN: Final = CueWords(
         "{phone|ph|ph.|cell|cellphone|cell phone|mobile|mob|mob.|tel|tel.|tele|telephone|whatsapp|whats app"
         "|wa|sms|contact|home|work|office|landline|direct|direct line|number|fone}{| #| no.| no"
         "| number| num}",
+        # A WhatsApp link to a chat ("wa.me/5511987654321"): the digits are an international number.
+        "{wa.me|whatsapp.com/send?phone|whatsapp.com/send/?phone}",
     ),
     identifier_labels=("<id>{" + NUMBER_SUFFIXES + "}", "{#|no.|nº|n°|nr.|num.|ref.}"),
     glue=("is", "was", "are", "were", "at", "on", "to", "it's", "its", "is:", "of", "=", "@"),

@@ -144,6 +144,7 @@ _DIGIT_RE: Final = re.compile(r"\d")
 _BULLET_RE: Final = re.compile(r"\d{1,2}[.)]\s+(?=\d|[+(])")
 _LINE_START_RE: Final = re.compile(r"(?:^|\n)[ \t*\u2022\-]*\Z")
 _BULLET_MARKS: Final = frozenset(".)")
+_MINUTES_RE: Final = re.compile(r"\d{2}(?:\s|[.,\-\u2013](?=\s))+(?=[\d+(])")
 _CARRIER_XX: Final = ("0xx", "0xx ")
 
 
@@ -153,6 +154,12 @@ def _runs(text: str) -> list[tuple[int, int]]:
     placeholders = "xx" in text.lower()  # Brazil's carrier placeholder, looked for where it can be
     for match in RUN_RE.finditer(text):
         start, end = match.span()
+        if start >= 2 and text[start - 1] in ":hH" and text[start - 2].isdigit():
+            # The run opens with the minutes of a time ("20:30 3128047945", "20h30 01 23 93 36 15").
+            minutes = _MINUTES_RE.match(text, start, end)
+            if minutes is None:
+                continue
+            start = minutes.end()
         if text[start + 1 : start + 2] in _BULLET_MARKS or text[start + 2 : start + 3] in _BULLET_MARKS:
             bullet = _BULLET_RE.match(text, start, end)
             if bullet is not None and _LINE_START_RE.search(text, max(0, start - 8), start):
@@ -185,6 +192,10 @@ _LIST_JOIN_RE: Final = re.compile(
 )
 
 
+# A WhatsApp link to a chat: the digits after it are an international number without its '+'.
+_WHATSAPP_LINK_RE: Final = re.compile(r"(?:wa\.me/|whatsapp\.com/send/?\?phone=)\Z", re.IGNORECASE)
+
+
 def _shape(raw: str) -> str:
     """How a number is written, digits as 9: "415-555-0123" and "650-253-0000" have one shape."""
     return "".join("9" if ch.isdigit() else ch for ch in raw)
@@ -199,11 +210,13 @@ class _Message:
         self.cues: CueReader = reader_for(region)
         self.numbers: list[_Number] = []
         self.identifier_seen = False  # a code or an identifier label somewhere in the message
-        self.taken = 0  # the end of the last label found after a number: it is that number's
+        self.taken = 0  # the end of the last label found after a value: it is that value's
+        self.value_end = 0  # the end of the last run that held no number
 
     def read(self, start: int, end: int) -> bool:
         """Read one run; whether it held a number."""
         if is_date(self.text, start, end):  # the usual decoy, known by its shape alone
+            self.value_end = end
             return False
         code = code_word(self.text, start, end, self._cue_ends_at, GLUE_WORDS, COURTESY_WORDS)
         label = self._label_before(start) if code is None else None
@@ -211,14 +224,17 @@ class _Message:
             # Step 3 or 4: the run opens with a code or a named identifier ("ORD-2025-449810",
             # "order # 4155550123"); another value may follow a list separator ("... / 415-555-0134").
             self.identifier_seen = True
+            self.value_end = end
             rest = next_item(self.text[start:end])
             return rest is not None and self.read(start + rest, end)
         run = Run(self.text, self.message.low, start, end)  # step 5
-        if run.all_decoys:  # a price, a time...
-            return False
-        found = run.numbers(self.region)
+        found = (
+            [] if run.all_decoys else run.numbers(self.region, _WHATSAPP_LINK_RE.search(self.text, 0, start))
+        )
         for number in found:
             self._bind(number, label if number.start <= start else self._label_before(number.start))
+        if not found:
+            self.value_end = end  # a value no number came from: a label right after it is its own
         return bool(found)
 
     def _cue_ends_at(self, at: int) -> bool:
@@ -234,22 +250,28 @@ class _Message:
         return max(0, at - LEFT_WINDOW, self.taken)
 
     def _label_before(self, at: int) -> Label | None:
+        if self.value_end > self.taken:
+            # "88735307351 es mi número de socio / +52-200...": the label after the previous value (a run
+            # that held no number) is that value's, not the next number's.
+            after = self._label_after(self.value_end)
+            self.taken = after.end if after is not None else self.value_end
         next_to, owner = self.cues.before(self.message, self._floor(at), at)
         if next_to is None or next_to.kind is Kind.PHONE:
             return owner or next_to
         return next_to
 
-    def _label_after(self, found: Found) -> Label | None:
-        end = min(len(self.text), found.end + RIGHT_WINDOW)
-        line_end = self.text.find("\n", found.end, end)
-        return self.cues.after(self.message, found.end, end if line_end < 0 else line_end)
+    def _label_after(self, at: int) -> Label | None:
+        """The label right after the value that ends at ``at`` (on its line)."""
+        end = min(len(self.text), at + RIGHT_WINDOW)
+        line_end = self.text.find("\n", at, end)
+        return self.cues.after(self.message, at, end if line_end < 0 else line_end)
 
     def _bind(self, found: Found, before: Label | None) -> None:
         """Record ``found`` with the label that names it: the one right before it, or else one right
         after it; with none, a list's first number's label ("call me at A or B")."""
         label = before
         if label is None or (label.kind is Kind.PHONE and self.context.direction == "in"):
-            after = self._label_after(found)
+            after = self._label_after(found.end)
             if after is not None:
                 label = after
                 self.taken = after.end

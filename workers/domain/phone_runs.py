@@ -195,6 +195,7 @@ class Run:
         )
         self.blocked = block_decoys(view)
         self.attempts = MAX_PARSES_PER_RUN
+        self.international = False
         self._hint: str | bool | None = False  # False: not looked for yet
 
     @property
@@ -212,11 +213,13 @@ class Run:
             self._hint = _COUNTRY_HINTS[names[-1]] if names else None
         return self._hint if isinstance(self._hint, str) else None
 
-    def numbers(self, region: str | None) -> list[Found]:
+    def numbers(self, region: str | None, international: object = False) -> list[Found]:
         """The valid numbers in the run, read in ``region`` (or a country named just before, or their
-        own): longest valid joins of up to three consecutive segments, left to right, never across a
+        own; ``international`` when something says they are written with their country code but no
+        '+', as in a WhatsApp link): longest valid joins of up to three consecutive segments, left to right, never across a
         sentence end; a segment no join explains may still hold one number written like a phone (see
         :meth:`_trim`)."""
+        self.international = bool(international)
         segments = _segments(self.run, self.groups)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
         found: list[Found] = []
@@ -258,6 +261,8 @@ class Run:
             if opened != closed or opened > 1:
                 return None  # "80.585 ((79.964)", "(80).(585) (79).(9)64": brackets no phone has
         self.attempts -= 1
+        if self.international and not piece.startswith("+"):
+            piece = "+" + piece
         parsed = parse_valid(piece, region, self.hint)
         return (*parsed, lo, hi) if parsed is not None else None
 
@@ -279,16 +284,28 @@ class Run:
             return None
         starts = [0] + [k + 1 for k in cuts]
         ends = [*cuts, len(segment) - 1]
+        last = len(segment) - 1
         options = [
             (self._digits(segment[a], segment[b]), a, b)
             for a in starts
             for b in ends
-            if a <= b and (a, b) != (0, len(segment) - 1) and self._phone_shaped(segment[a], segment[b])
+            if a <= b
+            and (a, b) != (0, last)
+            and (self._phone_shaped(segment[a], segment[b]) or self._beside_a_count(segment, a, b))
         ]
         for count, a, b in sorted(options, key=lambda o: (-o[0], o[1])):
             if MIN_DIGITS <= count <= MAX_DIGITS and (result := self._parse(segment[a], segment[b], region)):
                 return result
         return None
+
+    def _beside_a_count(self, segment: list[int], first: int, last: int) -> bool:
+        """Whether groups ``first..last`` of the segment are one group of digits that leaves out only a
+        number of one or two digits at one end ("6 2013188051": "we'll be 6"): a count or a day, not
+        part of a code ("UPC 0 12345 67890 5" leaves out one digit but keeps three groups)."""
+        if first != last or len(segment) != 2:
+            return False
+        left_out = segment[1 - first]
+        return self.groups[left_out].end - self.groups[left_out].start <= 2
 
     def _gap(self, left: int, right: int) -> str:
         return self.run[self.groups[left].end : self.groups[right].start]
