@@ -56,6 +56,10 @@ class CueWords:
 
 #: Abbreviations and words that follow a label and mean "number" ("order #", "Kunden-Nr.", "nº").
 NUMBER_SUFFIXES: Final = "| #| no.| no| nr.| nr| nº| n°| n.| num.| num| number| id| code| ref|-nr.| nummer"
+#: The same after a phone label ("phone #", "Handy-Nr.", "Handynr.", "Tel. nº"): still a phone label.
+PHONE_SUFFIXES: Final = (
+    "| #| no.| no| nr.| nr|nr.|nr| -nr.| -nr| nº| n°| n.| num.| num| number| nummer|-nummer"
+)
 
 # --- English ------------------------------------------------------------------------------------------------
 
@@ -144,8 +148,7 @@ EN: Final = CueWords(
     ),
     phone_labels=(
         "{phone|ph|ph.|cell|cellphone|cell phone|mobile|mob|mob.|tel|tel.|tele|telephone|whatsapp|whats app"
-        "|wa|sms|contact|home|work|office|landline|direct|direct line|number|fone}{| #| no.| no"
-        "| number| num}",
+        "|wa|sms|contact|home|work|office|landline|direct|direct line|number|fone}{" + PHONE_SUFFIXES + "}",
         # A WhatsApp link to a chat ("wa.me/5511987654321"): the digits are an international number.
         "{wa.me|whatsapp.com/send?phone|whatsapp.com/send/?phone}",
     ),
@@ -217,7 +220,7 @@ ES: Final = CueWords(
     ),
     phone_labels=(
         "{tel|tel.|teléfono|tlf|tlf.|telf|telf.|celular|cel|cel.|móvil|whatsapp|wsp|wasap|contacto|fijo|número"
-        "|número de teléfono|número de celular|llamar|llamadas}{| #| no.| nro.| nº| n°}",
+        "|número de teléfono|número de celular|llamar|llamadas}{" + PHONE_SUFFIXES + "| nro.}",
     ),
     identifier_labels=(
         "<id>{" + NUMBER_SUFFIXES + "| nro.| nro}",
@@ -290,7 +293,7 @@ PT: Final = CueWords(
     ),
     phone_labels=(
         "{tel|tel.|telefone|fone|cel|cel.|celular|telemóvel|whatsapp|whats|zap|wpp|contato|contacto|móvel"
-        "|número|número de telefone}{| #| nº| n°}",
+        "|número|número de telefone}{" + PHONE_SUFFIXES + "}",
     ),
     identifier_labels=(
         "<id>{" + NUMBER_SUFFIXES + "}",
@@ -363,7 +366,7 @@ FR: Final = CueWords(
     ),
     phone_labels=(
         "{tél|tel|tél.|tel.|téléphone|portable|port.|mobile|fixe|whatsapp|contact|ligne directe|numéro"
-        "|numéro de téléphone|mob.|gsm}{| #| n°}",
+        "|numéro de téléphone|mob.|gsm}{" + PHONE_SUFFIXES + "}",
     ),
     identifier_labels=(
         "<id>{" + NUMBER_SUFFIXES + "}",
@@ -444,7 +447,7 @@ DE: Final = CueWords(
     ),
     phone_labels=(
         "{tel|tel.|telefon|handy|mobil|mobil.|festnetz|whatsapp|kontakt|fon|nummer|telefonnummer|handynummer"
-        "|mobilnummer|rufnummer|tel.-nr.|tel-nr|telefon-nr.}{| nr.}",
+        "|mobilnummer|rufnummer|tel.-nr.|tel-nr|telefon-nr.|privat|dienstlich|büro}{" + PHONE_SUFFIXES + "}",
     ),
     identifier_labels=("<id>{" + NUMBER_SUFFIXES + "| nr}", "{nr.|nr}"),
     glue=("ist", "lautet", "sind", "unter", "an", "auf", ":", "=", "ist die", "wäre"),
@@ -485,7 +488,7 @@ IT: Final = CueWords(
     ),
     other_next_to=("{mia|mio|sua|suo} <relation>", "<relation>"),
     other_after=("{di mia|di mio} <relation>", "{(mia <relation>)|(mio <relation>)|(<relation>)}"),
-    phone_labels=("{tel|tel.|telefono|cell|cell.|cellulare|whatsapp|fisso|numero}",),
+    phone_labels=("{tel|tel.|telefono|cell|cell.|cellulare|whatsapp|fisso|numero}{" + PHONE_SUFFIXES + "}",),
     identifier_labels=("<id>{" + NUMBER_SUFFIXES + "}", "{numero|n.} {di|d'|dell'}<id>"),
     glue=("è", "al", "allo", "il", ":", "="),
     copulas=("è", "è il", "="),

@@ -230,7 +230,11 @@ class Run:
                 if result is not None:
                     break
             else:
-                j, result = i, self._trim(segments[i], region)
+                j, (result, used) = i, self._trim(segments[i], region)
+                if result is not None and used < len(segments[i]) - 1:
+                    # The window left groups after it: they are read as a segment of their own
+                    # ("415-555-0134 415-555-0199", "4155550134 4155550199").
+                    segments.insert(i + 1, segments[i][used + 1 :])
             if result is not None:
                 e164, source, lo, hi = result
                 found.append(Found(lo, hi, e164, source, not self.text[lo:hi].isdigit(), False, blocked))
@@ -275,13 +279,14 @@ class Run:
             j += 1
         return j
 
-    def _trim(self, segment: list[int], region: str | None) -> tuple[str, str, int, int] | None:
-        """A number written like a phone (dashes, dots, slashes or brackets inside, or a leading '+')
-        inside a longer segment, cut only at plain spaces: "415-666-7777 123 Main". A space-grouped
+    def _trim(self, segment: list[int], region: str | None) -> tuple[tuple[str, str, int, int] | None, int]:
+        """A number inside a longer segment, cut only at plain spaces, and the index of its last group in
+        the segment: one written like a phone (dashes, dots, slashes or brackets inside, or a leading
+        '+': "415-666-7777 123 Main"), or one group standing alone (see :meth:`_alone`). A space-grouped
         card, IBAN or tracking number never yields a window."""
         cuts = [k for k in range(len(segment) - 1) if self._gap(segment[k], segment[k + 1]).isspace()]
         if not cuts:
-            return None
+            return None, 0
         starts = [0] + [k + 1 for k in cuts]
         ends = [*cuts, len(segment) - 1]
         last = len(segment) - 1
@@ -291,21 +296,19 @@ class Run:
             for b in ends
             if a <= b
             and (a, b) != (0, last)
-            and (self._phone_shaped(segment[a], segment[b]) or self._beside_a_count(segment, a, b))
+            and (self._phone_shaped(segment[a], segment[b]) or (a == b and self._alone(segment, a)))
         ]
         for count, a, b in sorted(options, key=lambda o: (-o[0], o[1])):
             if MIN_DIGITS <= count <= MAX_DIGITS and (result := self._parse(segment[a], segment[b], region)):
-                return result
-        return None
+                return result, b
+        return None, 0
 
-    def _beside_a_count(self, segment: list[int], first: int, last: int) -> bool:
-        """Whether groups ``first..last`` of the segment are one group of digits that leaves out only a
-        number of one or two digits at one end ("6 2013188051": "we'll be 6"): a count or a day, not
-        part of a code ("UPC 0 12345 67890 5" leaves out one digit but keeps three groups)."""
-        if first != last or len(segment) != 2:
-            return False
-        left_out = segment[1 - first]
-        return self.groups[left_out].end - self.groups[left_out].start <= 2
+    def _alone(self, segment: list[int], index: int) -> bool:
+        """Whether a group of the segment is a value of its own: seven digits or more, in a segment whose
+        every group is that long or a count of one or two digits ("4155550134 4155550199", "we'll be 6
+        2013188051"). "0151 2345678" is one number written in two groups, "UPC 0 12345 67890 5" a code."""
+        sizes = [self.groups[g].end - self.groups[g].start for g in segment]
+        return sizes[index] >= MIN_DIGITS and all(size >= MIN_DIGITS or size <= 2 for size in sizes)
 
     def _gap(self, left: int, right: int) -> str:
         return self.run[self.groups[left].end : self.groups[right].start]
