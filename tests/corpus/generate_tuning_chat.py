@@ -1272,7 +1272,7 @@ def make_layouts(scene: Scene) -> Message:
 
 def make_link(scene: Scene) -> Message:
     rng = scene.rng
-    written_, number = scene.phone("e164")
+    _, number = scene.phone("e164")
     template = rng.choice(LINKS)
     link = template.format(d=number[1:], p=number)
     lead = rng.choice(["", "whatsapp me: ", "my link ", "chat with me: ", "clique aqui ", "schreib mir: "])

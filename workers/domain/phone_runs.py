@@ -216,9 +216,9 @@ class Run:
     def numbers(self, region: str | None, international: object = False) -> list[Found]:
         """The valid numbers in the run, read in ``region`` (or a country named just before, or their
         own; ``international`` when something says they are written with their country code but no
-        '+', as in a WhatsApp link): longest valid joins of up to three consecutive segments, left to right, never across a
-        sentence end; a segment no join explains may still hold one number written like a phone (see
-        :meth:`_trim`)."""
+        '+', as in a WhatsApp link): longest valid joins of up to three consecutive segments, left to
+        right, never across a sentence end; a segment no join explains may still hold a number written
+        like a phone or a group standing alone (see :meth:`_trim`)."""
         self.international = bool(international)
         segments = _segments(self.run, self.groups)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
