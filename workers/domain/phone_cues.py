@@ -42,7 +42,7 @@ from workers.domain.phone_patterns import (
 )
 
 #: How far left of the digits a label is looked for (the clause may end sooner).
-LEFT_WINDOW: Final = 56
+LEFT_WINDOW: Final = 48
 #: How far right of the digits a label is looked for.
 RIGHT_WINDOW: Final = 40
 #: How far before the digits a label right next to them may start (the longest label is shorter).
@@ -215,10 +215,10 @@ _ABBREVIATION_RE: Final = re.compile(
 
 def _ends_window(match: re.Match[str], text: str, floor: int, at: int) -> bool:
     """Whether a value or clause end found before the digits at ``at`` ends their window."""
-    if match.lastgroup == "value" or match.group(0) == "\n":
+    if match.lastgroup == "value" or match.group(0) != ".":
         return True
     if text[match.end() : at].isspace():
-        return False  # a full stop right before the digits ends an abbreviation
+        return False  # a full stop right before the digits ends an abbreviation ("Bestellnr. 0151")
     return _ABBREVIATION_RE.search(text, max(floor, match.start() - 6), match.start() + 1) is None
 
 
@@ -304,7 +304,7 @@ class CueReader:
         """The label at the start of the window ``at:end`` (the text right after the digits) past a
         copula and a determiner ("is my order number", "es mi número de socio", "(my son)"), when it has
         no value of its own after it."""
-        if text.text[at : at + 1].isalpha():  # a word glued to the digits is a typo ("0177pls")
+        if at >= end or text.text[at].isalpha():  # nothing after, or a typo ("0177pls")
             return None
         glue = _RIGHT_GLUE_RE.match(text.low if text.low is not None else text.text.lower(), at, end)
         if glue is None:  # pragma: no cover - every part of the pattern is optional

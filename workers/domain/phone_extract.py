@@ -299,10 +299,12 @@ class _Message:
             return []
         keys = _business_keys(self.context.business_numbers)
         mine = [_is_business(n.found.e164, keys) for n in self.numbers]
-        uncued = sum(n.label is None and not own for n, own in zip(self.numbers, mine, strict=True))
-        # A lone bare number is the sender's only if nothing in the message looks like an identifier.
-        near = uncued == 1 and self.context.direction == "in" and self._identifier_nearby()
+        uncued = 0
+        for number, own in zip(self.numbers, mine, strict=True):
+            uncued += number.label is None and not own
         direction = self.context.direction
+        # A lone bare number is the sender's only if nothing in the message looks like an identifier.
+        near = uncued == 1 and direction == "in" and self._identifier_nearby()
         return [
             _candidate(self.text, number, *_attribute(number, direction, own, uncued, near))
             for number, own in zip(self.numbers, mine, strict=True)
@@ -350,7 +352,7 @@ def _attribute(
     if direction == "out":
         return Owner.BUSINESS, 0.1, "direction:out"
     if label is not None:
-        cue = f"cue:{label.kind}:{label.text.lower()}"
+        cue = "cue:" + label.kind + ":" + label.text.lower()
         if label.kind is Kind.IDENTIFIER:  # only an international number survives an identifier label
             return Owner.UNKNOWN, 0.3, f"identifier_label:{label.text.lower()}"
         if label.kind is Kind.OTHER:

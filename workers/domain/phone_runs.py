@@ -165,8 +165,10 @@ def _lead(text: str, at: int) -> int:
     return lead.start() if lead is not None else at
 
 
-def _segments(run: str, groups: list[Group]) -> list[list[int]]:
+def _segments(run: str, groups: list[Group], blocked: bool) -> list[list[int]]:
     """Indices of unblocked groups, cut at blocked groups and at strong separators."""
+    if not blocked and _STRONG_SEP_RE.search(run) is None:
+        return [list(range(len(groups)))]  # the usual run: one segment (no gap can be a strong separator)
     segments: list[list[int]] = [[]]
     for index, group in enumerate(groups):
         if group.blocked:
@@ -194,6 +196,7 @@ class Run:
             self.run, self.groups, fold(text[max(0, start - 4) : start]), fold(text[end : end + 12])
         )
         self.blocked = block_decoys(view)
+        self.sizes = [0 if g.blocked else g.end - g.start for g in self.groups]
         self.attempts = MAX_PARSES_PER_RUN
         self.international = False
         self._hint: str | bool | None = False  # False: not looked for yet
@@ -220,7 +223,7 @@ class Run:
         right, never across a sentence end; a segment no join explains may still hold a number written
         like a phone or a group standing alone (see :meth:`_trim`)."""
         self.international = bool(international)
-        segments = _segments(self.run, self.groups)
+        segments = _segments(self.run, self.groups, self.blocked > 0)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
         found: list[Found] = []
         i = 0
@@ -248,7 +251,8 @@ class Run:
         return found
 
     def _digits(self, first: int, last: int) -> int:
-        return sum(g.end - g.start for g in self.groups[first : last + 1] if not g.blocked)
+        """How many digits groups ``first..last`` hold, leaving out blocked ones."""
+        return sum(self.sizes[first : last + 1])
 
     def _parse(self, first: int, last: int, region: str | None) -> tuple[str, str, int, int] | None:
         """(E.164, region source, start, end) of groups ``first..last`` as one valid number, with a
@@ -267,7 +271,8 @@ class Run:
         self.attempts -= 1
         if self.international and not piece.startswith("+"):
             piece = "+" + piece
-        parsed = parse_valid(piece, region, self.hint)
+        # A number with its own country code needs no country named before it.
+        parsed = parse_valid(piece, region, None if piece.lstrip("( ").startswith("+") else self.hint)
         return (*parsed, lo, hi) if parsed is not None else None
 
     def _join_limit(self, segments: list[list[int]], i: int) -> int:
