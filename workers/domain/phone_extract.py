@@ -228,9 +228,8 @@ class _Message:
             rest = next_item(self.text[start:end])
             return rest is not None and self.read(start + rest, end)
         run = Run(self.text, self.message.low, start, end)  # step 5
-        found = (
-            [] if run.all_decoys else run.numbers(self.region, _WHATSAPP_LINK_RE.search(self.text, 0, start))
-        )
+        link = _WHATSAPP_LINK_RE.search(self.text, max(0, start - 32), start)  # "wa.me/5511..."
+        found = [] if run.all_decoys else run.numbers(self.region, link)
         for number in found:
             self._bind(number, label if number.start <= start else self._label_before(number.start))
         if not found:
