@@ -249,6 +249,9 @@ class _Message:
         return max(0, at - LEFT_WINDOW, self.taken)
 
     def _label_before(self, at: int) -> Label | None:
+        """The label of the number whose digits start at ``at``: the one right next to them, unless it
+        only says "a phone" and an owner cue stands a little further back ("call me tomorrow on my
+        cell 415...": "call me")."""
         if self.value_end > self.taken:
             # "88735307351 es mi número de socio / +52-200...": the label after the previous value (a run
             # that held no number) is that value's, not the next number's.

@@ -168,17 +168,23 @@ def _shapes_for(separators: frozenset[str]) -> _Shapes:
 # told by one pattern before any other work; DECOY_SHAPES blocks every such run whole too (a test of
 # this module checks it).
 _WHOLE_DATE_RE: Final = re.compile(
-    r"(?:(?:0?[1-9]|[12][0-9]|3[01])([./-])(?:0?[1-9]|1[0-2])\1(?:19|20)[0-9]{2}"
-    r"|(?:0?[1-9]|1[0-2])([./-])(?:0?[1-9]|[12][0-9]|3[01])\2(?:19|20)[0-9]{2}"
-    r"|(?:19|20)[0-9]{2}([./-])(?:0?[1-9]|1[0-2])\3(?:0?[1-9]|[12][0-9]|3[01]))"
-    r"(?:\s?[-\u2013]\s?(?:(?:0?[1-9]|[12][0-9]|3[01])([./-])(?:0?[1-9]|1[0-2])\4(?:19|20)[0-9]{2}"
-    r"|(?:19|20)[0-9]{2}([./-])(?:0?[1-9]|1[0-2])\5(?:0?[1-9]|[12][0-9]|3[01])))?"
+    r"(?:(?:0?[1-9]|[12][0-9]|3[01])(?P<s1>[./-])(?:0?[1-9]|1[0-2])(?P=s1)(?:19|20)[0-9]{2}"
+    r"|(?:0?[1-9]|1[0-2])(?P<s2>[./-])(?:0?[1-9]|[12][0-9]|3[01])(?P=s2)(?:19|20)[0-9]{2}"
+    r"|(?:19|20)[0-9]{2}(?P<s3>[./-])(?:0?[1-9]|1[0-2])(?P=s3)(?:0?[1-9]|[12][0-9]|3[01]))"
+    r"(?:(?P<to>\s?[-\u2013]\s?)(?:(?:0?[1-9]|[12][0-9]|3[01])(?P<s4>[./-])(?:0?[1-9]|1[0-2])(?P=s4)(?:19|20)[0-9]{2}"
+    r"|(?:19|20)[0-9]{2}(?P<s5>[./-])(?:0?[1-9]|1[0-2])(?P=s5)(?:0?[1-9]|[12][0-9]|3[01])))?"
 )
 
 
 def is_date(text: str, start: int, end: int) -> bool:
-    """Whether the run ``text[start:end]`` is a date (or two) and nothing else."""
-    return _WHOLE_DATE_RE.fullmatch(text, start, end) is not None
+    """Whether the run ``text[start:end]`` is a date (or two) and nothing else. Two dates joined by
+    the dash that separates their own parts ("1-1-1950-1-1-1950") are left to the shapes, which read
+    such a sequence whole."""
+    match = _WHOLE_DATE_RE.fullmatch(text, start, end)
+    if match is None:
+        return False
+    own = match.group("s1") or match.group("s2") or match.group("s3")
+    return match.group("to") is None or not (own == "-" and match.group("to") == "-")
 
 
 def _plausible_date(day_or_month: str, month_or_day: str) -> bool:
@@ -213,9 +219,9 @@ def _decimal_ok(match: re.Match[str], run: str) -> bool:
 _VALID: Final = {"date": _date_ok, "ip_address": _ip_ok, "decimal": _decimal_ok}
 
 
-def _shapes(run: str) -> list[Span]:
-    """Every decoy shape in the run, in one scan."""
-    shapes = _shapes_for(_SEPARATORS.intersection(run))
+def _shapes(run: str, shapes: _Shapes | None = None) -> list[Span]:
+    """Every decoy shape in the run, in one scan (of the shapes its separators allow, unless told)."""
+    shapes = shapes or _shapes_for(_SEPARATORS.intersection(run))
     spans: list[Span] = []
     at = 0
     while shapes.first is not None and (found := shapes.first.search(run, at)) is not None:
