@@ -89,7 +89,11 @@ _EN = {
     "|subscriber|id|imei|meid|version|app version|build|nhs|nhs number|ip|ip address|dob|date of birth"
     "|ups|usps|fedex|dhl|incident|request|rma|work order|sales order|check|cheque|bank account"
     "|employee id|student id|badge|passport|isbn|amazon order|ebay order|case id|ticket id|plan"
-    "|contract|file|file number|reg|registration|record|mileage|odometer|room number|booking code",
+    "|contract|file|file number|reg|registration|record|mileage|odometer|room number|booking code"
+    "|upc|ean|gtin|asin|barcode|product|product code|catalog|consignment|prescription|rx|eticket|e-ticket"
+    "|boarding pass|itinerary|confirmation code|return|refund|payment|payment id|bill|billing|utility"
+    "|meter|loan|mortgage|warranty|certificate|permit|locker|container|pallet|vehicle|chassis|complaint"
+    "|service request|company number|company no|national id|staff id|id card|social security",
 }
 
 EN: Final = CueWords(
@@ -176,7 +180,9 @@ _ES = {
     "|tarjeta de fidelidad|tarjeta de puntos|socio|afiliado|póliza|expediente|incidencia|caso|serie"
     "|dni|nie|nif|cif|rfc|curp|cuit|cuil|rut|clabe|iban|cp|código postal|vuelo|asiento|habitación|mesa"
     "|versión|cupón|folio|contrato|matrícula|placa|pasaporte|cliente|paciente|historia clínica|lote"
-    "|modelo|imei|solicitud|trámite|siniestro|nómina|cédula|cuenta bancaria|transferencia|operación",
+    "|modelo|imei|solicitud|trámite|siniestro|nómina|cédula|cuenta bancaria|transferencia|operación"
+    "|comprobante|boleta|código de barras|nss|imss|legajo|patente|clave|cupón de descuento|certificado"
+    "|garantía|préstamo|recibo de luz|medidor|contador|número de pedido|número de orden",
 }
 
 ES: Final = CueWords(
@@ -250,6 +256,8 @@ _PT = {
     "|matrícula|apólice|sinistro|série|número de série|cpf|cnpj|rg|cep|nif|contribuinte|iban|nib|voo"
     "|assento|quarto|mesa|versão|cupom|cupão|contrato|placa|passaporte|cliente|código de cliente"
     "|paciente|lote|modelo|imei|processo|ordem|ordem de serviço|os|solicitação|transferência|pix"
+    "|chave pix|código de barras|linha digitável|cnh|renavam|chassi|niss|sns|cartão de cidadão|garantia"
+    "|empréstimo|medidor|contador|fatura de luz|conta de luz"
     "|código postal",
 }
 
@@ -323,6 +331,8 @@ _FR = {
     "|rib|bic|vol|siège|chambre|table|version|coupon|plaque|immatriculation|passeport|client|patient|lot"
     "|modèle|imei|abonné|code postal|cp|devis|bon de commande|transaction|virement|demande|ticket de caisse"
     "|police d'assurance|assurance|mutuelle|numéro de police|contrat d'assurance|carte vitale"
+    "|permis|carte d'identité|pièce d'identité|avoir|remboursement|échéance|garantie|prêt|compteur"
+    "|code-barres|code barre|numéro de client|numéro d'adhérent|numéro de dossier"
     "|sécurité sociale",
 }
 
@@ -402,7 +412,11 @@ _DE = {
     "|handelsregister|flug|sitz|zimmer|tisch|version|gutschein|gutscheincode|code|kennzeichen|reisepass"
     "|personalausweis|ausweisnummer|patient|patientennummer|charge|modell|artikel|artikelnummer|art-nr"
     "|imei|plz|postleitzahl|zählernummer|zähler|angebot|angebotsnummer|lieferschein|abo|abonummer"
-    "|kundenkonto|transaktion|überweisung|antrag|antragsnummer|termin|terminnummer|nr",
+    "|kundenkonto|transaktion|überweisung|antrag|antragsnummer|termin|terminnummer|nr"
+    "|kunden-nr|bestell-nr|auftrags-nr|rechnungs-nr|buchungs-nr|reservierungs-nr|vorgangs-nr|mitglieds-nr"
+    "|versicherungs-nr|vertrags-nr|konto-nr|sendungs-nr|paket-nr|ticket-nr|artikel-nr|serien-nr|steuer-nr"
+    "|personal-nr|personalnummer|ausweis-nr|patienten-nr|termin-nr|referenz-nr|lieferschein-nr|angebots-nr"
+    "|abo-nr|zähler-nr|fall-nr|schadens-nr|schadensnummer|identnummer|ident-nr|garantie|darlehen|kredit",
 }
 
 DE: Final = CueWords(
@@ -467,7 +481,8 @@ _IT = {
     "id": "ordine|prenotazione|conferma|fattura|ricevuta|codice|riferimento|spedizione|tracking|pacco|conto"
     "|carta|tessera|tessera fedeltà|polizza|pratica|codice fiscale|partita iva|p.iva|p. iva|iva|iban"
     "|volo|camera|tavolo|versione|cliente|codice cliente|matricola|cap|seriale|numero di serie|contratto"
-    "|targa|lotto|modello|imei|ordine n",
+    "|targa|lotto|modello|imei|ordine n"
+    "|numero d'ordine|codice a barre|numero di pratica|bolletta|contatore|garanzia|prestito",
 }
 
 IT: Final = CueWords(
