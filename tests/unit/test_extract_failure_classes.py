@@ -33,6 +33,7 @@ DECOY_ELSEWHERE = [
     ("Telefone: 912326907; código de rastreamento CP480660723ES", "PT", ["+351912326907"]),
     ("mon portable : 06 12 34 56 78, colis 6A12345678901", "FR", ["+33612345678"]),
     ("Vorgangsnummer 0212591171, meine Telefonnummer lautet +41 78 182 67 11", "CH", ["+41781826711"]),
+    ("Sie erreichen mich unter 0151 23456789 am besten abends", "DE", ["+4915123456789"]),
     ("meine Handynummer 0151 23456789 - Bestellung 4930123456", "DE", ["+4915123456789"]),
 ]
 
@@ -99,6 +100,8 @@ def test_a_phone_after_an_identifier_in_one_run_is_still_found() -> None:
 
 LAYOUTS = [
     ("reach me at7185550123", "US", ["+17185550123"]),
+    ("call4155550134", "US", ["+14155550134"]),
+    ("text me 4155550134tomorrow", "US", ["+14155550134"]),
     ("call 312 555 0177pls", "US", ["+13125550177"]),
     ("my number is5066088859", "CA", ["+15066088859"]),
     ("Nummer0151/23456789", "DE", ["+4915123456789"]),

@@ -25,7 +25,8 @@ The kinds of label, and how :mod:`phone_cues` binds them to a number:
 * ``glue``: words between a label and its value ("my number IS 415...", "llámame AL 612...");
 * ``copulas`` and ``determiners``: how a label after the number attaches to it ("... IS MY order
   number", "... ES MI número de socio");
-* ``courtesy``: words people glue to the end of a number in a hurry ("415 555 0177pls").
+* ``courtesy``: words people glue to the end of a number in a hurry ("415 555 0177pls");
+* ``verbs``: verbs of calling and writing people run into the number after them ("call4155550134").
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class CueWords:
     copulas: tuple[str, ...]
     determiners: tuple[str, ...]
     courtesy: tuple[str, ...]
+    verbs: tuple[str, ...]
 
 
 #: Abbreviations and words that follow a label and mean "number" ("order #", "Kunden-Nr.", "nº").
@@ -160,7 +162,46 @@ EN: Final = CueWords(
     glue=("is", "was", "are", "were", "at", "on", "to", "it's", "its", "is:", "of", "=", "@"),
     copulas=("is", "was", "=", "that's", "thats", "it's", "its", "-", "is the", "being"),
     determiners=("my", "the", "our", "your", "his", "her", "their", "a", "an"),
-    courtesy=("pls", "plz", "please", "pl", "thx", "thanks", "thank", "ty", "tks", "tnx", "asap", "ok"),
+    courtesy=(
+        "pls",
+        "plz",
+        "please",
+        "pl",
+        "thx",
+        "thanks",
+        "thank",
+        "ty",
+        "tks",
+        "tnx",
+        "asap",
+        "ok",
+        "and",
+        "or",
+        "anytime",
+        "today",
+        "tomorrow",
+        "tonight",
+        "after",
+        "before",
+        "if",
+        "thankyou",
+        "cheers",
+    ),
+    verbs=(
+        "call",
+        "text",
+        "txt",
+        "ring",
+        "dial",
+        "phone",
+        "sms",
+        "msg",
+        "message",
+        "whatsapp",
+        "contact",
+        "reach",
+        "try",
+    ),
 )
 
 # --- Spanish ----------------------------------------------------------------------------------------------
@@ -236,7 +277,20 @@ ES: Final = CueWords(
     glue=("es", "era", "son", "al", "el", "a", "en", "es el", "sería", ":"),
     copulas=("es", "era", "es el", "es la", "sería", "="),
     determiners=("mi", "el", "la", "su", "nuestro", "nuestra", "tu"),
-    courtesy=("porfa", "pf", "xfa", "plis", "gracias", "grax", "saludos", "xf"),
+    courtesy=(
+        "porfa",
+        "pf",
+        "xfa",
+        "plis",
+        "gracias",
+        "grax",
+        "saludos",
+        "xf",
+        "hoy",
+        "mañana",
+        "luego",
+    ),
+    verbs=("llama", "llamar", "llámame", "marca", "marcar", "escribe", "escríbeme", "whatsapp", "contacto"),
 )
 
 # --- Portuguese -------------------------------------------------------------------------------------------
@@ -310,7 +364,23 @@ PT: Final = CueWords(
     glue=("é", "eh", "e'", "era", "no", "na", "o", "a", "em", "pra", "para", "pro", "é o", ":"),
     copulas=("é", "eh", "era", "é o", "é a", "="),
     determiners=("meu", "minha", "o", "a", "do", "da", "seu", "sua", "nosso", "nossa"),
-    courtesy=("pfv", "pf", "pfvr", "obg", "obrigado", "obrigada", "valeu", "vlw", "bjs", "abs", "grato"),
+    courtesy=(
+        "pfv",
+        "pf",
+        "pfvr",
+        "obg",
+        "obrigado",
+        "obrigada",
+        "valeu",
+        "vlw",
+        "bjs",
+        "abs",
+        "grato",
+        "ou",
+        "hoje",
+        "amanhã",
+    ),
+    verbs=("liga", "ligue", "ligar", "chama", "chamar", "manda", "whats", "zap", "contato"),
 )
 
 # --- French -----------------------------------------------------------------------------------------------
@@ -386,7 +456,8 @@ FR: Final = CueWords(
     glue=("est", "c'est", "au", "le", "à", "sur", ":", "=", "est le", "c'est le"),
     copulas=("est", "c'est", "c est", "est le", "c'est le", "c'est la", "="),
     determiners=("mon", "ma", "le", "la", "notre", "votre", "son", "sa"),
-    courtesy=("svp", "stp", "merci", "mci", "bisous", "bises", "cdlt"),
+    courtesy=("svp", "stp", "merci", "mci", "bisous", "bises", "cdlt", "et", "ou", "demain", "aujourd"),
+    verbs=("appelle", "appelez", "appeler", "écris", "écrivez", "contact", "contactez"),
 )
 
 # --- German -----------------------------------------------------------------------------------------------
@@ -467,7 +538,21 @@ DE: Final = CueWords(
     glue=("ist", "lautet", "sind", "unter", "an", "auf", ":", "=", "ist die", "wäre"),
     copulas=("ist", "lautet", "ist die", "ist der", "ist das", "="),
     determiners=("meine", "mein", "die", "der", "das", "unsere", "unser", "ihre", "seine"),
-    courtesy=("bitte", "danke", "lg", "vg", "mfg", "gruß", "grüße", "dankeschön"),
+    courtesy=(
+        "bitte",
+        "danke",
+        "lg",
+        "vg",
+        "mfg",
+        "gruß",
+        "grüße",
+        "dankeschön",
+        "und",
+        "oder",
+        "heute",
+        "morgen",
+    ),
+    verbs=("anrufen", "ruf", "rufen", "anruf", "schreib", "schreiben", "kontakt"),
 )
 
 # --- Italian ----------------------------------------------------------------------------------------------
@@ -508,7 +593,8 @@ IT: Final = CueWords(
     glue=("è", "al", "allo", "il", ":", "="),
     copulas=("è", "è il", "="),
     determiners=("il", "la", "mio", "mia", "il mio", "la mia"),
-    courtesy=("grazie", "ciao", "grz"),
+    courtesy=("grazie", "ciao", "grz", "domani", "oggi"),
+    verbs=("chiama", "chiamare", "scrivi", "contatta"),
 )
 
 #: Every language's words, by language code.

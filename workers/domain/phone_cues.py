@@ -359,6 +359,10 @@ def _reader(order: tuple[str, ...]) -> CueReader:
 GLUE_WORDS: Final = frozenset(
     form for words in LANGUAGES.values() for word in words.glue if word.isalpha() for form in spellings(word)
 )
+#: Verbs of calling and writing people run into the number after them, in every language ("call4155...").
+CONTACT_VERBS: Final = frozenset(
+    form for words in LANGUAGES.values() for word in words.verbs for form in spellings(word)
+)
 #: Words people glue to the end of a number in a hurry, in every language ("0177pls").
 COURTESY_WORDS: Final = frozenset(word for words in LANGUAGES.values() for word in words.courtesy)
 

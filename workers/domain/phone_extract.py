@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from workers.domain.phone_cues import (
+    CONTACT_VERBS,
     COURTESY_WORDS,
     GLUE_WORDS,
     LEFT_WINDOW,
@@ -192,6 +193,10 @@ _LIST_JOIN_RE: Final = re.compile(
 )
 
 
+# Words people run into the digits after them that make no code: glue ("at7185550123", "es612...") and
+# verbs of calling ("call4155550134").
+_TOUCHING_WORDS: Final = GLUE_WORDS | CONTACT_VERBS
+
 # A WhatsApp link to a chat: the digits after it are an international number without its '+'.
 _WHATSAPP_LINK_RE: Final = re.compile(r"(?:wa\.me/|whatsapp\.com/send/?\?phone=)\Z", re.IGNORECASE)
 
@@ -218,7 +223,7 @@ class _Message:
         if is_date(self.text, start, end):  # the usual decoy, known by its shape alone
             self.value_end = end
             return False
-        code = code_word(self.text, start, end, self._cue_ends_at, GLUE_WORDS, COURTESY_WORDS)
+        code = code_word(self.text, start, end, self._cue_ends_at, _TOUCHING_WORDS, COURTESY_WORDS)
         label = self._label_before(start) if code is None else None
         if code is not None or (label is not None and label.kind is Kind.IDENTIFIER):
             # Step 3 or 4: the run opens with a code or a named identifier ("ORD-2025-449810",

@@ -74,7 +74,7 @@ def code_word(
 
     Letters before the digits are a word typed without a space when they are a ``glue`` word ("at",
     "al", "unter") or when ``cue_ends_at(i)`` says a cue or label ends at ``text[:i]`` ("Nummer",
-    "cel"); ``courtesy`` are the words people glue after a number ("pls", "gracias").
+    "cel"); ``courtesy`` are the words people type straight after a number ("pls", "gracias").
     """
     before = _letters_before(text, start)
     if before is not None and text[before[0] : before[1]].lower() not in glue and not cue_ends_at(before[1]):
@@ -82,7 +82,10 @@ def code_word(
     after = _letters_after(text, end)
     if after is not None:
         word = text[after[0] : after[1]].lower()
-        if word not in courtesy and not _EXTENSION_RE.match(word):
+        # A word joined by a dash or slash is a code's suffix ("520-908-6867-AB") even when it reads
+        # like a courtesy; only one typed straight after the digits is a hurried "pls".
+        hurried = after[0] == end and word in courtesy
+        if not hurried and not _EXTENSION_RE.match(word):
             return text[end : after[1]]
     return None
 
@@ -278,7 +281,8 @@ def _context(view: RunView) -> list[Span]:
     run, groups, after, before = view.run, view.groups, view.after, view.before
     last = groups[-1]
     follows = _AFTER_RE.match(after) if after else None
-    if follows is not None and follows.lastgroup == "time":
+    if follows is not None and follows.lastgroup == "time" and last.end - last.start <= 2:
+        # An hour has one or two digits: "0151 23456789 am besten" is a phone and German.
         spans.append((last.start, last.end, "time"))
     if before and _CURRENCY_BEFORE_RE.search(before):
         price = _PRICE_HEAD_RE.match(run)
