@@ -10,7 +10,9 @@ French, German and a little Italian, with customers sometimes writing in another
 their business's:
 
 1. a phone with its own cue and a decoy elsewhere in the same message (ZIP and post codes, flight
-   and ticket numbers, IP addresses, member ids, dates of birth, prices, times), in either order;
+   and ticket numbers, IP addresses, member ids, dates of birth, prices, times), in either order; an
+   identifier named without its value before the phone ("about my order, 415..."), or a value with
+   nothing but a space between it and the phone ("order 12345 415-555-0134");
 2. identifiers that look like phones: codes of letters and digit groups (``ORD-2025-449810``),
    labelled numbers (tax ids of several countries, NPI, serial numbers, card, member, group, policy
    and account numbers, IBANs, app versions, parcel numbers, dotted date ranges), and misleading
@@ -1337,6 +1339,91 @@ MORE_MAKERS: list[tuple[Callable[[Scene], Message], int]] = [
 ]
 
 
+# --- a third batch: identifiers named without their value, values right before a phone -----------------
+
+SEED_THIRD = 11_2028
+THIRD_MESSAGES = 1200
+
+# What the message is about, naming an identifier but not giving it; the phone follows after a comma.
+TOPIC = {
+    "en": [
+        "question about my order",
+        "about the invoice",
+        "re my booking",
+        "regarding my reservation",
+        "my parcel hasn't arrived yet",
+        "quick question on my account",
+        "I lost my loyalty card",
+    ],
+    "es": ["una pregunta sobre mi pedido", "sobre la factura", "por mi reserva", "mi paquete no ha llegado"],
+    "pt": ["dúvida sobre o meu pedido", "sobre a fatura", "sobre a minha reserva", "a encomenda não chegou"],
+    "fr": ["question sur ma commande", "au sujet de la facture", "pour ma réservation", "mon colis"],
+    "de": ["Frage zu meiner Bestellung", "wegen der Rechnung", "zu meiner Reservierung", "mein Paket"],
+    "it": ["domanda sul mio ordine", "per la fattura"],
+}
+VALUE_LABEL = {
+    "en": ["order ", "Order #", "invoice ", "ticket ", "room ", "booking ref ", "ZIP "],
+    "es": ["pedido ", "factura ", "reserva nº ", "CP "],
+    "pt": ["pedido ", "fatura ", "reserva nº ", "CEP "],
+    "fr": ["commande ", "facture ", "réservation n° ", "CP "],
+    "de": ["Bestellung ", "Rechnung ", "Reservierung ", "PLZ "],
+    "it": ["ordine ", "fattura "],
+}
+# Phone labels as people shorten them in signatures and forms.
+SHORT_LABELS = {
+    "en": ["Tel: ", "T: ", "M: ", "Mob: ", "Cell: ", "Ph. "],
+    "es": ["Tlf: ", "Tel.: ", "Móvil: ", "Cel. "],
+    "pt": ["Tlm: ", "Tel.: ", "Cel: ", "Telem.: "],
+    "fr": ["Tél : ", "Port : ", "Mob. : ", "Fixe : "],
+    "de": ["Tel.: ", "Mobil: ", "Handy: ", "Fon: "],
+    "it": ["Tel. ", "Cell. "],
+}
+
+
+def make_topic(scene: Scene) -> Message:
+    """An identifier named without its value, then the sender's number after a comma."""
+    rng = scene.rng
+    written_, number = scene.phone()
+    text = f"{scene.words(TOPIC)}, {wrapped(rng, written_)}"
+    return Message(scene.wrap(text), "topic_then_phone", [number], [number])
+
+
+def make_value_then_phone(scene: Scene) -> Message:
+    """An identifier's value, a space, and the sender's number: nothing but the space between them."""
+    rng = scene.rng
+    value = rng.choice(
+        [
+            digits(rng, rng.randint(4, 8)),
+            f"{rng.randint(2019, 2026)}-{digits(rng, rng.randint(3, 6))}",
+            f"{rng.choice(['ORD', 'REF', 'INV', 'BK'])}-{digits(rng, 6)}",
+        ]
+    )
+    label = scene.words(VALUE_LABEL) if rng.random() < 0.8 else ""
+    written_, number = scene.phone(rng.choice(["", "national", "international", "plain"]))
+    text = scene.wrap(f"{label}{value} {written_}")
+    return Message(text, "value_then_phone", [number], [number], ["value"])
+
+
+def make_short_labels(scene: Scene) -> Message:
+    """A signature block of phones under shortened labels, on one line or on several."""
+    rng = scene.rng
+    first, first_number = scene.phone()
+    second, second_number = scene.phone()
+    labels = rng.sample(SHORT_LABELS[scene.lang], 2)
+    glue = rng.choice([" / ", " | ", "\n", ", "])
+    text = f"{labels[0]}{first}{glue}{labels[1]}{second}"
+    numbers = [first_number, second_number]
+    return Message(f"{rng.choice(NAMES)}\n{text}", "short_labels", numbers, numbers)
+
+
+THIRD_MAKERS: list[tuple[Callable[[Scene], Message], int]] = [
+    (make_topic, 30),
+    (make_value_then_phone, 30),
+    (make_short_labels, 20),
+    (make_decoys, 20),
+]
+
+
 def generate(
     seed: int = SEED,
     count: int = TARGET_MESSAGES,
@@ -1376,8 +1463,13 @@ def generate(
 
 
 def main() -> None:
-    # The first batch stays as it was when rules were first tuned; the second adds layouts and contexts.
-    records = generate() + generate(SEED_MORE, MORE_MESSAGES, MORE_MAKERS, "tune2")
+    # Each batch stays as it was when rules were tuned on it: the first; the second adds layouts and
+    # contexts; the third identifiers named without a value and values right before a phone.
+    records = (
+        generate()
+        + generate(SEED_MORE, MORE_MESSAGES, MORE_MAKERS, "tune2")
+        + generate(SEED_THIRD, THIRD_MESSAGES, THIRD_MAKERS, "tune3")
+    )
     with OUT.open("w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -35,6 +35,14 @@ DECOY_ELSEWHERE = [
     ("Vorgangsnummer 0212591171, meine Telefonnummer lautet +41 78 182 67 11", "CH", ["+41781826711"]),
     ("Sie erreichen mich unter 0151 23456789 am besten abends", "DE", ["+4915123456789"]),
     ("meine Handynummer 0151 23456789 - Bestellung 4930123456", "DE", ["+4915123456789"]),
+    # An identifier named without its value: a comma ends its name, the number after it is free.
+    ("question about my order, 415-555-0134", "US", ["+14155550134"]),
+    ("sobre mi pedido, 612 345 678", "ES", ["+34612345678"]),
+    ("dúvida sobre o pedido, (11) 98765-4321", "BR", ["+5511987654321"]),
+    ("concernant ma commande, 06 12 34 56 78", "FR", ["+33612345678"]),
+    ("Frage zu meiner Rechnung, 0171 2345678", "DE", ["+491712345678"]),
+    # A label is the number's before it only with glue of its own kind: "au" gives a phone.
+    ("la réservation est au 06 12 34 56 78", "FR", ["+33612345678"]),
 ]
 
 
@@ -81,12 +89,44 @@ IDENTIFIERS = [
     ("612345678 es mi número de socio", "ES"),
     ("tarjeta de fidelidad 612 34 56 78", "ES"),
     ("NIF 12345678Z", "ES"),
+    ("ma commande est la 0612345678", "FR"),
+    # A code's suffix after a dash, even one that reads like a word ("ab": German "from").
+    ("SIREN 224 975 770, 520-908-6867-AB", "DE"),
+    # Digits spaced like the rest of the value before them (a card, a parcel), or too short to be a
+    # number written with its trunk prefix.
+    ("Sendung 2960 4455 1700", "DE"),
+    ("card 4111 1111 1111 1111", "US"),
+    ("Auftrag 01519 4198039", "DE"),
+    ("NHS number 782 252 1158", "DE"),
+    # Digits a country would write with its trunk prefix '0', written without it and without a label.
+    ("PED 2024 7968970", "DE"),
+    ("Vorgang 3012345678", "DE"),
 ]
 
 
 @pytest.mark.parametrize(("text", "region"), IDENTIFIERS)
 def test_identifiers_are_no_phones(text: str, region: str) -> None:
     assert phones(text, region) == []
+
+
+VALUE_THEN_PHONE = [
+    ("order 12345 415-555-0134", "US", ["+14155550134"]),
+    ("ORD-2025-449810 (415) 555-0134", "US", ["+14155550134"]),
+    ("ticket 48213 4155550134", "US", ["+14155550134"]),
+    ("12345 4155550134", "US", ["+14155550134"]),
+    ("pedido 2024-118 +34 612 345 678", "ES", ["+34612345678"]),
+    ("pedido 12345 (11) 98765-4321", "BR", ["+5511987654321"]),
+    ("commande 12345 06 12 34 56 78", "FR", ["+33612345678"]),
+    ("Bestellung 12345 0171 2345678", "DE", ["+491712345678"]),
+    ("Rechnung 2021-463189 01518 8025030", "DE", ["+4915188025030"]),
+]
+
+
+@pytest.mark.parametrize(("text", "region", "expected"), VALUE_THEN_PHONE)
+def test_a_phone_written_as_one_right_after_a_value_is_found(
+    text: str, region: str, expected: list[str]
+) -> None:
+    assert phones(text, region) == expected
 
 
 def test_a_phone_after_an_identifier_in_one_run_is_still_found() -> None:
@@ -162,6 +202,8 @@ OWNERS = [
     ("mi número es 415-555-0134", "US", Owner.SENDER, True),  # a Spanish message to a US business
     ("my number is 06 12 34 56 78", "FR", Owner.SENDER, True),  # an English one to a French business
     ("0151 23456789 (meine Frau)", "DE", Owner.OTHER_PERSON, False),
+    ("Port : 06 12 34 56 78", "FR", Owner.SENDER, True),
+    ("Tlm: 912 345 678", "PT", Owner.SENDER, True),
     ("Can you call 4155550123? Thats my brother", "US", Owner.OTHER_PERSON, False),
 ]
 
@@ -182,6 +224,8 @@ def test_whose_number_in_every_language(text: str, region: str, owner: Owner, li
         "Order 12345678 - 415-555-0134",
         "415-555-0134 ref ABC-1234",
         "ticket 4471223, 415-555-0134",
+        "question about my order, 415-555-0134",
+        "order 12345 415-555-0134",
         "text 212 555 0199 - flight DL 1234 lands 6pm",
     ],
 )

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workers.domain.phone_identifiers import Group
-from workers.domain.phone_runs import Run, _segments, next_item
+from workers.domain.phone_runs import Run, _segments, after_value, next_item, parse_valid
 
 _GROUPS = re.compile(r"[0-9]+")
 _SEPARATORS = st.sampled_from(
@@ -47,3 +47,22 @@ def test_the_next_item_of_a_list_in_a_run() -> None:
     assert next_item("870.518.163-84. 07 81 82 80 40") == 16
     assert next_item("14.0.14 (85946695") is None  # a bracket is no list separator
     assert next_item("18/507/15253") is None  # nor is a bare slash
+
+
+def test_where_a_phone_begins_after_a_value() -> None:
+    assert after_value("12345 415-555-0134") == 6  # written with a phone's punctuation
+    assert after_value("2025-449810 (415) 555-0134") == 12
+    assert after_value("12345 4155550134") == 6  # one group as long as a whole number
+    assert after_value("12345 0171 2345678") == 6  # a trunk prefix before nine digits
+    assert after_value("2960 4455 1700") is None  # spaced like the value: a parcel's number
+    assert after_value("01519 4198039") is None  # too short for a number with its trunk prefix
+    assert after_value("12 345 678 901") is None  # a value of two digits is no value of its own
+    assert after_value("2024-555-0101") is None  # no space: one value
+
+
+def test_a_national_number_is_written_with_the_trunk_prefix_its_country_dials() -> None:
+    assert parse_valid("2024 7968970", "DE", named=False) is None
+    assert parse_valid("2024 7968970", "DE", named=True) == ("+4920247968970", "region")
+    assert parse_valid("030 1234567", "DE", named=False) == ("+49301234567", "region")
+    assert parse_valid("1800 101 022", "AU", named=False) == ("+611800101022", "region")  # no trunk
+    assert parse_valid("612 345 678", "ES", named=False) == ("+34612345678", "region")  # none there

@@ -354,7 +354,7 @@ PT: Final = CueWords(
         "{não é meu|não é o meu}",
     ),
     phone_labels=(
-        "{tel|tel.|telefone|fone|cel|cel.|celular|telemóvel|whatsapp|whats|zap|wpp|contato|contacto|móvel"
+        "{tel|tel.|telefone|fone|cel|cel.|celular|telemóvel|tlm|tlm.|telem.|whatsapp|whats|zap|wpp|contato|contacto|móvel"
         "|número|número de telefone}{" + PHONE_SUFFIXES + "}",
     ),
     identifier_labels=(
@@ -445,7 +445,7 @@ FR: Final = CueWords(
         "{pas le mien|ce n'est pas le mien}",
     ),
     phone_labels=(
-        "{tél|tel|tél.|tel.|téléphone|portable|port.|mobile|fixe|whatsapp|contact|ligne directe|numéro"
+        "{tél|tel|tél.|tel.|téléphone|portable|port|port.|mobile|fixe|whatsapp|contact|ligne directe|numéro"
         "|numéro de téléphone|mob.|gsm}{" + PHONE_SUFFIXES + "}",
     ),
     identifier_labels=(
@@ -454,7 +454,7 @@ FR: Final = CueWords(
         "{numéro|n°} {d'|de }{adhérent|abonné|client|commande|dossier|suivi|série|contrat|compte|colis}",
     ),
     glue=("est", "c'est", "au", "le", "à", "sur", ":", "=", "est le", "c'est le"),
-    copulas=("est", "c'est", "c est", "est le", "c'est le", "c'est la", "="),
+    copulas=("est", "c'est", "c est", "est le", "est la", "c'est le", "c'est la", "="),
     determiners=("mon", "ma", "le", "la", "notre", "votre", "son", "sa"),
     courtesy=("svp", "stp", "merci", "mci", "bisous", "bises", "cdlt", "et", "ou", "demain", "aujourd"),
     verbs=("appelle", "appelez", "appeler", "écris", "écrivez", "contact", "contactez"),

@@ -94,14 +94,17 @@ def _all_words(field: str) -> str:
 # aside in brackets ("The DJ (Marcus) 404-...") and the glue words of every language ("is", "al").
 _GLUE_CHARS: Final = r"[\s:=\-\u2013\u2014>.,()+*\"'\u00ab\u00bb\u201c\u201d\u2192/]"
 _GLUE_WORDS: Final = _all_words("glue")
+_COPULAS: Final = _all_words("copulas")
 _ASIDE: Final = r"\([^()\d\n]{1,24}\)"
 _GLUE: Final = rf"(?:{_GLUE_CHARS}|{_ASIDE}|{LETTER_BEFORE}(?:{_GLUE_WORDS}){LETTER_AFTER})*"
+# An identifier's name reaches its value through the same characters and a copula, never a preposition
+# of calling ("la réservation est au 06 12...": "au" is how a phone is given, "est" how an identifier is).
+_IDENTIFIER_GLUE: Final = rf"(?:{_GLUE_CHARS}|{_ASIDE}|{LETTER_BEFORE}(?:{_COPULAS}){LETTER_AFTER})*"
 # After an identifier's name, a few letters belong to its value ("USt-IdNr: DE 614...", "IBAN BE71 ...",
 # "Referenz SO 2025 ..."): a conditional on the identifier group, so it follows no other label.
 _CODE_PREFIX: Final = rf"(?(identifier)(?:[\s:#=\-]*[^\W\d_]{{1,4}}{LETTER_AFTER})?)"
 # A label after the digits attaches to them through a copula and a determiner ("is my", "es mi"); a
 # sentence may end between them only before a copula ("415...? That's my brother").
-_COPULAS: Final = _all_words("copulas")
 _DETERMINERS: Final = _all_words("determiners")
 _RIGHT_GLUE_RE: Final = re.compile(
     rf"[\s,:\-\u2013\u2014]*(?:[.?!]+\s*(?=(?:{_COPULAS}){LETTER_AFTER}))?"
@@ -119,7 +122,7 @@ _OWN_VALUE: Final = rf"(?:(?<=\))|(?!(?:(?!{_ITEM_END}).)*?\d))"
 _NEXT_TO_TAIL: Final = rf"{LETTER_AFTER}{_GLUE}\Z"
 _QUESTIONS: Final[dict[str, dict[str, tuple[tuple[str, ...], str]]]] = {
     "next_to": {
-        "identifier": (("identifier_labels",), rf"{LETTER_AFTER}{_CODE_PREFIX}{_GLUE}\Z"),
+        "identifier": (("identifier_labels",), rf"{LETTER_AFTER}{_CODE_PREFIX}{_IDENTIFIER_GLUE}\Z"),
         "other": (("other_before", "other_next_to"), _NEXT_TO_TAIL),
         "self": (("self_before",), _NEXT_TO_TAIL),
         "label": (("phone_labels",), _NEXT_TO_TAIL),

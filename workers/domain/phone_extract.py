@@ -65,7 +65,7 @@ from workers.domain.phone_cues import (
 )
 from workers.domain.phone_identifiers import code_word, is_date
 from workers.domain.phone_normalize import canonical
-from workers.domain.phone_runs import RUN_RE, Found, Run, next_item
+from workers.domain.phone_runs import RUN_RE, Found, Run, after_value, next_item
 
 MAX_TEXT_CHARS: Final = 10_000
 DEFAULT_MAX_TRIES: Final = 64
@@ -225,16 +225,33 @@ class _Message:
             return False
         code = code_word(self.text, start, end, self._cue_ends_at, _TOUCHING_WORDS, COURTESY_WORDS)
         label = self._label_before(start) if code is None else None
-        if code is not None or (label is not None and label.kind is Kind.IDENTIFIER):
+        if label is not None and label.kind is Kind.IDENTIFIER and "," in self.text[label.end : start]:
+            # "about my order, 415-555-0134": a comma ends the identifier's name, not its value. The
+            # digits are read, unlabelled, as a number beside an identifier (never linked on their own).
+            self.identifier_seen, label = True, None
+        elif code is not None or (label is not None and label.kind is Kind.IDENTIFIER):
             # Step 3 or 4: the run opens with a code or a named identifier ("ORD-2025-449810",
-            # "order # 4155550123"); another value may follow a list separator ("... / 415-555-0134").
+            # "order # 4155550123"); another value may follow a list separator ("... / 415-555-0134"),
+            # or a space, when all the digits after it make one number ("order 12345 415 555 0134").
             self.identifier_seen = True
             self.value_end = end
-            rest = next_item(self.text[start:end])
-            return rest is not None and self.read(start + rest, end)
-        run = Run(self.text, self.message.low, start, end)  # step 5
+            run_text = self.text[start:end]
+            if (rest := next_item(run_text)) is not None:
+                return self.read(start + rest, end)
+            return (rest := after_value(run_text)) is not None and self._read_numbers(
+                start + rest, end, None, True
+            )
+        return self._read_numbers(start, end, label, False)
+
+    def _read_numbers(self, start: int, end: int, label: Label | None, whole: bool) -> bool:
+        """Step 5: the numbers of the run ``start:end`` (all its digits one number, when ``whole``), the
+        first one labelled ``label``."""
+        run = Run(self.text, self.message.low, start, end)
         link = _WHATSAPP_LINK_RE.search(self.text, max(0, start - 32), start)  # "wa.me/5511..."
-        found = [] if run.all_decoys else run.numbers(self.region, link)
+        named = label is not None and label.kind is not Kind.IDENTIFIER
+        found = [] if run.all_decoys else run.numbers(self.region, link, named)
+        if whole and not (len(found) == 1 and found[0].start <= start and found[0].end >= end):
+            found = []
         for number in found:
             self._bind(number, label if number.start <= start else self._label_before(number.start))
         if not found:

@@ -28,6 +28,8 @@ from workers.domain.phone_normalize import canonical, fold
 from workers.domain.phone_patterns import LETTER_AFTER, LETTER_BEFORE, literals_pattern
 
 MIN_DIGITS: Final = 7
+# A group this long is a whole national number in most countries, never half of one.
+_WHOLE_NUMBER_DIGITS: Final = 9
 MAX_DIGITS: Final = 17  # IDD prefix (011 / 00) + the longest E.164 number
 #: Parses one run may cost at most (a run of hundreds of digit groups must not cost hundreds).
 MAX_PARSES_PER_RUN: Final = 24
@@ -127,18 +129,43 @@ def _valid_e164(text: str, digits: str, plus: bool, region: str | None) -> str |
     return None
 
 
-def parse_valid(text: str, region: str | None, hint: str | None = None) -> tuple[str, str] | None:
+# Countries whose numbers are written with their trunk prefix '0' when written without a country code
+# ("030 1234567", "06 12 34 56 78", "07700 900123"). Digits without it that libphonenumber would still
+# read as one of their numbers are, in chat, mostly something else ("PED 2024 7968970" is no Berlin
+# landline), unless something says they are a phone: a phone label or an area code in brackets.
+_TRUNK_WRITTEN: Final = frozenset(
+    ("GB", "IE", "DE", "AT", "CH", "FR", "BE", "NL", "AU", "NZ", "SE", "FI", "JP", "KR", "ZA", "TR", "IL")
+)
+
+
+def _as_written_there(e164: str, digits: str, region: str) -> bool:
+    """Whether national ``digits`` read as ``e164`` are written as ``region`` writes its numbers: with
+    the trunk prefix where the country dials one (its freephone "1800 ..." numbers have none)."""
+    if region not in _TRUNK_WRITTEN or digits.startswith("0"):
+        return True
+    national = phonenumbers.format_number(phonenumbers.parse(e164), PhoneNumberFormat.NATIONAL)
+    return not str(national).startswith("0")
+
+
+def parse_valid(
+    text: str, region: str | None, hint: str | None = None, named: bool = True
+) -> tuple[str, str] | None:
     """(E.164, region source) of the valid number ``text`` (ASCII) is: with its own country code
     (opening with '+'), else in the hinted country (when the text named one: "my UK mobile"), else in
-    ``region``, else after an international prefix "00" typed where it is not the region's."""
+    ``region``, else after an international prefix "00" typed where it is not the region's. Unless
+    ``named`` (the text says it is a phone), a national number must be written as its country writes
+    it (see :func:`_as_written_there`)."""
     digits = text.translate(_NOT_DIGITS)
     if text.lstrip("( ").startswith("+"):
         e164 = _valid_e164(text, digits, True, None)
         return (e164, "plus") if e164 is not None else None
-    if hint is not None and hint != region and (e164 := _valid_e164(text, digits, False, hint)) is not None:
-        return e164, "country_hint"
-    if region is not None and (e164 := _valid_e164(text, digits, False, region)) is not None:
-        return e164, "region"
+    countries = [(hint, "country_hint")] if hint is not None and hint != region else []
+    if region is not None:
+        countries.append((region, "region"))
+    for country, source in countries:
+        e164 = _valid_e164(text, digits, False, country)
+        if e164 is not None and (named or _as_written_there(e164, digits, country)):
+            return e164, source
     if digits.startswith("00") and (e164 := _valid_e164("+" + text[2:], digits[2:], True, None)) is not None:
         return e164, "plus"
     return None
@@ -154,6 +181,27 @@ def next_item(run: str) -> int | None:
     """Where the next item of a list begins in a run, if the run holds a list separator."""
     match = _LIST_SEP_RE.search(fold(run))
     return match.end() if match is not None else None
+
+
+# A value of three digits or more, its groups joined without a space ("12345", "2025-449810"), then a
+# space and more digits. A shorter first group is no value of its own ("Steuer-ID 12 345 678 901").
+_VALUE_THEN_MORE_RE: Final = re.compile(r"(?=(?:\S*?\d){3})\d+(?:[^\d\s]+\d+)*\s+(?=[(+]?\d)")
+# Digits written the way only a phone is: with its punctuation or a leading '+' ("415-555-0134",
+# "(11) 98765-4321"), as one group long enough to be a whole number ("4155550134"), or opening with a
+# trunk or international prefix '0' before nine digits or more ("07404 051326", "0091 81216 72138").
+# Other groups split by spaces alone may be the rest of the value before them: cards, tracking numbers
+# ("2960 4455 1700").
+_WRITTEN_AS_PHONE_RE: Final = re.compile(r"\+|.*[-./()]|\d{9,}\Z|0(?=(?:\D*\d){8})")
+
+
+def after_value(run: str) -> int | None:
+    """Where a number written as a phone begins after the first value of a run and a plain space
+    ("12345 415-555-0134": 6; "12345 0171 2345678": None)."""
+    folded = fold(run)
+    match = _VALUE_THEN_MORE_RE.match(folded)
+    if match is None or _WRITTEN_AS_PHONE_RE.match(folded, match.end()) is None:
+        return None
+    return match.end()
 
 
 def _lead(text: str, at: int) -> int:
@@ -199,6 +247,7 @@ class Run:
         self.sizes = [0 if g.blocked else g.end - g.start for g in self.groups]
         self.attempts = MAX_PARSES_PER_RUN
         self.international = False
+        self.named = False
         self._hint: str | bool | None = False  # False: not looked for yet
 
     @property
@@ -216,13 +265,15 @@ class Run:
             self._hint = _COUNTRY_HINTS[names[-1]] if names else None
         return self._hint if isinstance(self._hint, str) else None
 
-    def numbers(self, region: str | None, international: object = False) -> list[Found]:
+    def numbers(self, region: str | None, international: object = False, named: bool = False) -> list[Found]:
         """The valid numbers in the run, read in ``region`` (or a country named just before, or their
         own; ``international`` when something says they are written with their country code but no
-        '+', as in a WhatsApp link): longest valid joins of up to three consecutive segments, left to
-        right, never across a sentence end; a segment no join explains may still hold a number written
-        like a phone or a group standing alone (see :meth:`_trim`)."""
+        '+', as in a WhatsApp link; ``named`` when a label says the run is a phone, see
+        :func:`parse_valid`): longest valid joins of up to three consecutive segments, left to right,
+        never across a sentence end; a segment no join explains may still hold a number written like a
+        phone or a group standing alone (see :meth:`_trim`)."""
         self.international = bool(international)
+        self.named = named
         segments = _segments(self.run, self.groups, self.blocked > 0)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
         found: list[Found] = []
@@ -272,7 +323,9 @@ class Run:
         if self.international and not piece.startswith("+"):
             piece = "+" + piece
         # A number with its own country code needs no country named before it.
-        parsed = parse_valid(piece, region, None if piece.lstrip("( ").startswith("+") else self.hint)
+        # An area code in brackets says "phone" as a label does ("(20) 3346 1234").
+        named = self.named or "(" in piece
+        parsed = parse_valid(piece, region, None if piece.lstrip("( ").startswith("+") else self.hint, named)
         return (*parsed, lo, hi) if parsed is not None else None
 
     def _join_limit(self, segments: list[list[int]], i: int) -> int:
@@ -309,10 +362,13 @@ class Run:
         return None, 0
 
     def _alone(self, segment: list[int], index: int) -> bool:
-        """Whether a group of the segment is a value of its own: seven digits or more, in a segment whose
-        every group is that long or a count of one or two digits ("4155550134 4155550199", "we'll be 6
-        2013188051"). "0151 2345678" is one number written in two groups, "UPC 0 12345 67890 5" a code."""
+        """Whether a group of the segment is a value of its own: nine digits or more, or seven or more in
+        a segment whose every group is that long or a count of one or two digits ("4155550134
+        4155550199", "we'll be 6 2013188051"). "0151 2345678" is one number written in two groups, "UPC
+        0 12345 67890 5" a code."""
         sizes = [self.groups[g].end - self.groups[g].start for g in segment]
+        if sizes[index] >= _WHOLE_NUMBER_DIGITS:  # a whole national number: "12345 4155550134"
+            return True
         return sizes[index] >= MIN_DIGITS and all(size >= MIN_DIGITS or size <= 2 for size in sizes)
 
     def _gap(self, left: int, right: int) -> str:
