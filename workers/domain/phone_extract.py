@@ -14,15 +14,18 @@ How one message is read, cheapest step first (most chat has no digit and stops a
    and the text after it. A label binds to the number it is next to, never to the whole message, so a
    decoy elsewhere never suppresses a cued phone ("call me at 415-555-0134, my zip is 94110"). An
    identifier label ("order #", "NPI", "Kundennummer") next to the digits means they are no phone,
-   whatever cue comes earlier ("call me about order 2024-555-0101").
-5. **Valid numbers in the run** (:func:`workers.domain.phone_runs.read_run`): decoy shapes (dates,
-   prices, IP addresses, versions: :data:`workers.domain.phone_identifiers.DECOY_CHECKS`) are blocked,
-   and what libphonenumber's metadata calls valid is a number.
+   whatever cue comes earlier ("call me about order 2024-555-0101"); only a list separator or a
+   number written as a phone after a space ends its value ("order 12345 / 415...", "order 12345
+   415-555-0134"). A comma between the name and the digits ends the name, not the value ("about my
+   order, 415-555-0134": a number beside an identifier).
+5. **Valid numbers in the run** (:class:`workers.domain.phone_runs.Run`): decoy shapes (dates,
+   prices, IP addresses, versions: :data:`workers.domain.phone_identifiers.DECOY_SHAPES`) are blocked,
+   and what libphonenumber's metadata calls valid, written as its country writes it, is a number.
 6. **Owner and confidence** (:func:`_attribute`), from the label and the message (table below).
 
 Where to teach it something: a labelled decoy or a cue word goes in the tables of
 :mod:`workers.domain.phone_cue_words` (per language); a decoy known by its shape is a check in
-:data:`workers.domain.phone_identifiers.DECOY_CHECKS`; a separator or layout of numbers is in
+:data:`workers.domain.phone_identifiers.DECOY_SHAPES`; a separator or layout of numbers is in
 :mod:`workers.domain.phone_runs`.
 
 Confidence is the probability that the number identifies the *sender* of an inbound message:

@@ -6,12 +6,17 @@ dots, slashes, brackets, their fullwidth forms) between neighbours: "415-555-012
 digit, so Arabic-Indic and fullwidth digits are found in the original text and every span points into
 it; only a same-length ASCII copy of a run is ever parsed.
 
-Inside a run (:func:`read_run`): groups that a decoy check of :mod:`phone_identifiers` recognizes are
+Inside a run (:class:`Run`): groups that a decoy shape of :mod:`phone_identifiers` recognizes are
 blocked; the rest is cut at strong separators (" - ", "/", "--", ". ") into segments; the longest
 consecutive segments that libphonenumber calls a *valid* number (for the configured region, a country
-named just before, or the country the number carries) are the numbers. A run is never cut at a plain
-space or dash, so a window of a card or order number never comes out as a phone; the one exception is a
-number written like a phone (dashes, dots or a '+') inside a longer run ("415-666-7777 123 Main St").
+named just before, or the country the number carries) are the numbers (:func:`parse_valid`; in a
+country that writes its trunk prefix, "030 ...", digits without it need a phone label). A run is never
+cut at a plain space or dash, so a window of a card or order number never comes out as a phone; the
+exceptions are a number written like a phone (dashes, dots or a '+') inside a longer run ("415-666-7777
+123 Main St") and a group as long as a whole number ("12345 4155550134").
+
+The caller cuts a run that opens with an identifier's value where a list goes on (:func:`next_item`)
+or where a number written as a phone follows the value (:func:`after_value`).
 """
 
 from __future__ import annotations
