@@ -12,7 +12,26 @@ from workers.domain.phone_runs import Run, _segments, after_value, next_item, pa
 
 _GROUPS = re.compile(r"[0-9]+")
 _SEPARATORS = st.sampled_from(
-    [" ", "-", ".", "/", " / ", " - ", "  ", ". ", ") (", ")(", " ~", "--", "(", ")"]
+    [
+        " ",
+        "-",
+        ".",
+        "/",
+        " / ",
+        " - ",
+        "  ",
+        ". ",
+        ") (",
+        ")(",
+        " ~",
+        "--",
+        "(",
+        ")",
+        " -",
+        "- ",
+        " (",
+        " \u2013",
+    ]
 )
 
 

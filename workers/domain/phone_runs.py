@@ -55,6 +55,9 @@ EXTENSION_RE: Final = re.compile(
 _STRONG_SEP_RE: Final = re.compile(
     r"(?:\s*/\s*|\s+[-\u2013\u2014]+\s+|\s*-{2,}\s*|\.\s+|\s{2,}|\)?\s+\(|\)\(|\s+~\s*)"
 )
+# Two characters every strong separator holds: searched for first, as a pattern opening with optional
+# spaces is slow to search (most runs have none and are one segment).
+_STRONG_MARK_RE: Final = re.compile(r"/|--|\)\(|\.\s|\s[\s\-\u2013\u2014(~]")
 _SENTENCE_END_RE: Final = re.compile(r"\.\s+")
 
 # Country names and demonyms that say which numbering plan a national-format number uses ("my UK mobile").
@@ -220,7 +223,7 @@ def _lead(text: str, at: int) -> int:
 
 def _segments(run: str, groups: list[Group], blocked: bool) -> list[list[int]]:
     """Indices of unblocked groups, cut at blocked groups and at strong separators."""
-    if not blocked and _STRONG_SEP_RE.search(run) is None:
+    if not blocked and _STRONG_MARK_RE.search(run) is None:
         return [list(range(len(groups)))]  # the usual run: one segment (no gap can be a strong separator)
     segments: list[list[int]] = [[]]
     for index, group in enumerate(groups):
