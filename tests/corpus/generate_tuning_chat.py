@@ -1416,11 +1416,26 @@ def make_short_labels(scene: Scene) -> Message:
     return Message(f"{rng.choice(NAMES)}\n{text}", "short_labels", numbers, numbers)
 
 
+def make_no_plus(scene: Scene) -> Message:
+    """A number from abroad written with its country code but without the '+' ("44 7911 123456")."""
+    rng = scene.rng
+    country = rng.choice(
+        [r for r in ("US", "GB", "DE", "FR", "ES", "BR", "MX", "IT", "PT", "IN") if r != scene.region]
+    )
+    number = valid_number(rng, country, PhoneNumberType.MOBILE)
+    international = str(phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL))
+    written_ = international.lstrip("+")
+    if rng.random() < 0.8:
+        written_ = scene.words(SELF).format(p=written_)
+    return Message(scene.wrap(written_), "no_plus", [e164(number)], [e164(number)])
+
+
 THIRD_MAKERS: list[tuple[Callable[[Scene], Message], int]] = [
     (make_topic, 30),
     (make_value_then_phone, 30),
     (make_short_labels, 20),
     (make_decoys, 20),
+    (make_no_plus, 8),
 ]
 
 

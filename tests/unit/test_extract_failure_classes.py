@@ -160,6 +160,11 @@ LAYOUTS = [
     ("whatsapp me: wa.me/5511992265177", "US", ["+5511992265177"]),
     ("saremo in 6 alle 20:30 3128047945", "IT", ["+393128047945"]),
     ("we'll be 6 2013188051", "US", ["+12013188051"]),
+    # A number from abroad labelled a phone, its '+' left out; the label before or after it.
+    ("my number is 44 7911 123456", "US", ["+447911123456"]),
+    ("44 7911 123456 is my number", "US", ["+447911123456"]),
+    ("mi número es 49 151 23456789", "MX", ["+4915123456789"]),
+    ("meine Nummer: 351 912 197 991", "DE", ["+351912197991"]),
 ]
 
 

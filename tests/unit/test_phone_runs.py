@@ -81,7 +81,12 @@ def test_where_a_phone_begins_after_a_value() -> None:
 
 def test_a_national_number_is_written_with_the_trunk_prefix_its_country_dials() -> None:
     assert parse_valid("2024 7968970", "DE", named=False) is None
-    assert parse_valid("2024 7968970", "DE", named=True) == ("+4920247968970", "region")
+    assert parse_valid("30 1234567", "DE", named=True) == ("+49301234567", "region")  # labelled a phone
+    assert parse_valid("(20) 3346 1234", "GB") == ("+442033461234", "region")  # a bracketed area code
+    # Labelled a phone but without the trunk prefix: a number from abroad with its '+' left out.
+    assert parse_valid("44 7911 123456", "DE", named=True) == ("+447911123456", "plus")
+    assert parse_valid("44 7911 123456", "US", named=True) == ("+447911123456", "plus")
+    assert parse_valid("44 7911 123456", "US") is None
     assert parse_valid("030 1234567", "DE", named=False) == ("+49301234567", "region")
     assert parse_valid("1800 101 022", "AU", named=False) == ("+611800101022", "region")  # no trunk
     assert parse_valid("612 345 678", "ES", named=False) == ("+34612345678", "region")  # none there

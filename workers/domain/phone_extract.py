@@ -253,6 +253,11 @@ class _Message:
         link = _WHATSAPP_LINK_RE.search(self.text, max(0, start - 32), start)  # "wa.me/5511..."
         named = label is not None and label.kind is not Kind.IDENTIFIER
         found = [] if run.all_decoys else run.numbers(self.region, link, named)
+        if not found and not named and not run.all_decoys and not whole:
+            # A label after the digits may say they are a phone ("44 7911 123456 is my number").
+            after = self._label_after(end)
+            if after is not None and after.kind is not Kind.IDENTIFIER:
+                found = Run(self.text, self.message.low, start, end).numbers(self.region, link, True)
         if whole and not (len(found) == 1 and found[0].start <= start and found[0].end >= end):
             found = []
         for number in found:

@@ -140,29 +140,32 @@ def _valid_e164(text: str, digits: str, plus: bool, region: str | None) -> str |
 # Countries whose numbers are written with their trunk prefix '0' when written without a country code
 # ("030 1234567", "06 12 34 56 78", "07700 900123"). Digits without it that libphonenumber would still
 # read as one of their numbers are, in chat, mostly something else ("PED 2024 7968970" is no Berlin
-# landline), unless something says they are a phone: a phone label or an area code in brackets.
+# landline), unless a phone label says they are a phone.
 _TRUNK_WRITTEN: Final = frozenset(
     ("GB", "IE", "DE", "AT", "CH", "FR", "BE", "NL", "AU", "NZ", "SE", "FI", "JP", "KR", "ZA", "TR", "IL")
 )
 
 
-def _as_written_there(e164: str, digits: str, region: str) -> bool:
+def _as_written_there(text: str, e164: str, digits: str, region: str) -> bool:
     """Whether national ``digits`` read as ``e164`` are written as ``region`` writes its numbers: with
-    the trunk prefix where the country dials one (its freephone "1800 ..." numbers have none)."""
-    if region not in _TRUNK_WRITTEN or digits.startswith("0"):
+    the trunk prefix where the country dials one (its freephone "1800 ..." numbers have none), or
+    with the area code in brackets, where the prefix is often left out ("(20) 3346 1234")."""
+    if region not in _TRUNK_WRITTEN or digits.startswith("0") or text.startswith("("):
         return True
     national = phonenumbers.format_number(phonenumbers.parse(e164), PhoneNumberFormat.NATIONAL)
     return not str(national).startswith("0")
 
 
 def parse_valid(
-    text: str, region: str | None, hint: str | None = None, named: bool = True
+    text: str, region: str | None, hint: str | None = None, named: bool = False
 ) -> tuple[str, str] | None:
     """(E.164, region source) of the valid number ``text`` (ASCII) is: with its own country code
     (opening with '+'), else in the hinted country (when the text named one: "my UK mobile"), else in
-    ``region``, else after an international prefix "00" typed where it is not the region's. Unless
-    ``named`` (the text says it is a phone), a national number must be written as its country writes
-    it (see :func:`_as_written_there`)."""
+    ``region``, else after an international prefix "00" typed where it is not the region's.
+
+    ``named``: the text says it is a phone. Then a national number need not be written as its country
+    writes it (see :func:`_as_written_there`), and digits that are no number of the region may open
+    with their country code, the '+' left out ("my number is 44 7911 123456")."""
     digits = text.translate(_NOT_DIGITS)
     if text.lstrip("( ").startswith("+"):
         e164 = _valid_e164(text, digits, True, None)
@@ -172,9 +175,18 @@ def parse_valid(
         countries.append((region, "region"))
     for country, source in countries:
         e164 = _valid_e164(text, digits, False, country)
-        if e164 is not None and (named or _as_written_there(e164, digits, country)):
+        if e164 is None:
+            continue
+        if _as_written_there(text, e164, digits, country):
             return e164, source
+        if named:
+            # Without the trunk prefix its country writes, a phone is rather a number from abroad with
+            # its '+' left out ("44 7911 123456" to a German business), if it is one.
+            plus = _valid_e164("+" + text, digits, True, None)
+            return (plus, "plus") if plus is not None else (e164, source)
     if digits.startswith("00") and (e164 := _valid_e164("+" + text[2:], digits[2:], True, None)) is not None:
+        return e164, "plus"
+    if named and not digits.startswith("0") and (e164 := _valid_e164("+" + text, digits, True, None)):
         return e164, "plus"
     return None
 
@@ -331,9 +343,7 @@ class Run:
         if self.international and not piece.startswith("+"):
             piece = "+" + piece
         # A number with its own country code needs no country named before it.
-        # An area code in brackets says "phone" as a label does ("(20) 3346 1234").
-        named = self.named or "(" in piece
-        parsed = parse_valid(piece, region, None if piece.lstrip("( ").startswith("+") else self.hint, named)
+        parsed = parse_valid(piece, region, None if piece.lstrip("( ").startswith("+") else self.hint, self.named)
         return (*parsed, lo, hi) if parsed is not None else None
 
     def _join_limit(self, segments: list[list[int]], i: int) -> int:
