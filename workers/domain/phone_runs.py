@@ -343,7 +343,8 @@ class Run:
         if self.international and not piece.startswith("+"):
             piece = "+" + piece
         # A number with its own country code needs no country named before it.
-        parsed = parse_valid(piece, region, None if piece.lstrip("( ").startswith("+") else self.hint, self.named)
+        hint = None if piece.lstrip("( ").startswith("+") else self.hint
+        parsed = parse_valid(piece, region, hint, self.named)
         return (*parsed, lo, hi) if parsed is not None else None
 
     def _join_limit(self, segments: list[list[int]], i: int) -> int:
