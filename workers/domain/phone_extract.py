@@ -128,17 +128,18 @@ def extract(
     text = text[:MAX_TEXT_CHARS]
     if not _DIGIT_RE.search(text):  # step 1
         return []
-    runs = _runs(text)  # step 2
+    message = Message.of(text)  # lowercased once, for every step that reads words
+    runs = _runs(message)  # step 2
     if not runs:
         return []
-    message = _Message(text, region.upper() if region else None, context)
+    reading = _Reading(message, region.upper() if region else None, context)
     tries = max_tries
     for start, end in runs:
         if tries <= 0:
             break
-        if not message.read(start, end):  # steps 3 to 5
+        if not reading.read(start, end):  # steps 3 to 5
             tries -= 1
-    return message.candidates()  # step 6
+    return reading.candidates()  # step 6
 
 
 # --- step 2: runs -----------------------------------------------------------------------------------------
@@ -152,10 +153,11 @@ _MINUTES_RE: Final = re.compile(r"\d{2}(?:\s|[.,\-\u2013](?=\s))+(?=[\d+(])")
 _CARRIER_XX: Final = ("0xx", "0xx ")
 
 
-def _runs(text: str) -> list[tuple[int, int]]:
-    """Spans of the runs of digits in ``text`` (at most :data:`MAX_RUNS`)."""
+def _runs(message: Message) -> list[tuple[int, int]]:
+    """Spans of the runs of digits in the message (at most :data:`MAX_RUNS`)."""
+    text = message.text
     spans: list[tuple[int, int]] = []
-    placeholders = "xx" in text.lower()  # Brazil's carrier placeholder, looked for where it can be
+    placeholders = "xx" in message.lower_part(0, len(text))  # Brazil's carrier placeholder
     for match in RUN_RE.finditer(text):
         start, end = match.span()
         if start >= 2 and text[start - 1] in ":hH" and text[start - 2].isdigit():
@@ -169,7 +171,7 @@ def _runs(text: str) -> list[tuple[int, int]]:
             if bullet is not None and _LINE_START_RE.search(text, max(0, start - 8), start):
                 start = bullet.end()
         if placeholders:
-            before = text[max(0, start - 4) : start].lower()
+            before = message.lower_part(max(0, start - 4), start)
             if before.endswith(_CARRIER_XX):  # "0xx62 3212-3456", "0xx 11 ..."
                 start -= 3 if before.endswith("0xx") else 4
         spans.append((start, end))
@@ -204,17 +206,23 @@ _TOUCHING_WORDS: Final = GLUE_WORDS | CONTACT_VERBS
 _WHATSAPP_LINK_RE: Final = re.compile(r"(?:wa\.me/|whatsapp\.com/send/?\?phone=)\Z", re.IGNORECASE)
 
 
+def _after_whatsapp_link(text: str, at: int) -> bool:
+    """Whether the digits at ``at`` follow a WhatsApp link ("wa.me/5511..."); a link ends in '/' or '=',
+    so only digits after one of them are searched for it."""
+    return at > 0 and text[at - 1] in "/=" and _WHATSAPP_LINK_RE.search(text, max(0, at - 32), at) is not None
+
+
 def _shape(raw: str) -> str:
     """How a number is written, digits as 9: "415-555-0123" and "650-253-0000" have one shape."""
     return "".join("9" if ch.isdigit() else ch for ch in raw)
 
 
-class _Message:
+class _Reading:
     """The numbers of one message and their labels, read run by run."""
 
-    def __init__(self, text: str, region: str | None, context: ExtractionContext) -> None:
-        self.text, self.region, self.context = text, region, context
-        self.message = Message.of(text)  # lowercased once for every label read in it
+    def __init__(self, message: Message, region: str | None, context: ExtractionContext) -> None:
+        self.text, self.region, self.context = message.text, region, context
+        self.message = message
         self.cues: CueReader = reader_for(region)
         self.numbers: list[_Number] = []
         self.identifier_seen = False  # a code or an identifier label somewhere in the message
@@ -250,14 +258,14 @@ class _Message:
         """Step 5: the numbers of the run ``start:end`` (all its digits one number, when ``whole``), the
         first one labelled ``label``."""
         run = Run(self.text, self.message.low, start, end)
-        link = _WHATSAPP_LINK_RE.search(self.text, max(0, start - 32), start)  # "wa.me/5511..."
+        link = _after_whatsapp_link(self.text, start)
         named = label is not None and label.kind is not Kind.IDENTIFIER
         found = [] if run.all_decoys else run.numbers(self.region, link, named)
         if not found and not named and not run.all_decoys and not whole:
             # A label after the digits may say they are a phone ("44 7911 123456 is my number").
             after = self._label_after(end)
             if after is not None and after.kind is not Kind.IDENTIFIER:
-                found = Run(self.text, self.message.low, start, end).numbers(self.region, link, True)
+                found = run.numbers(self.region, link, True)
         if whole and not (len(found) == 1 and found[0].start <= start and found[0].end >= end):
             found = []
         for number in found:

@@ -265,7 +265,7 @@ class Run:
         )
         self.blocked = block_decoys(view)
         self.sizes = [0 if g.blocked else g.end - g.start for g in self.groups]
-        self.attempts = MAX_PARSES_PER_RUN
+        self.attempts = MAX_PARSES_PER_RUN  # what one reading may cost (see numbers)
         self.international = False
         self.named = False
         self._hint: str | bool | None = False  # False: not looked for yet
@@ -294,6 +294,7 @@ class Run:
         phone or a group standing alone (see :meth:`_trim`)."""
         self.international = bool(international)
         self.named = named
+        self.attempts = MAX_PARSES_PER_RUN  # each reading of the run has its own budget
         segments = _segments(self.run, self.groups, self.blocked > 0)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
         found: list[Found] = []
