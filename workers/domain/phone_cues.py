@@ -62,12 +62,22 @@ _KIND_OF_GROUP: Final = {kind.value: kind for kind in Kind}
 
 
 class Label(NamedTuple):
-    """A label found next to a number: its kind, its words as written, its offsets in the message."""
+    """A label found next to a number: its kind, the text it matched as written, its offsets in the
+    message."""
 
     kind: Kind
-    text: str
+    raw: str  # the text matched, glue words it may end with included ("call me at")
     start: int
     end: int
+
+    @property
+    def text(self) -> str:
+        """The label's words as written, without the glue words it may end with ("call me"): its
+        evidence, read only for the labels that end up on a number."""
+        words = self.raw.split()
+        while len(words) > 1 and words[-1].lower() in GLUE_WORDS:
+            words.pop()
+        return " ".join(words)
 
 
 class Message(NamedTuple):
@@ -81,10 +91,6 @@ class Message(NamedTuple):
     def of(cls, text: str) -> Message:
         low = text.lower()
         return cls(text, low if len(low) == len(text) else None)
-
-    def lower_part(self, start: int, end: int) -> str:
-        """``text[start:end]`` lowercased."""
-        return self.low[start:end] if self.low is not None else self.text[start:end].lower()
 
 
 # --- the patterns -----------------------------------------------------------------------------------------
@@ -245,11 +251,7 @@ def _label(match: re.Match[str] | None, text: str) -> Label | None:
         return None
     group = match.lastgroup or ""
     start, end = match.span(group)
-    # The cue as evidence, without the glue words it may end with ("call me at" -> "call me").
-    words = text[start:end].split()
-    while len(words) > 1 and words[-1].lower() in GLUE_WORDS:
-        words.pop()
-    return Label(_KIND_OF_GROUP[group], " ".join(words), start, end)
+    return Label(_KIND_OF_GROUP[group], text[start:end], start, end)
 
 
 # --- reading ----------------------------------------------------------------------------------------------

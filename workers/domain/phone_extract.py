@@ -128,10 +128,10 @@ def extract(
     text = text[:MAX_TEXT_CHARS]
     if not _DIGIT_RE.search(text):  # step 1
         return []
-    message = Message.of(text)  # lowercased once, for every step that reads words
-    runs = _runs(message)  # step 2
+    runs = _runs(text)  # step 2
     if not runs:
         return []
+    message = Message.of(text)  # lowercased once, for every step that reads words
     reading = _Reading(message, region.upper() if region else None, context)
     tries = max_tries
     for start, end in runs:
@@ -151,13 +151,13 @@ _LINE_START_RE: Final = re.compile(r"(?:^|\n)[ \t*\u2022\-]*\Z")
 _BULLET_MARKS: Final = frozenset(".)")
 _MINUTES_RE: Final = re.compile(r"\d{2}(?:\s|[.,\-\u2013](?=\s))+(?=[\d+(])")
 _CARRIER_XX: Final = ("0xx", "0xx ")
+_XX_RE: Final = re.compile("xx", re.IGNORECASE)
 
 
-def _runs(message: Message) -> list[tuple[int, int]]:
-    """Spans of the runs of digits in the message (at most :data:`MAX_RUNS`)."""
-    text = message.text
+def _runs(text: str) -> list[tuple[int, int]]:
+    """Spans of the runs of digits in ``text`` (at most :data:`MAX_RUNS`)."""
     spans: list[tuple[int, int]] = []
-    placeholders = "xx" in message.lower_part(0, len(text))  # Brazil's carrier placeholder
+    placeholders = _XX_RE.search(text) is not None  # Brazil's carrier placeholder ("0xx62 ...")
     for match in RUN_RE.finditer(text):
         start, end = match.span()
         if start >= 2 and text[start - 1] in ":hH" and text[start - 2].isdigit():
@@ -171,7 +171,7 @@ def _runs(message: Message) -> list[tuple[int, int]]:
             if bullet is not None and _LINE_START_RE.search(text, max(0, start - 8), start):
                 start = bullet.end()
         if placeholders:
-            before = message.lower_part(max(0, start - 4), start)
+            before = text[max(0, start - 4) : start].lower()
             if before.endswith(_CARRIER_XX):  # "0xx62 3212-3456", "0xx 11 ..."
                 start -= 3 if before.endswith("0xx") else 4
         spans.append((start, end))
@@ -392,9 +392,10 @@ def _attribute(
     if direction == "out":
         return Owner.BUSINESS, 0.1, "direction:out"
     if label is not None:
-        cue = "cue:" + label.kind + ":" + label.text.lower()
+        words = label.text.lower()
         if label.kind is Kind.IDENTIFIER:  # only an international number survives an identifier label
-            return Owner.UNKNOWN, 0.3, f"identifier_label:{label.text.lower()}"
+            return Owner.UNKNOWN, 0.3, f"identifier_label:{words}"
+        cue = "cue:" + label.kind + ":" + words
         if label.kind is Kind.OTHER:
             return Owner.OTHER_PERSON, 0.15, cue
         if label.kind is Kind.SELF:
