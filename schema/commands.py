@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schema.invalid import InvalidMessage, decode_json
+from schema.topics import CONSENT_CHANNELS
 
 COMMAND_SCHEMA_VERSION = 1
 
@@ -28,7 +29,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "mark_shared": ("phone",),
     "unmark_shared": ("phone",),
     "resolve_conflict": ("conflict_id",),
+    "erase_customer": ("customer_id",),
+    "set_consent": ("phone", "channel", "status", "reason"),
 }
+CONSENT_STATUSES = ("opted_in", "opted_out")
 _UUID_PARAMS = frozenset({"identity_id", "customer_id", "thread_id", "survivor_id", "merged_id"})
 
 
@@ -65,6 +69,13 @@ class Command:
             value = self.params["conflict_id"]
             if isinstance(value, bool) or not str(value).isdigit():
                 raise CommandError("conflict_id is not a conflict number")
+        if self.action == "set_consent":
+            if self.params["status"] not in CONSENT_STATUSES:
+                raise CommandError(f"status must be one of {', '.join(CONSENT_STATUSES)}")
+            if self.params["channel"] not in CONSENT_CHANNELS:
+                raise CommandError(f"channel must be one of {', '.join(CONSENT_CHANNELS)}")
+            if not isinstance(self.params["reason"], str) or len(self.params["reason"]) > 500:
+                raise CommandError("reason must be text of at most 500 characters")
 
     def uuid(self, name: str) -> uuid.UUID:
         return uuid.UUID(str(self.params[name]))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHANNELS: tuple[str, ...] = ("sms", "whatsapp", "messenger", "instagram", "booking")
+# The channels a business sends messages on, so the ones consent is about (not the booking form).
+CONSENT_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c != "booking")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from phoneunify.privacy import phone_key
 from schema.commands import Command, CommandError
 from schema.envelopes import EnvelopeError, parse_time, utc_iso
 from schema.linked import LinkedEvent, make_event
@@ -20,6 +21,7 @@ from workers.domain import phones
 from workers.domain.identity import Policy
 from workers.domain.ports import IdentityRepository, UnitOfWorkFactory
 from workers.domain.typed_phone import canonical_phone
+from workers.services import erasure
 from workers.services.transactions import committed
 
 
@@ -29,15 +31,23 @@ def _now() -> datetime:
 
 class CommandHandler:
     """Applies admin commands. `region`: the business's region, for phones typed without a
-    country code (the API reads them with the same region when it checks a command)."""
+    country code (the API reads them with the same region when it checks a command);
+    `hash_key`: the key of the keyed hashes that stand in for numbers (consent, erasure)."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, policy: Policy, region: str, clock: Callable[[], datetime] = _now
+        self,
+        uow: UnitOfWorkFactory,
+        policy: Policy,
+        region: str,
+        clock: Callable[[], datetime] = _now,
+        *,
+        hash_key: str,
     ) -> None:
         self.uow = uow
         self.policy = policy
         self.region = region
         self.clock = clock
+        self.hash_key = hash_key
 
     def apply(self, command: Command) -> list[LinkedEvent]:
         """The command's events. Raises CommandError when it cannot apply (it names nothing that
@@ -50,7 +60,7 @@ class CommandHandler:
         if stored is not None:
             return [LinkedEvent.from_dict(e) for e in stored]
         at = _issued_at(command, self.clock)
-        run = _Run(store, command, at, self.policy.version, self.region)
+        run = _Run(store, command, at, self.policy.version, self.region, self.hash_key)
         getattr(run, command.action)()
         store.outbox_put(
             key, None, None, (b"[" + b",".join(e.to_json() for e in run.events) + b"]").decode(), at
@@ -70,7 +80,13 @@ def _issued_at(command: Command, clock: Callable[[], datetime]) -> datetime:
 
 class _Run:
     def __init__(
-        self, store: IdentityRepository, command: Command, at: datetime, version: str, region: str
+        self,
+        store: IdentityRepository,
+        command: Command,
+        at: datetime,
+        version: str,
+        region: str,
+        hash_key: str,
     ) -> None:
         self.store = store
         self.command = command
@@ -78,6 +94,7 @@ class _Run:
         self.when = utc_iso(at)
         self.version = version
         self.region = region
+        self.hash_key = hash_key
         self.actor = "admin:" + command.actor
         self.events: list[LinkedEvent] = []
 
@@ -108,6 +125,8 @@ class _Run:
         customer = self.command.uuid(name)
         if self.store.customer(customer) is None:
             raise CommandError(f"no customer {customer}")
+        if self.store.customer_erased(customer):
+            raise CommandError(f"customer {customer} was erased")
         return customer
 
     def _identity(self) -> uuid.UUID:
@@ -266,3 +285,50 @@ class _Run:
         if not self.store.resolve_conflict(conflict, self.at):
             raise CommandError(f"no conflict {conflict}")
         self.ledger("conflict.resolved", confidence=None)
+
+    def set_consent(self) -> None:
+        """A person records consent said elsewhere (on the phone, on paper), with the reason."""
+        e164 = self._phone()
+        params = self.command.params
+        subject = phone_key(e164, self.hash_key)
+        self.store.consent(
+            e164=e164,
+            subject=subject,
+            channel=params["channel"],
+            status=params["status"],
+            source="admin",
+            idempotency_key="command:" + self.command.command_id,
+            evidence={"command_id": self.command.command_id, "by": self.actor, "reason": params["reason"]},
+            at=self.at,
+        )
+        owner = self.store.phone(e164).owner
+        self.emit(
+            "consent.changed",
+            owner.id if owner else None,
+            {
+                "phone_key": subject,
+                "phone": e164,
+                "channel": params["channel"],
+                "status": params["status"],
+                "source": "admin",
+                "keyword": None,
+            },
+        )
+
+    def erase_customer(self) -> None:
+        """Forget a person: the customer and every customer merged with it (one person is the
+        whole cluster). See workers/adapters/erasure.py for what each row becomes and
+        workers/services/fence.py for why it does not come back."""
+        cluster = erasure.cluster_to_erase(self.store, self.command.uuid("customer_id"))
+        fenced = erasure.erase(self.store, cluster, self.at, self.command.command_id, self.hash_key)
+        self.ledger("customer.erased", customer_id=cluster.survivor)
+        self.emit(
+            "customer.erased",
+            cluster.survivor,
+            {
+                "customer_id": str(cluster.survivor),
+                "erased_ids": [str(m) for m in cluster.members],
+                "thread_ids": [str(t.id) for t in cluster.threads],
+                "fence": fenced,
+            },
+        )
