@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from api import commands_check, failures, models, queries
+from api import commands_check, consent, failures, models, queries
 from api.cursors import CursorCodec
 from api.guard import Guard, admin_of
 from api.phone_input import canonical_phone
@@ -25,8 +25,9 @@ from phoneunify.credentials import Credentials
 from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS, Command, CommandError
-from schema.topics import Topics
+from schema.topics import CONSENT_CHANNELS, Topics
 from workers.domain import phones
+from workers.domain.consent import PURPOSES
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -151,12 +152,14 @@ def create_app(
             survivor = queries.survivor_of(conn, customer_id)
             if survivor is None:
                 raise HTTPException(404, f"no customer {customer_id}")
+            if queries.erased(conn, survivor):
+                raise HTTPException(410, f"customer {customer_id} was erased")
             if survivor != customer_id:
                 return redirect_to(request, survivor, "timeline")
             ids = queries.members(conn, survivor)
             items, next_cursor = queries.timeline_page(conn, ids, limit, after, include_status)
             return {
-                "customer": queries.customer_card(conn, survivor),
+                "customer": queries.customer_card(conn, survivor, settings.phone_hash_key),
                 "social_identities": queries.identities_of(conn, ids),
                 "conversations": items,
                 "stats": queries.stats(conn, ids),
@@ -184,7 +187,33 @@ def create_app(
                 if shared:
                     return {"phone": e164, "shared": True, "customers": []}
                 raise HTTPException(404, "no customer has this phone")
-            return {"phone": e164, "shared": False, "customers": [queries.customer_card(conn, owner)]}
+            card = queries.customer_card(conn, owner, settings.phone_hash_key)
+            return {"phone": e164, "shared": False, "customers": [card]}
+
+    @app.get("/api/v1/consent", response_model=models.ConsentAnswer, responses=errors)
+    def consent_for(
+        phone: Annotated[str, Query(min_length=1, max_length=64)],
+        channel: Annotated[str, Query(description="One of: " + ", ".join(CONSENT_CHANNELS))],
+        purpose: Annotated[
+            str, Query(description="marketing (the default, the strict rule) or transactional")
+        ] = "marketing",
+        who: str = auth,
+    ) -> dict[str, Any]:
+        """May the business text this number on this channel, for this purpose? The current
+        consent status (opted_in, opted_out or unknown), since when, the evidence and the rule
+        that decided (docs/api.md, Consent). Unknown is not yes for marketing."""
+        if channel not in CONSENT_CHANNELS:
+            raise HTTPException(400, f"channel must be one of {', '.join(CONSENT_CHANNELS)}")
+        if purpose not in PURPOSES:
+            raise HTTPException(400, f"purpose must be one of {', '.join(PURPOSES)}")
+        try:
+            e164 = canonical_phone(phone, settings.default_region)
+        except phones.PhoneError as exc:
+            raise HTTPException(400, f"not a phone number: {exc.reason}") from exc
+        with engine.connect() as conn:
+            owner, _shared = queries.customer_by_phone(conn, e164)
+            ids = queries.members(conn, owner) if owner is not None else []
+            return consent.answer(conn, e164, channel, purpose, ids, settings.phone_hash_key)
 
     @app.get("/api/v1/customers/{customer_id}/ledger", response_model=models.Ledger, responses=redirects)
     def ledger(customer_id: uuid.UUID, request: Request, who: str = auth) -> Any:
@@ -240,8 +269,11 @@ def create_app(
             raise HTTPException(400, problem)
         with engine.connect() as conn:
             missing = commands_check.missing_reference(conn, command)
+            gone = None if missing else commands_check.erased_reference(conn, command)
         if missing:
             raise HTTPException(404, missing)
+        if gone:
+            raise HTTPException(410, gone)
         key = commands_check.partition_key(command, settings.default_region, settings.phone_hash_key)
         try:
             commands.publish([Record(topics.commands, key, command.to_json())])

@@ -31,7 +31,7 @@ def command_phone(command: Command, region: str) -> str:
 
 def invalid_params(command: Command, region: str) -> str | None:
     """Why the parameters cannot be applied, beyond what Command itself checks."""
-    if "phone" in command.params and command.action in ("mark_shared", "unmark_shared"):
+    if "phone" in command.params and command.action in ("mark_shared", "unmark_shared", "set_consent"):
         try:
             command_phone(command, region)
         except phones.PhoneError as exc:
@@ -60,6 +60,17 @@ def missing_reference(conn: Connection, command: Command) -> str | None:
     return None
 
 
+def erased_reference(conn: Connection, command: Command) -> str | None:
+    """The first customer the command names that was erased, in words (nothing more can be
+    decided about an erased customer, and it cannot be erased twice)."""
+    for name, (what, _table) in _ID_TABLES.items():
+        if name in command.params and what == "customer":
+            ident = command.uuid(name)
+            if conn.execute(select(t.customers.c.erased_at).where(t.customers.c.id == ident)).scalar():
+                return f"customer {ident} was erased"
+    return None
+
+
 def partition_key(command: Command, region: str, hash_key: str) -> str:
     """Commands about the same thing share a key, so they are applied in the order issued: a
     link and a later unlink of one identity (or thread) share its id; a merge is keyed by the
@@ -68,6 +79,6 @@ def partition_key(command: Command, region: str, hash_key: str) -> str:
     for name in ("merged_id", "identity_id", "thread_id", "customer_id"):
         if name in command.params:
             return str(command.uuid(name))
-    if command.action in ("mark_shared", "unmark_shared"):
+    if command.action in ("mark_shared", "unmark_shared", "set_consent"):
         return phone_key(command_phone(command, region), hash_key)
     return command.command_id

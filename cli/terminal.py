@@ -188,7 +188,7 @@ def show_timeline(
                 page, cursor = queries.timeline_page(conn, ids, PAGE, cursor)
                 items.extend(i for i in page if shown(i))
                 more = cursor is not None
-            render(queries.customer_card(conn, owner), items[:limit], out, where)
+            render(queries.customer_card(conn, owner, settings.phone_hash_key), items[:limit], out, where)
             if more or len(items) > limit:
                 print(f"(the first {limit} events; --limit shows more)", file=out)
     finally:

@@ -26,14 +26,38 @@ from schema.topics import Topics
 log = logging.getLogger(__name__)
 
 
+DAY_MS = 24 * 60 * 60 * 1000
+
+
 def topic_configs(settings: Settings, topic: str = "") -> dict[str, str]:
     """The per-topic configs phoneunify manages. A dead-letter topic takes twice the record
     limit: a dead letter carries its message as a JSON string, where every quote and backslash
-    of the message's own JSON is escaped."""
+    of the message's own JSON is escaped. Retention: see `retention_configs`."""
     limit = settings.message_max_bytes
     if topic.startswith(f"{settings.topic_prefix}dlq."):
         limit += settings.record_limit
-    return {"max.message.bytes": str(limit), "min.insync.replicas": str(settings.topic_min_insync_replicas)}
+    return {
+        "max.message.bytes": str(limit),
+        "min.insync.replicas": str(settings.topic_min_insync_replicas),
+        **retention_configs(settings, topic),
+    }
+
+
+def retention_configs(settings: Settings, topic: str) -> dict[str, str]:
+    """The erasure fence is compacted and kept for ever (the latest record of each subject).
+    Every other topic carries messages, names and numbers: kept `topic_retention_days`, in
+    segments of at most a day, so the broker deletes a record within a day of its retention
+    (it deletes whole segments, and only closed ones)."""
+    if topic == Topics(settings.topic_prefix).erasures:
+        return {"cleanup.policy": "compact", "retention.ms": "-1"}
+    if settings.topic_retention_days == 0:
+        return {"cleanup.policy": "delete", "retention.ms": "-1"}
+    retention = settings.topic_retention_days * DAY_MS
+    return {
+        "cleanup.policy": "delete",
+        "retention.ms": str(retention),
+        "segment.ms": str(min(DAY_MS, retention)),
+    }
 
 
 def admin_client(

@@ -21,9 +21,11 @@ from schema.topics import Topics
 from workers.adapters.postgres import PostgresUnitOfWork
 from workers.domain.identity import Policy
 from workers.domain.ports import UnitOfWork, UnitOfWorkFactory
+from workers.services import erasure
 from workers.services.commands import CommandHandler
 from workers.services.resolve import Resolver
 from workers.streams.app import create_app
+from workers.streams.fence_topic import read_fence
 from workers.streams.resolver_process import ResolverChild, ResolverPool
 from workers.timeline.store import write_batch
 from workers.timeline.writer import TimelineWriter
@@ -68,9 +70,17 @@ def resolver_child(settings: Settings, uow: UnitOfWorkFactory | None = None) -> 
     )
 
 
+def start_resolver(settings: Settings) -> ResolverChild:
+    """The resolver child process's start: the erasure fence restored from its topic into the
+    database first (an empty database included), then the child's work built."""
+    units = postgres_units(make_engine(settings.database_url))
+    erasure.restore(units, read_fence(settings))
+    return resolver_child(settings, units)
+
+
 def workers_app(settings: Settings, registry: CollectorRegistry, loglevel: str = "info") -> faust.App:
     """The faust workers, with the resolver child process they start."""
-    return create_app(settings, registry, ResolverPool(settings, build=resolver_child, loglevel=loglevel))
+    return create_app(settings, registry, ResolverPool(settings, build=start_resolver, loglevel=loglevel))
 
 
 def timeline_writer(settings: Settings, registry: CollectorRegistry) -> TimelineWriter:

@@ -12,13 +12,16 @@ time and the opt-outs kept (workers/services/fence.py says what the resolver doe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from phoneunify.privacy import identity_key, phone_key, thread_key_hash
 from schema.commands import CommandError
 from schema.envelopes import parse_time, utc_iso
-from workers.domain.ports import Cluster, Erasure, IdentityRepository
+from schema.erasures import FenceRecord
+from workers.domain.ports import Cluster, Erasure, IdentityRepository, UnitOfWorkFactory
+from workers.services.transactions import committed
 
 
 def cluster_to_erase(store: IdentityRepository, customer_id: uuid.UUID) -> Cluster:
@@ -67,3 +70,27 @@ def erase(
                 }
             )
     return fence
+
+
+def restore(uow: UnitOfWorkFactory, records: Iterable[FenceRecord]) -> int:
+    """Write the fence and the opt-outs it keeps, as read from the privacy.erasures topic, into
+    the database (the latest record of each subject; what is there already stays): a resolver
+    does this before it resolves anything, so one starting on an empty database honours every
+    erasure made before. Returns how many subjects the topic holds."""
+    latest: dict[str, FenceRecord] = {}
+    for record in records:
+        known = latest.get(record.subject)
+        if known is None or parse_time(record.erased_at) > parse_time(known.erased_at):
+            latest[record.subject] = record
+
+    def work(store: IdentityRepository) -> None:
+        store.fences(latest)  # one read for all of them
+        for record in latest.values():
+            opt_outs = [{**entry, "at": parse_time(str(entry["at"]))} for entry in record.opt_outs]
+            store.fence(
+                record.subject, record.kind, parse_time(record.erased_at), record.command_id, opt_outs
+            )
+
+    if latest:
+        committed(uow, work, "restore the erasure fence")
+    return len(latest)
