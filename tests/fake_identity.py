@@ -418,8 +418,13 @@ def _copy(tables: Tables) -> Tables:
     return {name: dict(rows) for name, rows in tables.items()}
 
 
+def unique(rows: Any, columns: tuple[str, ...], name: str) -> None:
+    keys = [tuple(row[c] for c in columns) for row in rows]
+    assert len(keys) == len(set(keys)), f"unique constraint {name} violated"
+
+
 def _check(tables: Tables) -> None:
-    """The foreign keys and checks of schema/tables.py that the repository could break."""
+    """The foreign keys, unique keys and checks of schema/tables.py that the repository could break."""
     customers, phones, identities = tables["customers"], tables["phones"], tables["identities"]
 
     def refers(value: Any, to: dict[Any, Row], what: str) -> None:
@@ -433,6 +438,10 @@ def _check(tables: Tables) -> None:
         refers(p["customer_id"], customers, "customer")
         assert _E164.match(p["e164"]), "phones.e164 must be E.164"
         assert not (p["shared"] and p["customer_id"] is not None), "a shared phone links nobody"
+    unique(
+        identities.values(), ("platform", "business_account", "provider_user_id"), "uq_identities_provider_id"
+    )
+    unique(tables["threads"].values(), ("thread_key",), "threads_thread_key_key")
     for i in identities.values():
         refers(i["customer_id"], customers, "customer")
         assert 0 <= i["confidence"] <= 1 and i["verification"] in ("unverified", "verified", "rejected")

@@ -135,8 +135,10 @@ class Eraser:
             if row is None:
                 continue
             # The user id is the key of the person's later messages (a new identity then, see
-            # the resolver's generations); the subject keeps the row unique and says nothing.
-            row.update(provider_user_id=erasure.identities[identity.id], handle=None, display_name=None)
+            # the resolver's generations): the subject, which says nothing, with the row's own id
+            # (a person erased twice has two rows of one subject; the key stays unique).
+            erased_id = f"{erasure.identities[identity.id]}/{identity.id}"
+            row.update(provider_user_id=erased_id, handle=None, display_name=None)
             self._rows.identities.touch(identity.id)
 
     def _threads(self, cluster: Cluster, erasure: Erasure) -> None:
@@ -145,7 +147,7 @@ class Eraser:
             row = self._rows.row(self._rows.threads, thread.id)
             if row is None:
                 continue
-            row["thread_key"] = erasure.threads[thread.id]
+            row["thread_key"] = f"{erasure.threads[thread.id]}/{thread.id}"  # unique, as above
             # A thread of the person's identity that a person had moved to someone else is
             # theirs all the same: it goes with them (and its late messages land erased).
             if row["customer_id"] not in members:
