@@ -132,7 +132,7 @@ def create_app(
         "/api/v1/customers/{customer_id}/timeline",
         response_model=models.Timeline,
         response_model_exclude_unset=True,
-        responses=redirects,
+        responses={**redirects, 410: {"model": models.Error, "description": "The customer was erased."}},
     )
     def timeline(
         customer_id: uuid.UUID,
@@ -246,7 +246,7 @@ def create_app(
         "/api/v1/admin/commands",
         status_code=202,
         response_model=models.CommandAccepted,
-        responses={**errors, 503: {"model": models.Error}},
+        responses={**errors, 410: {"model": models.Error}, 503: {"model": models.Error}},
     )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
         """Queue an identity decision for the resolver (the single writer of identity). 202 means
