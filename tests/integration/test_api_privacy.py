@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from phoneunify.settings import Settings
-from tests.integration.builders import Pipeline, RecordingPublisher, api_client, write_events
 from tests.identity_scenarios import thread
+from tests.integration.builders import Pipeline, RecordingPublisher, api_client, write_events
 from tests.privacy_scenarios import whatsapp_username
 
 pytestmark = pytest.mark.infra
@@ -132,10 +132,24 @@ def test_the_erase_command_is_checked_and_keyed_by_the_customer(
             "/api/v1/admin/commands", json={"action": "erase_customer", "params": {"customer_id": ana}}
         )
         assert accepted.status_code == 202, accepted.text
-        assert (
-            client.post("/api/v1/admin/commands", json={"action": "erase_customer", "params": {}}).status_code
-            == 400
-        )
+        sms = {"phone": TEL, "channel": "sms"}
+        for body, error in (
+            ({"action": "erase_customer", "params": {}}, "erase_customer needs customer_id"),
+            (
+                {"action": "set_consent", "params": {**sms, "status": "maybe", "reason": "x"}},
+                "status must be one of opted_in, opted_out",
+            ),
+            (
+                {
+                    "action": "set_consent",
+                    "params": {**sms, "phone": "call me", "status": "opted_in", "reason": "x"},
+                },
+                "phone is not a phone number",
+            ),
+            ({"action": "set_consent", "params": {**sms, "status": "opted_in"}}, "needs reason"),
+        ):
+            response = client.post("/api/v1/admin/commands", json=body)
+            assert response.status_code == 400 and error in response.json()["error"], response.text
     (record,) = published.records
     assert record.key == ana and json.loads(record.value)["action"] == "erase_customer"
 
