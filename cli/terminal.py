@@ -123,7 +123,8 @@ def render(
         if consent["status"] == "opted_out":
             channel = CHANNEL_NAMES.get(consent["channel"], consent["channel"])
             why = f" ({consent['keyword']})" if consent.get("keyword") else f" ({consent.get('source')})"
-            lines.append(_row(f"Opted out: {channel} {consent['phone']}{why}"))
+            # No number: said by one of their channel identities (a WhatsApp username).
+            lines.append(_row(f"Opted out: {channel} {consent['phone'] or 'by username'}{why}"))
     lines += [_row(), _row("Timeline:")]
     if not items:
         lines.append(_row("  nothing yet"))
