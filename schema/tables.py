@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData()
 
@@ -208,6 +208,10 @@ timeline_events = Table(
     Column("sender", Text),
     Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("written_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    # Inbound messages with text only (NULL otherwise): workers.domain.intent's tags, and the
+    # sentiment in -1..1 of those that read as English (workers.timeline.sentiment).
+    Column("intent_tags", ARRAY(Text)),
+    Column("sentiment", Float),
 )
 Index(
     "ix_timeline_customer_time",

@@ -33,7 +33,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("content", "text"),
     ("sender", "text"),
     ("payload", "jsonb"),
+    ("intent_tags", "text"),
+    ("sentiment", "float8"),
 )
+# Tag lists travel as comma-joined text (tags are fixed words without commas): unnest() of a
+# two-dimensional array would flatten them into one column of tags.
+_TRAVELS_AS = {"intent_tags": "string_to_array(v.intent_tags, ',')"}
 _NAMES = ", ".join(name for name, _ in COLUMNS)
 _SOURCE = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in COLUMNS)
 # Identity and consent entries stay on the timeline of the customer their event names ("Conversation
@@ -45,17 +50,25 @@ _OWNER = (
     + ", ".join(f"'{kind}'" for kind in IDENTITY_TYPES)
     + ") THEN th.customer_id ELSE v.customer_id END"
 )
-# What an erased owner's row keeps of these (an event about them that arrives after their
-# erasure, from a partition the writer read late, is written blank; see write_batch).
-_ERASED = {"content": "NULL", "sender": "NULL", "payload": """'{"erased": true}'::jsonb"""}
-_SELECTED = ", ".join(
-    _OWNER
-    if name == "customer_id"
-    else f"CASE WHEN cu.erased_at IS NULL THEN v.{name} ELSE {_ERASED[name]} END"
-    if name in _ERASED
-    else f"v.{name}"
-    for name, _ in COLUMNS
-)
+# What an erased owner's row keeps of these: nothing (an event about them that arrives after
+# their erasure, from a partition the writer read late, is written blank; see write_batch).
+_ERASED = {
+    "content": "NULL",
+    "sender": "NULL",
+    "payload": """'{"erased": true}'::jsonb""",
+    "intent_tags": "NULL",
+    "sentiment": "NULL",
+}
+
+
+def _selected(name: str) -> str:
+    value = _TRAVELS_AS.get(name, f"v.{name}")
+    return (
+        f"CASE WHEN cu.erased_at IS NULL THEN {value} ELSE {_ERASED[name]} END" if name in _ERASED else value
+    )
+
+
+_SELECTED = ", ".join(_OWNER if name == "customer_id" else _selected(name) for name, _ in COLUMNS)
 # Rows go in in batch order (WITH ORDINALITY): the first of two copies of one event wins.
 INSERT = text(
     f"INSERT INTO timeline_events ({_NAMES}) "  # noqa: S608 - fixed column names, values are bound
@@ -66,8 +79,8 @@ INSERT = text(
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
 BLANK = text(
-    "UPDATE timeline_events SET content = NULL, sender = NULL, payload = "  # noqa: S608 - fixed text
-    + _ERASED["payload"]
+    "UPDATE timeline_events SET "  # noqa: S608 - fixed text
+    + ", ".join(f"{name} = {value}" for name, value in _ERASED.items())
     + " WHERE customer_id = ANY(CAST(:customers AS uuid[])) OR thread_id = ANY(CAST(:threads AS uuid[]))"
 )
 
@@ -124,6 +137,8 @@ def _arrays(rows: Sequence[Row]) -> dict[str, list[Any]]:
 def _value(value: Any, kind: str) -> Any:
     if value is None:
         return None
+    if isinstance(value, list | tuple):
+        return ",".join(value)
     if kind == "uuid":
         return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
     if kind == "jsonb":
