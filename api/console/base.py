@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.console import views
 from api.console.session import SESSION_COOKIE, Admin, Signer, same_token
+from schema.topics import CONSENT_CHANNELS
 from phoneunify.credentials import Credentials
 from phoneunify.settings import Settings
 
@@ -74,6 +75,7 @@ def templates() -> Jinja2Templates:
         web_link=views.web_link,
         CONSOLE=views.CONSOLE,
         ROUTINE=views.ROUTINE_CHANGES,
+        CONSENT_CHANNELS=CONSENT_CHANNELS,
     )
     return found
 
