@@ -12,9 +12,9 @@ from fastapi.templating import Jinja2Templates
 
 from api.console import views
 from api.console.session import SESSION_COOKIE, Admin, Signer, same_token
-from schema.topics import CONSENT_CHANNELS
 from phoneunify.credentials import Credentials
 from phoneunify.settings import Settings
+from schema.topics import CONSENT_CHANNELS
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 16 * 1024
