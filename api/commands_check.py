@@ -61,13 +61,22 @@ def missing_reference(conn: Connection, command: Command) -> str | None:
 
 
 def erased_reference(conn: Connection, command: Command) -> str | None:
-    """The first customer the command names that was erased, in words (nothing more can be
-    decided about an erased customer, and it cannot be erased twice)."""
-    for name, (what, _table) in _ID_TABLES.items():
-        if name in command.params and what == "customer":
-            ident = command.uuid(name)
-            if conn.execute(select(t.customers.c.erased_at).where(t.customers.c.id == ident)).scalar():
-                return f"customer {ident} was erased"
+    """The first customer the command names that was erased, or identity or thread of one, in
+    words (nothing more can be decided about an erased person, and one cannot be erased twice)."""
+    erased = t.customers.c.erased_at.is_not(None)
+    for name, (what, table) in _ID_TABLES.items():
+        if name not in command.params:
+            continue
+        ident = command.uuid(name)
+        if what == "customer":
+            found = select(t.customers.c.id).where(t.customers.c.id == ident, erased)
+            gone = f"customer {ident} was erased"
+        else:
+            owner = t.customers.c.id == table.c.customer_id
+            found = select(table.c.id).join(t.customers, owner).where(table.c.id == ident, erased)
+            gone = f"{what} {ident} belongs to a customer who was erased"
+        if conn.execute(found).first() is not None:
+            return gone
     return None
 
 

@@ -118,6 +118,14 @@ def test_an_erased_person_is_gone_from_every_read(pipe: Pipeline, client: TestCl
                 410,
                 f"customer {params['customer_id']} was erased",
             )
+        hers = str(thread(pipe.sent[0].request.envelope))
+        response = admin.post(
+            "/api/v1/admin/commands", json={"action": "unlink_thread", "params": {"thread_id": hers}}
+        )
+        assert (response.status_code, response.json()["error"]) == (
+            410,
+            f"thread {hers} belongs to a customer who was erased",
+        )
     assert published.records == []
 
 

@@ -133,13 +133,20 @@ class _Run:
         identity = self.command.uuid("identity_id")
         if not self.store.identity_exists(identity):
             raise CommandError(f"no identity {identity}")
+        self._not_erased(self.store.identity_owner(identity), f"identity {identity}")
         return identity
 
     def _thread(self) -> uuid.UUID:
         thread = self.command.uuid("thread_id")
         if not self.store.thread_exists(thread):
             raise CommandError(f"no thread {thread}")
+        self._not_erased(self.store.thread(thread).customer_id, f"thread {thread}")
         return thread
+
+    def _not_erased(self, owner: uuid.UUID | None, what: str) -> None:
+        """An erased person's identities and threads stay theirs: nothing more is decided about them."""
+        if owner is not None and self.store.customer_erased(owner):
+            raise CommandError(f"{what} belongs to a customer who was erased")
 
     def _relink_threads_of(self, identity: uuid.UUID, customer: uuid.UUID | None) -> None:
         """Threads that follow an identity (no decision of their own) follow it to its new customer."""
