@@ -26,7 +26,7 @@ from workers.services.commands import CommandHandler
 from workers.services.resolve import Resolver
 from workers.streams.app import create_app
 from workers.streams.fence_topic import read_fence
-from workers.streams.resolver_process import ResolverChild, ResolverPool
+from workers.streams.resolver_process import ResolverChild, ResolverPool, with_retry
 from workers.timeline.store import write_batch
 from workers.timeline.writer import TimelineWriter
 
@@ -74,7 +74,8 @@ def start_resolver(settings: Settings) -> ResolverChild:
     """The resolver child process's start: the erasure fence restored from its topic into the
     database first (an empty database included), then the child's work built."""
     units = postgres_units(make_engine(settings.database_url))
-    erasure.restore(units, read_fence(settings))
+    fence = read_fence(settings)
+    with_retry(lambda: erasure.restore(units, fence))
     return resolver_child(settings, units)
 
 

@@ -16,8 +16,10 @@ from phoneunify.privacy import identity_key, phone_key, thread_key_hash
 from schema.erasures import FenceRecord, fence_records
 from schema.invalid import InvalidMessage
 from schema.linked import make_event
+from tests.fake_identity import FakeDatabase
 from tests.identity_scenarios import EVIDENCE, Envelopes
 from workers.domain.consent import current, permission
+from workers.services import erasure
 from workers.services.evidence import gather
 from workers.services.fence import fate, subjects_of
 
@@ -183,3 +185,21 @@ def test_an_erasure_event_gives_its_fence_records_which_round_trip_and_validate(
 def test_a_garbled_fence_record_is_invalid(raw: bytes) -> None:
     with pytest.raises(InvalidMessage):
         FenceRecord.from_json(raw)
+
+
+def test_a_restore_keeps_the_latest_erasure_of_each_subject_and_its_opt_outs() -> None:
+    """A compacted topic may still hold an older record of a subject beside the latest (the
+    cleaner runs later): the restore writes the latest, whatever the order it reads them in."""
+    stop = {"channel": "sms", "status": "opted_out", "source": "keyword", "keyword": "STOP"}
+    older = FenceRecord(
+        ANA_PHONE, "phone", "2026-03-06T17:30:00.000Z", "cmd-1", ({**stop, "at": "2026-03-06T17:00:00.000Z"},)
+    )
+    newer = FenceRecord(ANA_PHONE, "phone", "2026-04-01T09:00:00.000Z", "cmd-2", ())
+    for order in ([older, newer], [newer, older]):
+        db = FakeDatabase()
+        assert erasure.restore(db.units(), order) == 1
+        assert [(r["subject"], r["command_id"]) for r in db.rows("privacy_fence")] == [(ANA_PHONE, "cmd-2")]
+        assert db.rows("consent_ledger") == []  # the later erasure kept no opt-out
+        before = (db.rows("privacy_fence"), db.rows("consent_ledger"))
+        erasure.restore(db.units(), order)  # every start restores it again: nothing changes
+        assert (db.rows("privacy_fence"), db.rows("consent_ledger")) == before
