@@ -490,13 +490,25 @@ def ledger_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     ]
 
 
-def command_events(conn: Connection, command_id: str) -> list[str] | None:
-    """Types of the events an applied admin command produced; None while it is not applied."""
-    stored = conn.execute(
-        select(t.resolved_messages.c.events).where(
-            t.resolved_messages.c.idempotency_key == "command:" + command_id
-        )
-    ).scalar_one_or_none()
-    if stored is None:
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What the resolver did with an admin command: the types of the events it produced, or
+    (`refused`) why it refused it."""
+
+    events: list[str]
+    refused: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "applied" if self.refused is None else "rejected"
+
+
+def command_outcome(conn: Connection, command_id: str) -> CommandOutcome | None:
+    """The outcome of an admin command; None while the resolver has not read it."""
+    rm = t.resolved_messages.c
+    row = conn.execute(
+        select(rm.events, rm.refused).where(rm.idempotency_key == "command:" + command_id)
+    ).one_or_none()
+    if row is None:
         return None
-    return [str(event.get("type")) for event in stored]
+    return CommandOutcome([str(event.get("type")) for event in row.events], row.refused)

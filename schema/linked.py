@@ -25,6 +25,7 @@ LinkedType = Literal[
     "customer.created",
     "customer.updated",
     "phone.linked",
+    "phone.unlinked",
     "identity.linked",
     "identity.unlinked",
     "identity.verified",

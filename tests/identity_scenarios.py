@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from phoneunify.settings import Settings
 from schema import tables as t
-from schema.commands import Command
+from schema.commands import Command, CommandError
 from schema.envelopes import Booking, Party, RawEnvelope, utc_iso
 from schema.linked import LinkedEvent, derived_id
 from tests.fake_identity import TABLES, FakeDatabase, in_key_order
@@ -1009,3 +1010,95 @@ class Replay:
         assert [e.to_dict() for e in first_events] == [e.to_dict() for e in second_events]
         assert_ledger_explains(db, first)
         assert_ledger_explains(second_db, second)
+
+
+class EditsByPeople:
+    """The console's Edit section: customers, names, emails and phones set by a person. One owner
+    per phone holds (a phone never moves silently), and automation never undoes the edit."""
+
+    def test_a_customer_created_by_a_person_owns_its_phone_and_keeps_its_details(
+        self, db: Backend, script: Script
+    ) -> None:
+        made = uuid.UUID(int=77)
+        events = script.command(
+            "create_customer",
+            customer_id=str(made),
+            name="Nina Park",
+            email="nina@example.com",
+            phone="(916) 555-7777",
+        )
+        assert types(events) == ["customer.created", "phone.linked"]
+        assert phone_owner(db, "+19165557777") == made
+        # Her first text joins her (no second customer for the number)...
+        sms = script.sms("+19165557777", "hi, it's Nina")
+        script.send(sms)
+        assert identity_customer(db, sms) == made and len(customers(db)) == 1
+        # ...and an earlier booking under another name does not rename her: a person named her.
+        script.send(script.booking("b-nina", name="N. Park-Lee", email="np@example.com", phone="9165557777"))
+        (row,) = customers(db)
+        assert (row["name"], row["email"], row["name_by"]) == ("Nina Park", "nina@example.com", "admin:ops")
+
+        assert types(script.command("edit_customer", customer_id=str(made), email="nina.p@example.com")) == [
+            "customer.updated"
+        ]
+        (row,) = customers(db)
+        assert (row["name"], row["email"], row["email_by"]) == (
+            "Nina Park",
+            "nina.p@example.com",
+            "admin:ops",
+        )
+        assert_ledger_explains(db, script)
+
+    def test_a_phone_owned_by_another_customer_never_moves(self, db: Backend, script: Script) -> None:
+        script.send(script.sms("+19165551111", "Ann here"))
+        script.send(script.sms("+19165552222", "Bob here"))
+        ann, bob = phone_owner(db, "+19165551111"), phone_owner(db, "+19165552222")
+        with pytest.raises(CommandError, match=f"the phone belongs to customer {bob}: merge"):
+            script.command("add_phone", "r1", customer_id=str(ann), phone="916-555-2222")
+        with pytest.raises(CommandError, match="this customer's already"):
+            script.command("add_phone", "r2", customer_id=str(ann), phone="916-555-1111")
+        with pytest.raises(CommandError, match="exists already"):
+            script.command("create_customer", "r3", customer_id=str(ann), name="Ann")
+        with pytest.raises(CommandError, match=f"belongs to customer {ann}"):
+            script.command(
+                "create_customer", "r4", customer_id=str(uuid.UUID(int=5)), name="X", phone="9165551111"
+            )
+        # A refused command sent again is answered from the outbox: it never applies later.
+        assert script.command("add_phone", "r1", customer_id=str(ann), phone="916-555-2222") == []
+        script.commands.pop()  # (it decided nothing: no ledger entry explains it)
+        assert (phone_owner(db, "+19165551111"), phone_owner(db, "+19165552222")) == (ann, bob)
+        assert len(customers(db)) == 2
+        refused = [r["refused"] for r in rows(db, t.resolved_messages) if r["refused"]]
+        assert len(refused) == 4 and "merge the two customers" in refused[0]
+
+        events = script.command("add_phone", customer_id=str(ann), phone="+1 916 555 3333")
+        assert types(events) == ["phone.linked"] and phone_owner(db, "+19165553333") == ann
+        assert_ledger_explains(db, script)
+
+    def test_a_removed_phone_is_unowned_and_never_rejoins_its_customer(
+        self, db: Backend, script: Script
+    ) -> None:
+        sms = script.sms("+19165551111", "hi")
+        script.send(sms)
+        ann = phone_owner(db, "+19165551111")
+        pat = script.instagram("igsid-pat", "my number is 916-555-1111", name="Pat")
+        script.send(pat)
+        assert identity_customer(db, pat) == ann
+
+        events = script.command("remove_phone", customer_id=str(ann), phone="916-555-1111")
+        assert types(events) == ["phone.unlinked", "identity.unlinked", "thread.unlinked"]
+        assert phone_owner(db, "+19165551111") is None
+        # The SMS sender is the phone: it left Ann, with its conversation; Pat's DM link stays.
+        assert (identity_customer(db, sms), thread_customer(db, sms)) == (None, None)
+        assert identity_customer(db, pat) == ann
+        # Pat giving the number again does not give it back to Ann.
+        script.send(script.instagram("igsid-pat", "call 916-555-1111", name="Pat"))
+        assert phone_owner(db, "+19165551111") is None
+        # The number's next text makes a customer of its own, and its conversation follows it.
+        script.send(script.sms("+19165551111", "new phone, who dis"))
+        owner = phone_owner(db, "+19165551111")
+        assert owner not in (None, ann)
+        assert (identity_customer(db, sms), thread_customer(db, sms)) == (owner, owner)
+        with pytest.raises(CommandError, match="not this customer's"):
+            script.command("remove_phone", "r1", customer_id=str(ann), phone="916-555-1111")
+        assert_ledger_explains(db, script)

@@ -9,6 +9,7 @@ from tests.identity_scenarios import (
     Backend,
     Backlinking,
     ConflictsMergesSplits,
+    EditsByPeople,
     Journeys,
     MergeProtection,
     OtherPeoplesNumbers,
@@ -64,4 +65,8 @@ class TestRedelivery(Redelivery):
 
 
 class TestReplay(Replay):
+    pass
+
+
+class TestEditsByPeople(EditsByPeople):
     pass

@@ -24,6 +24,7 @@ from workers.timeline.sentiment import sentiment
 IDENTITY_SUMMARIES = {
     "customer.created": "Customer created",
     "phone.linked": "Phone number linked",
+    "phone.unlinked": "Phone number removed",
     "identity.linked": "Channel identity linked",
     "identity.unlinked": "Channel identity unlinked",
     "identity.verified": "Channel identity verified",
