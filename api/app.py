@@ -194,6 +194,7 @@ def create_app(
         "/api/v1/admin/commands",
         status_code=202,
         response_model=models.CommandAccepted,
+        response_model_exclude_none=True,
         responses={**errors, 503: {"model": models.Error}},
     )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
@@ -211,7 +212,12 @@ def create_app(
             accepted["customer_id"] = str(command.params["customer_id"])
         return accepted
 
-    @app.get("/api/v1/admin/commands/{command_id}", response_model=models.CommandApplied, responses=errors)
+    @app.get(
+        "/api/v1/admin/commands/{command_id}",
+        response_model=models.CommandApplied,
+        response_model_exclude_none=True,
+        responses=errors,
+    )
     def command_status(
         command_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")], who: str = auth
     ) -> dict[str, Any]:

@@ -217,7 +217,10 @@ def _page(
     if cursor is not None:
         conditions = [*conditions, tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id)]
     rows = conn.execute(
-        select(t.timeline_events).where(and_(*conditions)).order_by(te.occurred_at, te.id).limit(limit + 1)
+        select(t.timeline_events, _sender_now())
+        .where(and_(*conditions))
+        .order_by(te.occurred_at, te.id)
+        .limit(limit + 1)
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -236,7 +239,7 @@ def timeline_before(
     if before is not None:
         conditions.append(tuple_(te.occurred_at, te.id) < tuple_(before.occurred_at, before.id))
     rows = conn.execute(
-        select(t.timeline_events)
+        select(t.timeline_events, _sender_now())
         .where(and_(*conditions))
         .order_by(te.occurred_at.desc(), te.id.desc())
         .limit(limit + 1)
@@ -245,6 +248,21 @@ def timeline_before(
     rows = rows[:limit][::-1]
     earlier = Cursor(rows[0].occurred_at, rows[0].id) if more and rows else None
     return [_conversation(r) for r in rows], earlier
+
+
+def _sender_now() -> Any:
+    """The sender of a thread as people know it now: its identity's @handle, else its profile
+    name (NULL when neither is known). A message keeps the sender it arrived with, but a
+    Messenger or Instagram profile fetched later (issue 12) names the earlier messages too."""
+    te, th, idn = t.timeline_events.c, t.threads.c, t.identities.c
+    handle = func.nullif(func.ltrim(idn.handle, "@"), "")
+    return (
+        select(func.coalesce("@" + handle, func.nullif(idn.display_name, "")))
+        .select_from(t.threads.join(t.identities, idn.id == th.identity_id))
+        .where(th.id == te.thread_id)
+        .scalar_subquery()
+        .label("sender_now")
+    )
 
 
 def _conversation(r: Any) -> dict[str, Any]:
@@ -260,8 +278,11 @@ def _conversation(r: Any) -> dict[str, Any]:
         item["direction"] = r.direction
     if r.content is not None:
         item["content"] = r.content
-    if r.sender:
-        item["sender"] = r.sender
+    sender = r.sender
+    if r.direction == "in" and r.kind == "message" and getattr(r, "sender_now", None):
+        sender = r.sender_now
+    if sender:
+        item["sender"] = sender
     if r.intent_tags is not None:
         item["intent_tags"] = list(r.intent_tags)
         item["sentiment"] = r.sentiment
@@ -370,6 +391,7 @@ def last_messages(
     ranked = (
         select(
             t.timeline_events,
+            _sender_now(),
             func.row_number()
             .over(partition_by=te.thread_id, order_by=(te.occurred_at.desc(), te.id.desc()))
             .label("n"),
@@ -416,7 +438,7 @@ def messages_by_key(conn: Connection, keys: list[str]) -> dict[str, dict[str, An
     if not wanted:
         return {}
     te = t.timeline_events.c
-    rows = conn.execute(select(t.timeline_events).where(te.idempotency_key.in_(wanted))).all()
+    rows = conn.execute(select(t.timeline_events, _sender_now()).where(te.idempotency_key.in_(wanted))).all()
     return {r.idempotency_key: _conversation(r) for r in rows}
 
 

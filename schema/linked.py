@@ -27,6 +27,7 @@ LinkedType = Literal[
     "phone.linked",
     "phone.unlinked",
     "identity.linked",
+    "identity.updated",
     "identity.unlinked",
     "identity.verified",
     "identity.rejected",

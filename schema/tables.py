@@ -256,6 +256,9 @@ profile_fetches = Table(
     Column("business_account", Text, primary_key=True),
     Column("provider_user_id", Text, primary_key=True),
     Column("thread_key", Text, nullable=False),
+    # The sender's latest message seen, and when its profile was last settled (fetched, or
+    # given up on): a sender not seen since is never fetched again.
+    Column("seen_at", DateTime(timezone=True), nullable=False),
     Column("fetched_at", DateTime(timezone=True)),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False, server_default=text("0")),

@@ -31,7 +31,9 @@ from tests.fake_identity import TABLES, FakeDatabase, in_key_order
 from workers import bootstrap
 from workers.domain.identity import POLICY_VERSION
 from workers.domain.ports import UnitOfWorkFactory
+from workers.domain.profiles import Profile, Sender
 from workers.domain.requests import ResolveRequest
+from workers.profiles.service import profile_envelope
 from workers.services.evidence import EvidencePolicy, gather
 from workers.timeline.projection import project
 
@@ -173,6 +175,12 @@ class Envelopes:
             "messenger", "meta", PAGE, f"messenger:{PAGE}:{psid}", Party(id=psid, name=name), text_
         )
 
+    def profile(self, message: RawEnvelope, *, name: str | None, handle: str | None = None) -> RawEnvelope:
+        """The profile fetcher's observation of the sender of `message` (workers/profiles)."""
+        self.n += 1
+        sender = Sender(message.channel, message.business_account, message.customer.id, message.thread_key)
+        return profile_envelope(sender, Profile(handle, name), T0 + timedelta(minutes=self.n))
+
     def booking(
         self,
         booking_id: str,
@@ -239,6 +247,12 @@ class Script(Envelopes):
         for request in requests:
             self.sent.append(Sent(request, by_key.get(request.envelope.idempotency_key, [])))
         self.stream.extend(events)
+
+    def observe_profile(self, envelope: RawEnvelope) -> list[LinkedEvent]:
+        """Resolve a profile observation (it has no timeline event of its own)."""
+        result = self.resolver.resolve_batch([gather(envelope, EVIDENCE)[0]])
+        self.stream.extend(result.events)
+        return result.events
 
     def command(self, action: str, command_id: str | None = None, **params: Any) -> list[LinkedEvent]:
         cid = command_id or f"{self.prefix}-cmd-{len(self.commands) + 1}"
@@ -1102,3 +1116,54 @@ class EditsByPeople:
         with pytest.raises(CommandError, match="not this customer's"):
             script.command("remove_phone", "r1", customer_id=str(ann), phone="916-555-1111")
         assert_ledger_explains(db, script)
+
+
+class ProfilesAsObservations:
+    """A sender's Graph API profile reaches the identity tables through the resolver, as an
+    observation of its own: the name is on the identity and takes part in the identity rules."""
+
+    def test_a_profile_names_the_identity_and_its_customer(self, db: Backend, script: Script) -> None:
+        script.send(script.sms("+19165551234", "Do you do birthdays?"))
+        dm = script.messenger("psid-john", "My number is 916-555-1234")
+        script.send(dm)
+        john = identity_customer(db, dm)
+        assert customers(db)[0]["name"] is None
+
+        profile = script.profile(dm, name="John Doe")
+        events = script.observe_profile(profile)
+        assert types(events) == ["customer.updated", "identity.updated"]
+        assert one(events, "identity.updated").data["name"] == "John Doe"
+        (row,) = rows(db, t.identities, id=ident(dm))
+        assert (row["display_name"], row["customer_id"]) == ("John Doe", john)
+        assert customers(db)[0]["name"] == "John Doe"
+        # Redelivered (or fetched again unchanged), the same observation changes nothing.
+        assert script.observe_profile(profile) == events
+        assert count(db, t.threads) == 2 and rows(db, t.threads, id=thread(dm))[0]["message_count"] == 1
+
+    def test_a_name_known_before_the_number_takes_part_in_the_rules(
+        self, db: Backend, script: Script
+    ) -> None:
+        script.send(script.booking("b-maria", name="Maria Lopez", phone="916-555-0142"))
+        hello = script.instagram("igsid-jose", "hola")
+        script.send(hello)
+        script.observe_profile(script.profile(hello, name="Jose Lopez", handle="jose.l"))
+        events = script.send(script.instagram("igsid-jose", "mi numero es 916-555-0142"))
+        # Two names on one phone: a question for a person, not a link.
+        assert one(events, "conflict.recorded").data["kind"] == "shared_phone_candidate"
+        assert identity_customer(db, hello) is None
+
+    def test_a_clashing_name_learned_after_the_link_is_a_question(self, db: Backend, script: Script) -> None:
+        script.send(script.booking("b-maria", name="Maria Lopez", phone="916-555-0142"))
+        dm = script.instagram("igsid-x", "my number is 916-555-0142")
+        script.send(dm)
+        maria = identity_customer(db, dm)
+        assert maria is not None
+        events = script.observe_profile(script.profile(dm, name="Jose Lopez", handle="jose.l"))
+        assert one(events, "conflict.recorded").data["kind"] == "profile_name_clash"
+        assert identity_customer(db, dm) == maria  # the link stays until a person answers
+        assert customers(db)[0]["name"] == "Maria Lopez"
+        (question,) = open_conflicts(db)
+        assert (question["kind"], question["customer_id"]) == ("profile_name_clash", maria)
+        # Asked once: the same profile again does not ask again.
+        script.observe_profile(script.profile(dm, name="Jose Lopez", handle="jose.l2"))
+        assert len(open_conflicts(db)) == 1

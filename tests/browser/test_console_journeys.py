@@ -66,11 +66,6 @@ def test_search_a_phone_and_see_sms_messenger_and_booking_on_one_page(browser: B
     browser.screenshot("why-linked")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TURN ON when Messenger profiles land (issue 12 item 2): the Messenger sender is shown by"
-    " its page-scoped id until the Graph API profile gives its name. Remove this marker then.",
-)
 def test_the_messenger_sender_shows_its_profile_name(browser: Browser) -> None:
     browser.log_in()
     browser.search("(916) 555-1234")
@@ -78,6 +73,23 @@ def test_the_messenger_sender_shows_its_profile_name(browser: Browser) -> None:
     browser.wait_text("Customer: John Doe")
     identity = browser.find("#identities .identity-row").text
     assert "John Doe" in identity, identity
+    assert "6100000000000001" not in identity  # the page-scoped id gave way to the name
+    # The Messenger message's sender is the name too, though it arrived before the profile.
+    (messenger,) = browser.all('li.item.message[data-channel="messenger"]')
+    assert "John Doe" in messenger.text, messenger.text
+    browser.screenshot("customer-with-profile")
+
+
+def test_the_instagram_sender_shows_its_handle(browser: Browser) -> None:
+    browser.log_in()
+    browser.search("@marialopez")
+    browser.find("li.result a.name").click()
+    browser.wait_text("Customer: Maria Lopez")
+    identity = browser.find("#identities .identity-row").text
+    assert "@marialopez" in identity, identity
+    (dm,) = browser.all('li.item.message[data-channel="instagram"]')
+    assert "@marialopez" in dm.text, dm.text
+    browser.screenshot("customer-with-handle")
 
 
 def test_new_activity_appears_without_a_reload(browser: Browser, console_stack: ConsoleStack) -> None:

@@ -13,6 +13,7 @@ from tests.identity_scenarios import (
     Journeys,
     MergeProtection,
     OtherPeoplesNumbers,
+    ProfilesAsObservations,
     Redelivery,
     Replay,
     Script,
@@ -69,4 +70,8 @@ class TestReplay(Replay):
 
 
 class TestEditsByPeople(EditsByPeople):
+    pass
+
+
+class TestProfilesAsObservations(ProfilesAsObservations):
     pass

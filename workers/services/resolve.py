@@ -94,6 +94,8 @@ class Resolver:
         # (the edge writes every time that way), is not encoded again.
         when = env.occurred_at if _CANONICAL_TIME.fullmatch(env.occurred_at) else utc_iso(at)
         ctx = _Context(store, self, request, at, when)
+        if env.kind == "profile":
+            return ctx.apply_profile()
         identity = ctx.identity_id
         store.upsert_identity(
             identity,
@@ -196,6 +198,91 @@ class _Context:
             policy_version=self.resolver.policy.version,
             evidence={"idempotency_key": self.env.idempotency_key, **values.pop("evidence", {})},
             **values,
+        )
+
+    def apply_profile(self) -> tuple[list[LinkedEvent], list[bytes], str]:
+        """Who the sender is, from the provider's user-profile API (the profile fetcher): the
+        identity takes the handle and name, and from then on they take part in the identity
+        rules like any observed name (rule 5's name check, the claimants of a shared phone). Its
+        customer takes the name by the usual rule (a real name beats an @handle, never the
+        reverse). A customer whose name clashes with the profile's, linked by a rule and not
+        by a person, is a question for a person: the link stays until one answers."""
+        store, env = self.store, self.env
+        identity = self.identity_id
+        store.upsert_identity(
+            identity,
+            env.channel,
+            env.business_account,
+            _user_id(env),
+            env.customer.handle,
+            env.customer.name,
+            self.at,
+        )
+        owner = store.identity_owner(identity)
+        customer = store.customer(store.effective(owner))
+        if customer is not None:
+            name, _ = _details(env)
+            store.note_customer_details(customer.id, name, None, self.at)
+            renamed = store.customer(customer.id)
+            if renamed is not None and renamed.name != customer.name:
+                self.emit(
+                    "customer.updated", customer.id, {"customer_id": str(customer.id), "name": renamed.name}
+                )
+            state = store.identity(identity)
+            if (
+                state.decided_by is None
+                and not rules.names_compatible(env.customer.name, customer.name)
+                and not store.open_conflict_exists("profile_name_clash", identity, None, customer.id, None)
+            ):
+                self._ask_about_name(customer.id, customer.name)
+        self.emit(
+            "identity.updated",
+            customer.id if customer is not None else None,
+            {
+                "identity_id": str(identity),
+                "thread_id": str(self.thread_id),
+                "platform": env.channel,
+                "handle": env.customer.handle,
+                "name": env.customer.name,
+                "customer_id": str(owner) if owner else None,
+            },
+        )
+        payloads = [e.to_json() for e in self.events]
+        store.outbox_put(
+            env.idempotency_key, self.thread_id, owner, (b"[" + b",".join(payloads) + b"]").decode(), self.at
+        )
+        return self.events, payloads, "profile"
+
+    def _ask_about_name(self, customer: uuid.UUID, customer_name: str | None) -> None:
+        proof = {"source": "profile", "profile_name": self.env.customer.name, "customer_name": customer_name}
+        self.store.conflict(
+            kind="profile_name_clash",
+            identity_id=self.identity_id,
+            thread_id=self.thread_id,
+            customer_id=customer,
+            evidence=proof,
+            created_at=self.at,
+        )
+        self.ledger(
+            "conflict.recorded",
+            "profile_name_clash",
+            customer_id=customer,
+            identity_id=self.identity_id,
+            thread_id=self.thread_id,
+            evidence=proof,
+        )
+        self.emit(
+            "conflict.recorded",
+            customer,
+            {
+                "kind": "profile_name_clash",
+                "thread_id": str(self.thread_id),
+                "identity_id": str(self.identity_id),
+                "customer_id": str(customer),
+                "other_customer_id": None,
+                "confidence": None,
+            },
+            "profile_name_clash",
         )
 
     def apply_evidence(self, evidence: PhoneEvidence) -> str | None:

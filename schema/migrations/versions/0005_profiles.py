@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("business_account", sa.Text(), primary_key=True),
         sa.Column("provider_user_id", sa.Text(), primary_key=True),
         sa.Column("thread_key", sa.Text(), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
