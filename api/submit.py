@@ -40,7 +40,8 @@ class CommandSubmitter:
 
     def submit(self, actor: str, action: str, params: dict[str, Any], note: str = "") -> Command:
         """Queue one command on behalf of `actor` (a credential's name). Raises Refused: 400 for a
-        malformed command, 404 for an id that names nothing, 503 when the broker did not take it."""
+        malformed command, 404 for an id that names nothing (409: create_customer's id exists),
+        503 when the broker did not take it."""
         if action == "create_customer" and not params.get("customer_id"):
             # The API names the new customer, so the command replays to the same id and the
             # caller can follow it (the resolver refuses an id that exists).
@@ -61,7 +62,8 @@ class CommandSubmitter:
         with self.engine.connect() as conn:
             missing = commands_check.missing_reference(conn, command)
         if missing:
-            raise Refused(404, missing)
+            # An id that names nothing is 404; a new customer's id that exists already, 409.
+            raise Refused(409 if command.action == "create_customer" else 404, missing)
         key = commands_check.partition_key(command, self.region, self.hash_key)
         try:
             self.publisher.publish([Record(self.topics.commands, key, command.to_json())])

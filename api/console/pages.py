@@ -126,6 +126,11 @@ def page_routes(
             "back": f"{views.CONSOLE}/customers/{survivor}",
         }
 
+    @router.get("/customers/new")
+    def new_customer_page(request: Request) -> Response:
+        console.admin(request)
+        return console.page(request, "new_customer.html", {"back": f"{views.CONSOLE}/"})
+
     @router.get("/customers/{customer_id}")
     def customer_page(request: Request, customer_id: str, before: str = "") -> Response:
         console.admin(request)
@@ -307,6 +312,8 @@ def page_routes(
             return console.problem(request, exc.status, "Not sent", exc.reason, back=back)
         # Who sent what, for the operator's log: never the parameters (a phone may be one).
         log.info("console: %s sent %s (command %s)", admin.name, command.action, command.command_id)
+        if command.action == "create_customer":  # Back leads to the customer it creates
+            back = f"{views.CONSOLE}/customers/{command.params['customer_id']}"
         query = urlencode({"action": command.action, "back": back})
         return RedirectResponse(f"{views.CONSOLE}/commands/{command.command_id}?{query}", status_code=303)
 

@@ -276,3 +276,60 @@ def test_log_in_csrf_and_log_out(browser: Browser, console_stack: ConsoleStack) 
     browser.wait_text("Admin token")
     browser.open("/")
     browser.wait_for(lambda: "/console/login" in browser.driver.current_url, "the log-in form again")
+
+
+def test_edit_a_name_add_a_phone_and_see_a_refusal_explained(
+    browser: Browser, console_stack: ConsoleStack
+) -> None:
+    """The Edit section: the admin names a customer known only by a number, gives her a second
+    phone, and is told why a phone John owns cannot be given to her."""
+    at = datetime.now(UTC) - timedelta(hours=4)
+    sent = console_stack.sim.ringcentral_sms("700000000931", "+19165554301", BUSINESS, "Eve: hi there", at=at)
+    assert sent.status == 200
+    console_stack.wait_for_message("+19165554301", "Eve: hi there")
+
+    browser.log_in()
+    browser.search("916-555-4301")
+    browser.find("li.result a.name").click()
+    browser.wait_text("Eve: hi there")
+    browser.find("#edit-details input[name=name]").send_keys("Eve Adams")
+    browser.click('#edit-details button[data-action="edit_customer"]')
+    browser.applied()
+    browser.back()
+    browser.wait_text("Customer: Eve Adams (+19165554301)")
+
+    browser.find("#add-phone input[name=phone]").send_keys("(916) 555-4309")
+    browser.click('#add-phone button[data-action="add_phone"]')
+    browser.applied()
+    browser.back()
+    browser.wait_for(lambda: "+19165554309" in browser.find("#phones").text, "the new phone on the page")
+    assert browser.find("#customer-name").text == "Eve Adams"
+    browser.screenshot("edit-section")
+
+    browser.find("#add-phone input[name=phone]").send_keys("(916) 555-1234")  # John's phone
+    browser.click('#add-phone button[data-action="add_phone"]')
+    browser.wait_for(
+        lambda: "Refused by the resolver" in browser.find("#command-state").text, "the resolver's refusal"
+    )
+    state = browser.find("#command-state").text
+    assert "the phone belongs to customer" in state and "merge the two customers" in state, state
+    browser.screenshot("refused-decision")
+    browser.back()
+    assert "+19165551234" not in browser.find("#phones").text
+
+
+def test_create_a_customer_from_the_console(browser: Browser) -> None:
+    browser.log_in()
+    browser.open("/")
+    browser.click("#new-customer")
+    browser.wait_text("New customer")
+    browser.find("input[name=name]").send_keys("Wanda Walk-In")
+    browser.find("input[name=email]").send_keys("wanda@example.com")
+    browser.find("input[name=phone]").send_keys("(916) 555-4401")
+    browser.screenshot("new-customer-form")
+    browser.click('button[data-action="create_customer"]')
+    browser.applied()
+    browser.back()
+    browser.wait_text("Customer: Wanda Walk-In (+19165554401)")
+    assert browser.find("#customer-email").text == "wanda@example.com"
+    browser.screenshot("customer-created")

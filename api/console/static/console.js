@@ -35,6 +35,9 @@ function liveCustomer(region) {
       window.location.assign(body.redirect);
       return;
     }
+    // Never swap a form out from under the admin's typing: the next tick tries again.
+    const typing = document.activeElement;
+    if (typing && region.contains(typing) && typing.matches("input, textarea, select")) return;
     region.innerHTML = body.html;
     region.dataset.version = body.version;
     wire(region);
