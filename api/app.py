@@ -195,7 +195,7 @@ def create_app(
         status_code=202,
         response_model=models.CommandAccepted,
         response_model_exclude_none=True,
-        responses={**errors, 503: {"model": models.Error}},
+        responses={**errors, 409: {"model": models.Error}, 503: {"model": models.Error}},
     )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
         """Queue an identity decision for the resolver (the single writer of identity). 202 means
