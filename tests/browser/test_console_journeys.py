@@ -25,6 +25,9 @@ def test_the_demo_ends_with_the_console_address_and_how_to_log_in(console_stack:
     assert f"Admin console: {console_stack.base}/" in printed
     assert "credential 'ops' in PHONEUNIFY_API_TOKENS" in printed
     assert "`make down` stops it" in printed
+    # The senders by their Graph API profiles (the simulator played the Graph API meanwhile).
+    assert "Linked identities: instagram @marialopez (" in printed, printed
+    assert "Linked identities: facebook John Doe (" in printed, printed
 
 
 def test_search_a_phone_and_see_sms_messenger_and_booking_on_one_page(browser: Browser) -> None:
