@@ -70,29 +70,28 @@ def test_search_a_phone_and_see_sms_messenger_and_booking_on_one_page(browser: B
 
 
 def test_the_messenger_sender_shows_its_profile_name(browser: Browser) -> None:
-    browser.log_in()
-    browser.search("(916) 555-1234")
-    browser.find("li.result a.name").click()
-    browser.wait_text("Customer: John Doe")
-    identity = browser.find("#identities .identity-row").text
+    identity, message = _profiled_sender(browser, "(916) 555-1234", "John Doe", "messenger")
     assert "John Doe" in identity, identity
     assert "6100000000000001" not in identity  # the page-scoped id gave way to the name
     # The Messenger message's sender is the name too, though it arrived before the profile.
-    (messenger,) = browser.all('li.item.message[data-channel="messenger"]')
-    assert "John Doe" in messenger.text, messenger.text
+    assert "John Doe" in message, message
     browser.screenshot("customer-with-profile")
 
 
 def test_the_instagram_sender_shows_its_handle(browser: Browser) -> None:
-    browser.log_in()
-    browser.search("@marialopez")
-    browser.find("li.result a.name").click()
-    browser.wait_text("Customer: Maria Lopez")
-    identity = browser.find("#identities .identity-row").text
-    assert "@marialopez" in identity, identity
-    (dm,) = browser.all('li.item.message[data-channel="instagram"]')
-    assert "@marialopez" in dm.text, dm.text
+    identity, message = _profiled_sender(browser, "@marialopez", "Maria Lopez", "instagram")
+    assert "@marialopez" in identity and "@marialopez" in message, (identity, message)
     browser.screenshot("customer-with-handle")
+
+
+def _profiled_sender(browser: Browser, query: str, customer: str, channel: str) -> tuple[str, str]:
+    """The customer's first identity row and its one message on `channel`, as shown."""
+    browser.log_in()
+    browser.search(query)
+    browser.find("li.result a.name").click()
+    browser.wait_text(f"Customer: {customer}")
+    (message,) = browser.all(f'li.item.message[data-channel="{channel}"]')
+    return browser.find("#identities .identity-row").text, message.text
 
 
 def test_new_activity_appears_without_a_reload(browser: Browser, console_stack: ConsoleStack) -> None:

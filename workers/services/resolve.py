@@ -255,35 +255,7 @@ class _Context:
 
     def _ask_about_name(self, customer: uuid.UUID, customer_name: str | None) -> None:
         proof = {"source": "profile", "profile_name": self.env.customer.name, "customer_name": customer_name}
-        self.store.conflict(
-            kind="profile_name_clash",
-            identity_id=self.identity_id,
-            thread_id=self.thread_id,
-            customer_id=customer,
-            evidence=proof,
-            created_at=self.at,
-        )
-        self.ledger(
-            "conflict.recorded",
-            "profile_name_clash",
-            customer_id=customer,
-            identity_id=self.identity_id,
-            thread_id=self.thread_id,
-            evidence=proof,
-        )
-        self.emit(
-            "conflict.recorded",
-            customer,
-            {
-                "kind": "profile_name_clash",
-                "thread_id": str(self.thread_id),
-                "identity_id": str(self.identity_id),
-                "customer_id": str(customer),
-                "other_customer_id": None,
-                "confidence": None,
-            },
-            "profile_name_clash",
-        )
+        self._ask("profile_name_clash", customer, None, None, None, proof)
 
     def apply_evidence(self, evidence: PhoneEvidence) -> str | None:
         """Decide on one piece of evidence and apply the decision."""
@@ -520,24 +492,38 @@ class _Context:
         proof = proof if proof is not None else _evidence_record(evidence)
         if self.store.open_conflict_exists(kind, self.identity_id, evidence.e164, customer, other):
             return "review"  # the same question already waits for a person
+        self._ask(kind, customer, other, evidence.e164, evidence.confidence, proof)
+        return "review"
+
+    def _ask(
+        self,
+        kind: str,
+        customer: uuid.UUID | None,
+        other: uuid.UUID | None,
+        e164: str | None,
+        confidence: float | None,
+        proof: dict[str, Any],
+    ) -> None:
+        """Record a question for a person about this message's identity: the conflict, its ledger
+        entry and its event."""
         self.store.conflict(
             kind=kind,
             identity_id=self.identity_id,
             thread_id=self.thread_id,
             customer_id=customer,
             other_customer_id=other,
-            e164=evidence.e164,
-            confidence=evidence.confidence,
+            e164=e164,
+            confidence=confidence,
             evidence=proof,
             created_at=self.at,
         )
         self.ledger(
             "conflict.recorded",
             kind,
-            confidence=evidence.confidence,
+            confidence=confidence,
             customer_id=customer,
             other_customer_id=other,
-            e164=evidence.e164,
+            e164=e164,
             identity_id=self.identity_id,
             thread_id=self.thread_id,
             evidence=proof,
@@ -551,12 +537,11 @@ class _Context:
                 "identity_id": str(self.identity_id),
                 "customer_id": str(customer) if customer else None,
                 "other_customer_id": str(other) if other else None,
-                "confidence": evidence.confidence,
+                "confidence": confidence,
             },
             kind,
-            evidence.e164,
+            *((e164,) if e164 else ()),
         )
-        return "review"
 
     def follow_identity(self) -> None:
         """A thread follows its identity's customer. Linking an unlinked thread back-links its
