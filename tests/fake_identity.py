@@ -58,6 +58,7 @@ TABLES = (
     t.resolved_messages,
     t.consent_ledger,
     t.privacy_fence,
+    t.profile_fetches,
 )
 # Tables whose primary key is a sequence PostgreSQL assigns.
 SEQUENCES = {
@@ -228,6 +229,12 @@ class FakeRows:
             for c in self._rows("identity_conflicts")
             if c["status"] == "open" and c["identity_id"] in wanted
         ]
+
+    def attested_identities(self, e164: str) -> list[uuid.UUID]:
+        addresses = {(a["channel"], a["address"]) for a in self._rows("phone_addresses") if a["e164"] == e164}
+        return sorted(
+            i["id"] for i in self._rows("identities") if (i["platform"], i["provider_user_id"]) in addresses
+        )
 
     def never_constraints(
         self, identity_ids: Sequence[uuid.UUID], customer_ids: Sequence[uuid.UUID]

@@ -21,6 +21,7 @@ from tests.identity_scenarios import (
     T0,
     Backend,
     ConflictsMergesSplits,
+    EditsByPeople,
     Journeys,
     MergeProtection,
     Redelivery,
@@ -92,6 +93,10 @@ class TestMergeProtectionOnPostgres(MergeProtection):
 
 
 class TestConflictsMergesSplitsOnPostgres(ConflictsMergesSplits):
+    pass
+
+
+class TestEditsByPeopleOnPostgres(EditsByPeople):
     pass
 
 

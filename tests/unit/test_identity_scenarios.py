@@ -10,9 +10,11 @@ from tests.identity_scenarios import (
     Backend,
     Backlinking,
     ConflictsMergesSplits,
+    EditsByPeople,
     Journeys,
     MergeProtection,
     OtherPeoplesNumbers,
+    ProfilesAsObservations,
     Redelivery,
     Replay,
     Script,
@@ -66,6 +68,14 @@ class TestRedelivery(Redelivery):
 
 
 class TestReplay(Replay):
+    pass
+
+
+class TestEditsByPeople(EditsByPeople):
+    pass
+
+
+class TestProfilesAsObservations(ProfilesAsObservations):
     pass
 
 

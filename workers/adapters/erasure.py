@@ -25,6 +25,7 @@ from workers.adapters.rows import (
     OUTBOX_EVENTS,
     OUTBOX_OF_THREAD,
     PHONES,
+    PROFILE_FETCHES_OF_THREAD,
     About,
     ClusterRows,
     Row,
@@ -126,7 +127,15 @@ class Eraser:
             row = self._rows.customer(customer_id)
             if row is None:
                 continue
-            row.update(name=None, email=None, name_at=None, email_at=None, erased_at=erasure.at)
+            row.update(
+                name=None,
+                email=None,
+                name_at=None,
+                email_at=None,
+                name_by=None,
+                email_by=None,
+                erased_at=erasure.at,
+            )
             self._rows.customers.touch(customer_id)
 
     def _identities(self, cluster: Cluster, erasure: Erasure) -> None:
@@ -142,6 +151,11 @@ class Eraser:
             self._rows.identities.touch(identity.id)
 
     def _threads(self, cluster: Cluster, erasure: Erasure) -> None:
+        # The profile fetcher forgets their senders: a profile fetched after the erasure must
+        # not bring a name back (the resolver drops one that comes all the same).
+        if cluster.threads:
+            keys = [{"thread_key": t.thread_key} for t in cluster.threads]
+            self._buffer.erasure.append(Write("delete", PROFILE_FETCHES_OF_THREAD, keys))
         members = set(cluster.members)
         for thread in cluster.threads:
             row = self._rows.row(self._rows.threads, thread.id)

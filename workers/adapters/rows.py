@@ -43,11 +43,24 @@ class TableSpec:
 
 CUSTOMERS = TableSpec(
     "customers",
-    ("id", "name", "email", "name_at", "email_at", "created_at", "merged_into", "erased_at"),
+    (
+        "id",
+        "name",
+        "email",
+        "name_at",
+        "email_at",
+        "created_at",
+        "merged_into",
+        "name_by",
+        "email_by",
+        "erased_at",
+    ),
     "id",
 )
 PHONES = TableSpec(
-    "phones", ("e164", "customer_id", "shared", "shared_by", "normalizer_version", "created_at"), "e164"
+    "phones",
+    ("e164", "customer_id", "shared", "shared_by", "normalizer_version", "created_at", "released_from"),
+    "e164",
 )
 IDENTITIES = TableSpec(
     "identities",
@@ -150,7 +163,7 @@ CONSTRAINTS = TableSpec(
     ),
 )
 OUTBOX = TableSpec(
-    "resolved_messages", ("idempotency_key", "thread_id", "customer_id", "events", "resolved_at")
+    "resolved_messages", ("idempotency_key", "thread_id", "customer_id", "events", "resolved_at", "refused")
 )
 FENCE = TableSpec("privacy_fence", ("subject", "kind", "erased_at", "command_id"), "subject")
 
@@ -163,6 +176,8 @@ CONSENT_ROWS = TableSpec("consent_ledger", ("seq", *CONSENT.columns), "seq")
 OUTBOX_EVENTS = TableSpec("resolved_messages", ("idempotency_key", "events"), "idempotency_key")
 OUTBOX_OF_THREAD = TableSpec("resolved_messages", ("thread_id",), "thread_id")
 ADDRESSES_OF_PHONE = TableSpec("phone_addresses", ("e164",), "e164")
+# The profile fetcher's rows of a thread's sender (its cache and schedule: workers/profiles).
+PROFILE_FETCHES_OF_THREAD = TableSpec("profile_fetches", ("thread_key",), "thread_key")
 
 
 class Encoded:
@@ -276,6 +291,9 @@ class RowStore(Protocol):
 
     def open_conflicts(self, identity_ids: Sequence[uuid.UUID]) -> list[ConflictKey]:
         """The open conflicts of these identities."""
+
+    def attested_identities(self, e164: str) -> list[uuid.UUID]:
+        """Identities whose (platform, provider user id) is one of the phone's stored addresses."""
 
     def never_constraints(
         self, identity_ids: Sequence[uuid.UUID], customer_ids: Sequence[uuid.UUID]

@@ -10,7 +10,7 @@ Rows written before this revision keep subject NULL and are found by e164 (the h
 secret the migration does not hold); an erasure fills subject in when it clears e164.
 
 Revision ID: 0004_privacy
-Revises: 0004_console
+Revises: 0005_profiles
 """
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_privacy"
-down_revision = "0004_console"
+down_revision = "0005_profiles"
 branch_labels = None
 depends_on = None
 
