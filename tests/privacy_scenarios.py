@@ -182,16 +182,29 @@ class Erasure:
         )
         assert [e.to_dict() for e in again] == [e.to_dict() for e in script.commands[-2][1]]
         assert dump(db) == before and event in again
-        for action, params in (
+        refused = (
             ("erase_customer", {"customer_id": str(ana)}),
             ("merge", {"survivor_id": str(other), "merged_id": str(ana)}),
             ("split", {"customer_id": str(ana)}),
             ("verify_identity", {"identity_id": str(ident(hers))}),  # her identity, her thread
             ("link_thread", {"thread_id": str(thread(hers)), "customer_id": str(other)}),
-        ):
+        )
+        for n, (action, params) in enumerate(refused):
             with pytest.raises(CommandError, match="erased"):
-                script.command(action, **params)
-        assert dump(db) == before
+                script.command(action, command_id=f"refused-{n}", **params)
+        # Nothing changed but the record of the refusals (the command status route reads them).
+        after = dump(db)
+        assert {k: v for k, v in after.items() if k != "resolved_messages"} == {
+            k: v for k, v in before.items() if k != "resolved_messages"
+        }
+        assert [
+            r["refused"]
+            for r in after["resolved_messages"]
+            if r["idempotency_key"].startswith("command:refused")
+        ] == [f"customer {ana} was erased"] * 3 + [
+            f"identity {ident(hers)} belongs to a customer who was erased",
+            f"thread {thread(hers)} belongs to a customer who was erased",
+        ]
 
     def test_messages_that_began_before_the_erasure_are_dropped(self, db: Backend, script: Script) -> None:
         sent = ana_everywhere(script)
@@ -225,6 +238,24 @@ class Erasure:
         assert timeline(events).customer_id is None and timeline(events).data["content"] == friend.text
         assert timeline(events).data["evidence"] == []
         assert rows(db, t.phones) == []
+
+    def test_a_profile_fetched_after_the_erasure_does_not_bring_the_name_back(
+        self, db: Backend, script: Script
+    ) -> None:
+        first = script.messenger("psid-ana", "hi, my number is 916-555-1234", name=None)
+        script.send(first)
+        erase(script, phone_owner(db, ANA))
+        identities = rows(db, t.identities)
+        # The fetcher had her due, or read an old message of hers: a profile after the fence.
+        late = script.profile(first, name="Ana Ruiz")
+        result = script.resolver.resolve_batch([gather(late, EVIDENCE)[0]])
+        assert result.events == [] and result.outcomes == {"erased": 1}
+        assert rows(db, t.identities) == identities and "Ana" not in everything(db)
+        # She writes again: a new person, whose profile is theirs to have.
+        script.send(script.messenger("psid-ana", "hello again"))
+        again = script.resolver.resolve_batch([gather(script.profile(first, name="Ana Ruiz"), EVIDENCE)[0]])
+        assert again.outcomes == {"profile": 1}
+        assert one(again.events, "identity.updated").data["name"] == "Ana Ruiz"
 
     def test_a_new_message_from_an_erased_number_starts_a_new_person(
         self, db: Backend, script: Script
