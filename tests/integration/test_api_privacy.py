@@ -17,8 +17,10 @@ from sqlalchemy import Engine, text
 
 from phoneunify.settings import Settings
 from tests.identity_scenarios import thread
-from tests.integration.builders import Pipeline, RecordingPublisher, api_client, write_events
+from tests.integration.builders import Pipeline, RecordingPublisher, api_client, at, write_events
 from tests.privacy_scenarios import whatsapp_username
+from workers.adapters.profile_schedule import PostgresSchedule
+from workers.domain.profiles import Sender
 
 pytestmark = pytest.mark.infra
 
@@ -67,10 +69,16 @@ def answer(
 
 def test_an_erased_person_is_gone_from_every_read(pipe: Pipeline, client: TestClient, engine: Engine) -> None:
     pipe.run(pipe.sms(TEL, "Hi, it's Ana, table for 2?"))
-    pipe.run(pipe.instagram("igsid-ana", "Ana here, my number is 916-555-1234", name="Ana Ruiz"))
+    dm = pipe.instagram("igsid-ana", "Ana here, my number is 916-555-1234", name="Ana Ruiz")
+    pipe.run(dm)
     pipe.run(
         pipe.booking("bk-ana", name="Ana Ruiz", email="ana@example.com", phone="916.555.1234", notes="window")
     )
+    # The profile fetcher saw her (and Cy, below): it keeps its own row per sender.
+    fetcher = PostgresSchedule(engine)
+    for sender in ("igsid-ana", "igsid-cy"):
+        thread_key = dm.thread_key.replace("igsid-ana", sender)
+        fetcher.seen([Sender(dm.channel, dm.business_account, sender, thread_key)], at(0))
     pipe.run(pipe.sms(OTHER, "hi, I'm Bo"))
     cy = pipe.instagram("igsid-cy", "my number is 916-555-1234", name="Cy Stone")
     pipe.run(cy)  # names clash: a question for review, and Cy's conversation waits unlinked
@@ -109,6 +117,9 @@ def test_an_erased_person_is_gone_from_every_read(pipe: Pipeline, client: TestCl
     )
     for personal in ("Ana", "table for 2", "window", "5557777", "Bo"):
         assert personal not in everything, personal
+    with engine.connect() as conn:
+        fetched = conn.execute(text("SELECT provider_user_id FROM profile_fetches")).scalars().all()
+    assert fetched == ["igsid-cy"]  # the fetcher forgot her, not Cy
     # Nothing more can be decided about them: the API says so before anything is queued.
     published = RecordingPublisher()
     with api_client(pipe.settings, engine, published) as admin:
