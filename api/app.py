@@ -19,7 +19,7 @@ from api import consent, failures, models, queries
 from api.console.app import create_console
 from api.cursors import CursorCodec
 from api.guard import Guard, admin_of
-from api.phone_input import canonical_phone
+from api.phone_input import e164_of
 from api.read_routes import read_router
 from api.submit import CommandSubmitter, Refused
 from ingest.publisher import Publisher
@@ -28,7 +28,6 @@ from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS
 from schema.topics import CONSENT_CHANNELS, Topics
-from workers.domain import phones
 from workers.domain.consent import PURPOSES
 
 bearer = HTTPBearer(auto_error=False)
@@ -184,10 +183,7 @@ def create_app(
             raise HTTPException(400, f"channel must be one of {', '.join(CONSENT_CHANNELS)}")
         if purpose not in PURPOSES:
             raise HTTPException(400, f"purpose must be one of {', '.join(PURPOSES)}")
-        try:
-            e164 = canonical_phone(phone, settings.default_region)
-        except phones.PhoneError as exc:
-            raise HTTPException(400, f"not a phone number: {exc.reason}") from exc
+        e164 = e164_of(phone, settings.default_region)
         with engine.connect() as conn:
             owner, _shared = queries.customer_by_phone(conn, e164)
             ids = queries.members(conn, owner) if owner is not None else []

@@ -13,9 +13,8 @@ from sqlalchemy import Engine
 
 from api import models, queries, search
 from api.cursors import CursorCodec
-from api.phone_input import canonical_phone
+from api.phone_input import e164_of
 from phoneunify.settings import Settings
-from workers.domain import phones
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": models.Error},
@@ -72,10 +71,7 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
         return {"customers": cards, "next_cursor": encode_cursor(next_cursor)}
 
     def by_phone(phone: str) -> dict[str, Any]:
-        try:
-            e164 = canonical_phone(phone, settings.default_region)
-        except phones.PhoneError as exc:
-            raise HTTPException(400, f"not a phone number: {exc.reason}") from exc
+        e164 = e164_of(phone, settings.default_region)
         with engine.connect() as conn:
             owner, shared = queries.customer_by_phone(conn, e164)
             if owner is None:
