@@ -9,7 +9,7 @@ identity without a phone can opt out), and the erasure fence.
 Rows written before this revision keep subject NULL and are found by e164 (the hash key is a
 secret the migration does not hold); an erasure fills subject in when it clears e164.
 
-Revision ID: 0004_privacy
+Revision ID: 0006_privacy
 Revises: 0005_profiles
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0004_privacy"
+revision = "0006_privacy"
 down_revision = "0005_profiles"
 branch_labels = None
 depends_on = None
