@@ -15,10 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from api import failures, models, queries
+from api import consent, failures, models, queries
 from api.console.app import create_console
 from api.cursors import CursorCodec
 from api.guard import Guard, admin_of
+from api.phone_input import e164_of
 from api.read_routes import read_router
 from api.submit import CommandSubmitter, Refused
 from ingest.publisher import Publisher
@@ -26,7 +27,8 @@ from phoneunify.credentials import Credentials
 from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS
-from schema.topics import Topics
+from schema.topics import CONSENT_CHANNELS, Topics
+from workers.domain.consent import PURPOSES
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -131,7 +133,7 @@ def create_app(
         "/api/v1/customers/{customer_id}/timeline",
         response_model=models.Timeline,
         response_model_exclude_unset=True,
-        responses=redirects,
+        responses={**redirects, 410: {"model": models.Error, "description": "The customer was erased."}},
     )
     def timeline(
         customer_id: uuid.UUID,
@@ -151,17 +153,41 @@ def create_app(
             survivor = queries.survivor_of(conn, customer_id)
             if survivor is None:
                 raise HTTPException(404, f"no customer {customer_id}")
+            if queries.erased(conn, survivor):
+                raise HTTPException(410, f"customer {customer_id} was erased")
             if survivor != customer_id:
                 return redirect_to(request, survivor, "timeline")
             ids = queries.members(conn, survivor)
             items, next_cursor = queries.timeline_page(conn, ids, limit, after, include_status)
             return {
-                "customer": queries.customer_card(conn, survivor),
+                "customer": queries.customer_card(conn, survivor, settings.phone_hash_key),
                 "social_identities": queries.identities_of(conn, ids),
                 "conversations": items,
                 "stats": queries.stats(conn, ids),
                 "next_cursor": cursors.encode(next_cursor) if next_cursor else None,
             }
+
+    @app.get("/api/v1/consent", response_model=models.ConsentAnswer, responses=errors)
+    def consent_for(
+        phone: Annotated[str, Query(min_length=1, max_length=64)],
+        channel: Annotated[str, Query(description="One of: " + ", ".join(CONSENT_CHANNELS))],
+        purpose: Annotated[
+            str, Query(description="marketing (the default, the strict rule) or transactional")
+        ] = "marketing",
+        who: str = auth,
+    ) -> dict[str, Any]:
+        """May the business text this number on this channel, for this purpose? The current
+        consent status (opted_in, opted_out or unknown), since when, the evidence and the rule
+        that decided (docs/api.md, Consent). Unknown is not yes for marketing."""
+        if channel not in CONSENT_CHANNELS:
+            raise HTTPException(400, f"channel must be one of {', '.join(CONSENT_CHANNELS)}")
+        if purpose not in PURPOSES:
+            raise HTTPException(400, f"purpose must be one of {', '.join(PURPOSES)}")
+        e164 = e164_of(phone, settings.default_region)
+        with engine.connect() as conn:
+            owner, _shared = queries.customer_by_phone(conn, e164)
+            ids = queries.members(conn, owner) if owner is not None else []
+            return consent.answer(conn, e164, channel, purpose, ids, settings.phone_hash_key)
 
     @app.get("/api/v1/customers/{customer_id}/ledger", response_model=models.Ledger, responses=redirects)
     def ledger(customer_id: uuid.UUID, request: Request, who: str = auth) -> Any:
@@ -194,7 +220,13 @@ def create_app(
         "/api/v1/admin/commands",
         status_code=202,
         response_model=models.CommandAccepted,
-        responses={**errors, 503: {"model": models.Error}},
+        response_model_exclude_none=True,
+        responses={
+            **errors,
+            409: {"model": models.Error},
+            410: {"model": models.Error},
+            503: {"model": models.Error},
+        },
     )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
         """Queue an identity decision for the resolver (the single writer of identity). 202 means
@@ -206,19 +238,29 @@ def create_app(
             command = submitter.submit(who, body.action, body.params, body.note or "")
         except Refused as exc:
             raise HTTPException(exc.status, exc.reason) from exc
-        return {"command_id": command.command_id, "action": command.action, "status": "accepted"}
+        accepted = {"command_id": command.command_id, "action": command.action, "status": "accepted"}
+        if command.action == "create_customer":
+            accepted["customer_id"] = str(command.params["customer_id"])
+        return accepted
 
-    @app.get("/api/v1/admin/commands/{command_id}", response_model=models.CommandApplied, responses=errors)
+    @app.get(
+        "/api/v1/admin/commands/{command_id}",
+        response_model=models.CommandApplied,
+        response_model_exclude_none=True,
+        responses=errors,
+    )
     def command_status(
         command_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")], who: str = auth
     ) -> dict[str, Any]:
-        """Whether the resolver applied a command, and the events it produced."""
-        events = submitter.applied_events(command_id)
-        if events is None:
-            raise HTTPException(
-                404, "not applied: still queued, or rejected by the resolver (see the dead-letter topic)"
-            )
-        return {"command_id": command_id, "status": "applied", "events": events}
+        """Whether the resolver applied a command and the events it produced, or refused it and
+        why (status "rejected" with the reason). 404 while it is still queued."""
+        outcome = submitter.outcome(command_id)
+        if outcome is None:
+            raise HTTPException(404, "not applied yet: still queued (or the resolver is not running)")
+        body: dict[str, Any] = {"command_id": command_id, "status": outcome.status, "events": outcome.events}
+        if outcome.refused is not None:
+            body["reason"] = outcome.refused
+        return body
 
     app.include_router(read_router(settings, engine, auth, cursors))
     app.mount("/console", create_console(settings, engine, submitter, credentials, cursors))

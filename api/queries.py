@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, tuple_
 
+from api import consent
 from schema import tables as t
 
 MAX_MERGE_HOPS = 32
@@ -55,6 +56,12 @@ def survivor_of(conn: Connection, customer_id: uuid.UUID) -> uuid.UUID | None:
     return current
 
 
+def erased(conn: Connection, customer_id: uuid.UUID) -> bool:
+    """Was the customer erased (its personal data removed at a person's request)?"""
+    at = conn.execute(select(t.customers.c.erased_at).where(t.customers.c.id == customer_id)).scalar()
+    return at is not None
+
+
 def members(conn: Connection, survivor: uuid.UUID) -> list[uuid.UUID]:
     """The survivor and every customer merged into it, however deep."""
     found = [survivor]
@@ -79,7 +86,9 @@ def customer_by_phone(conn: Connection, e164: str) -> tuple[uuid.UUID | None, bo
     return owner, bool(row.shared)
 
 
-def customer_card(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
+def customer_card(conn: Connection, customer_id: uuid.UUID, hash_key: str | None = None) -> dict[str, Any]:
+    """The customer as the timeline and the lookup show it. `hash_key` (the phone hash key) lets
+    the consent read the rows that name a number only by its keyed hash (see api/consent.py)."""
     ids = members(conn, customer_id)
     rows = conn.execute(
         select(t.customers.c.id, t.customers.c.name, t.customers.c.email, t.customers.c.created_at).where(
@@ -106,7 +115,7 @@ def customer_card(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
         "name": name,
         "merged_ids": [str(i) for i in ids if i != customer_id],
         "created_at": main.created_at.isoformat(),
-        "consent": consent_status(conn, consent_phones(conn, ids, phones)),
+        "consent": consent.card_statuses(conn, ids, consent_phones(conn, ids, phones), hash_key),
     }
 
 
@@ -121,45 +130,6 @@ def consent_phones(conn: Connection, ids: list[uuid.UUID], owned: list[str]) -> 
         .where(idn.customer_id.in_(ids))
     ).scalars()
     return sorted(set(owned) | set(attested))
-
-
-def consent_status(conn: Connection, phones: list[str]) -> list[dict[str, Any]]:
-    """Current consent per (phone, channel): the ledger row latest by the event's own time, so a
-    replay in another order gives the same answer; at the same instant an opt-out wins."""
-    if not phones:
-        return []
-    cl = t.consent_ledger.c
-    latest = (
-        select(
-            cl.e164,
-            cl.channel,
-            cl.status,
-            cl.source,
-            cl.at,
-            cl.keyword,
-            func.row_number()
-            .over(
-                partition_by=(cl.e164, cl.channel),
-                # 'opted_out' sorts after 'opted_in': descending puts the opt-out first on a tie.
-                order_by=(cl.at.desc(), cl.status.desc(), cl.seq.desc()),
-            )
-            .label("n"),
-        )
-        .where(cl.e164.in_(phones))
-        .subquery()
-    )
-    rows = conn.execute(select(latest).where(latest.c.n == 1).order_by(latest.c.e164, latest.c.channel)).all()
-    return [
-        {
-            "phone": r.e164,
-            "channel": r.channel,
-            "status": r.status,
-            "source": r.source,
-            "keyword": r.keyword,
-            "at": r.at.isoformat(),
-        }
-        for r in rows
-    ]
 
 
 def identities_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
@@ -217,7 +187,10 @@ def _page(
     if cursor is not None:
         conditions = [*conditions, tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id)]
     rows = conn.execute(
-        select(t.timeline_events).where(and_(*conditions)).order_by(te.occurred_at, te.id).limit(limit + 1)
+        select(t.timeline_events, _sender_now())
+        .where(and_(*conditions))
+        .order_by(te.occurred_at, te.id)
+        .limit(limit + 1)
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -236,7 +209,7 @@ def timeline_before(
     if before is not None:
         conditions.append(tuple_(te.occurred_at, te.id) < tuple_(before.occurred_at, before.id))
     rows = conn.execute(
-        select(t.timeline_events)
+        select(t.timeline_events, _sender_now())
         .where(and_(*conditions))
         .order_by(te.occurred_at.desc(), te.id.desc())
         .limit(limit + 1)
@@ -245,6 +218,21 @@ def timeline_before(
     rows = rows[:limit][::-1]
     earlier = Cursor(rows[0].occurred_at, rows[0].id) if more and rows else None
     return [_conversation(r) for r in rows], earlier
+
+
+def _sender_now() -> Any:
+    """The sender of a thread as people know it now: its identity's @handle, else its profile
+    name (NULL when neither is known). A message keeps the sender it arrived with, but a
+    Messenger or Instagram profile fetched later (issue 12) names the earlier messages too."""
+    te, th, idn = t.timeline_events.c, t.threads.c, t.identities.c
+    handle = func.nullif(func.ltrim(idn.handle, "@"), "")
+    return (
+        select(func.coalesce("@" + handle, func.nullif(idn.display_name, "")))
+        .select_from(t.threads.join(t.identities, idn.id == th.identity_id))
+        .where(th.id == te.thread_id)
+        .scalar_subquery()
+        .label("sender_now")
+    )
 
 
 def _conversation(r: Any) -> dict[str, Any]:
@@ -260,8 +248,11 @@ def _conversation(r: Any) -> dict[str, Any]:
         item["direction"] = r.direction
     if r.content is not None:
         item["content"] = r.content
-    if r.sender:
-        item["sender"] = r.sender
+    sender = r.sender
+    if r.direction == "in" and r.kind == "message" and getattr(r, "sender_now", None):
+        sender = r.sender_now
+    if sender:
+        item["sender"] = sender
     if r.intent_tags is not None:
         item["intent_tags"] = list(r.intent_tags)
         item["sentiment"] = r.sentiment
@@ -370,6 +361,7 @@ def last_messages(
     ranked = (
         select(
             t.timeline_events,
+            _sender_now(),
             func.row_number()
             .over(partition_by=te.thread_id, order_by=(te.occurred_at.desc(), te.id.desc()))
             .label("n"),
@@ -416,7 +408,7 @@ def messages_by_key(conn: Connection, keys: list[str]) -> dict[str, dict[str, An
     if not wanted:
         return {}
     te = t.timeline_events.c
-    rows = conn.execute(select(t.timeline_events).where(te.idempotency_key.in_(wanted))).all()
+    rows = conn.execute(select(t.timeline_events, _sender_now()).where(te.idempotency_key.in_(wanted))).all()
     return {r.idempotency_key: _conversation(r) for r in rows}
 
 
@@ -490,13 +482,25 @@ def ledger_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     ]
 
 
-def command_events(conn: Connection, command_id: str) -> list[str] | None:
-    """Types of the events an applied admin command produced; None while it is not applied."""
-    stored = conn.execute(
-        select(t.resolved_messages.c.events).where(
-            t.resolved_messages.c.idempotency_key == "command:" + command_id
-        )
-    ).scalar_one_or_none()
-    if stored is None:
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What the resolver did with an admin command: the types of the events it produced, or
+    (`refused`) why it refused it."""
+
+    events: list[str]
+    refused: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "applied" if self.refused is None else "rejected"
+
+
+def command_outcome(conn: Connection, command_id: str) -> CommandOutcome | None:
+    """The outcome of an admin command; None while the resolver has not read it."""
+    rm = t.resolved_messages.c
+    row = conn.execute(
+        select(rm.events, rm.refused).where(rm.idempotency_key == "command:" + command_id)
+    ).one_or_none()
+    if row is None:
         return None
-    return [str(event.get("type")) for event in stored]
+    return CommandOutcome([str(event.get("type")) for event in row.events], row.refused)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from schema import jsoncodec
 from schema.invalid import InvalidMessage, decode_json
+from schema.topics import CONSENT_CHANNELS
 
 RAW_SCHEMA_VERSION = 1
 
@@ -20,11 +21,12 @@ Channel = Literal["sms", "whatsapp", "messenger", "instagram", "booking"]
 Provider = Literal["twilio", "ringcentral", "meta", "booking_form", "custom"]
 # message: text or media from a person; status: delivery/read receipts (no text); booking: the booking
 # form; deleted: the customer unsent a message; consent: a provider's opt-out/opt-in signal;
-# system: provider notices such as a WhatsApp number change.
-Kind = Literal["message", "status", "booking", "deleted", "consent", "system"]
+# system: provider notices such as a WhatsApp number change; profile: who the sender is, from the
+# provider's user-profile API (the profile fetcher publishes these: customer.handle and .name).
+Kind = Literal["message", "status", "booking", "deleted", "consent", "system", "profile"]
 Direction = Literal["in", "out"]
 
-KINDS: tuple[str, ...] = ("message", "status", "booking", "deleted", "consent", "system")
+KINDS: tuple[str, ...] = ("message", "status", "booking", "deleted", "consent", "system", "profile")
 
 
 def _flat(value: Party | Booking) -> dict[str, Any]:
@@ -61,6 +63,12 @@ class Booking:
     date: str | None = None
     total: str | None = None
     notes: str | None = None
+    # The customer's opt-in given with the form, when there was one: the exact text they agreed
+    # to, when (ISO-8601 UTC), and the channels it covers (sms, whatsapp, ...). Optional fields
+    # added within v1: envelopes without them read as before.
+    consent_text: str | None = None
+    consent_at: str | None = None
+    consent_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ class RawEnvelope:
                 text=data.get("text"),
                 business=Party(**(data.get("business") or {})),
                 attachments=tuple(data.get("attachments") or ()),
-                booking=Booking(**booking) if booking else None,
+                booking=_booking(booking) if booking else None,
                 status=data.get("status"),
                 raw=data.get("raw") or {},
             )
@@ -159,6 +167,13 @@ class RawEnvelope:
 _TEXT_FIELDS = ("text", "status")
 
 
+def _booking(data: dict[str, Any]) -> Booking:
+    channels = data.get("consent_channels")
+    if isinstance(channels, list):
+        data = {**data, "consent_channels": tuple(channels)}
+    return Booking(**data)
+
+
 def _check_types(envelope: RawEnvelope) -> None:
     """The field types of the contract (JSON Schema says them; the workers do not run it)."""
     if not isinstance(envelope.customer, Party) or not isinstance(envelope.business, Party):
@@ -181,10 +196,17 @@ def _check_types(envelope: RawEnvelope) -> None:
         if not isinstance(booking, Booking):
             raise EnvelopeError("booking must be an object or null")
         for f in fields(Booking):
+            if f.name == "consent_channels":
+                continue
             value = getattr(booking, f.name)
             wanted = int if f.name == "guests" else str
             if value is not None and (not isinstance(value, wanted) or isinstance(value, bool)):
                 raise EnvelopeError(f"booking.{f.name} must be {wanted.__name__} or null")
+        channels = booking.consent_channels
+        if not isinstance(channels, tuple) or not set(channels) <= set(CONSENT_CHANNELS):
+            raise EnvelopeError(f"booking.consent_channels must be a list of {', '.join(CONSENT_CHANNELS)}")
+        if booking.consent_at is not None:
+            parse_time(booking.consent_at)
 
 
 _ENVELOPE_FIELDS = fields(RawEnvelope)

@@ -46,6 +46,9 @@ customers = Table(
     # A merge is a soft pointer to the survivor, so a split can undo it exactly.
     Column("merged_into", UUID(as_uuid=True), ForeignKey("customers.id")),
     Column("erased_at", DateTime(timezone=True)),
+    # The admin who set the name or email by hand ('admin:<name>'): automation never changes it.
+    Column("name_by", Text),
+    Column("email_by", Text),
     CheckConstraint("merged_into IS NULL OR merged_into <> id", name="ck_customers_not_merged_into_self"),
 )
 
@@ -59,6 +62,8 @@ phones = Table(
     Column("shared_by", Text),  # 'rule' or 'admin:<name>'
     Column("normalizer_version", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The customer an admin removed this phone from: automation never gives it back to them.
+    Column("released_from", UUID(as_uuid=True), ForeignKey("customers.id")),
     CheckConstraint("NOT shared OR customer_id IS NULL", name="ck_phones_shared_links_nobody"),
     CheckConstraint("e164 ~ '^\\+[1-9][0-9]{6,14}$'", name="ck_phones_e164"),
 )
@@ -187,6 +192,8 @@ resolved_messages = Table(
     # inside; jsonb's parse on the way in was the costliest part of writing a batch.
     Column("events", JSON, nullable=False),
     Column("resolved_at", DateTime(timezone=True), nullable=False),
+    # Why the resolver refused an admin command (its events are then []); NULL otherwise.
+    Column("refused", Text),
 )
 
 timeline_events = Table(
@@ -224,9 +231,17 @@ Index("ix_timeline_thread_time", timeline_events.c.thread_id, timeline_events.c.
 consent_ledger = Table(
     "consent_ledger",
     metadata,
-    # Append-only consent evidence per phone and channel; the current status is the latest row.
+    # Append-only consent evidence per phone (or channel identity) and channel; the current
+    # status is the latest row by its own time (see workers/domain/consent.py).
     Column("seq", BigInteger, primary_key=True, autoincrement=True),
-    Column("e164", Text, nullable=False),
+    # The number, while its person is known; NULL for a channel identity's own signal (a
+    # WhatsApp user known by username only) and after the person was erased.
+    Column("e164", Text),
+    # Keyed hash of the phone (ph_...) or of the channel identity (id_...): what an erasure
+    # keeps, so an opt-out outlives the person's data (phoneunify/privacy.py).
+    Column("subject", Text),
+    # The channel identity whose message said it (NULL for an admin's).
+    Column("identity_id", UUID(as_uuid=True)),
     Column("channel", Text, nullable=False),
     Column("status", Text, nullable=False),  # opted_in | opted_out
     Column("source", Text, nullable=False),  # keyword | provider | admin | booking_form
@@ -235,5 +250,42 @@ consent_ledger = Table(
     Column("evidence", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("at", DateTime(timezone=True), nullable=False),
     CheckConstraint("status IN ('opted_in','opted_out')", name="ck_consent_status"),
+    CheckConstraint("e164 IS NOT NULL OR subject IS NOT NULL", name="ck_consent_about_someone"),
 )
 Index("ix_consent_phone", consent_ledger.c.e164, consent_ledger.c.channel, consent_ledger.c.seq)
+Index("ix_consent_subject", consent_ledger.c.subject, consent_ledger.c.channel)
+
+privacy_fence = Table(
+    "privacy_fence",
+    metadata,
+    # Erasure sticks: every erased subject (keyed hash of a phone, a thread key or a channel
+    # identity) with the time of its latest erasure. Messages from a subject that began before
+    # that time are dropped by the resolver, live or in a replay (which restores this table
+    # from the compacted privacy.erasures topic); later ones start a new person.
+    Column("subject", Text, primary_key=True),
+    Column("kind", Text, nullable=False),  # phone | thread | identity
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("command_id", Text),
+    CheckConstraint("kind IN ('phone','thread','identity')", name="ck_fence_kind"),
+)
+
+profile_fetches = Table(
+    "profile_fetches",
+    metadata,
+    # The profile fetcher's cache and retry schedule (workers/profiles): when a Messenger or
+    # Instagram sender's Graph API profile was fetched, and when it is due again (after the TTL,
+    # or after a failure's backoff). Never identity: profiles reach the identity tables through
+    # the resolver, as raw envelopes of kind "profile".
+    Column("channel", Text, primary_key=True),
+    Column("business_account", Text, primary_key=True),
+    Column("provider_user_id", Text, primary_key=True),
+    Column("thread_key", Text, nullable=False),
+    # The sender's latest message seen, and when its profile was last settled (fetched, or
+    # given up on): a sender not seen since is never fetched again.
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("fetched_at", DateTime(timezone=True)),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+)
+Index("ix_profile_fetches_due", profile_fetches.c.due_at)

@@ -19,17 +19,18 @@ from sqlalchemy.exc import ProgrammingError
 from phoneunify.settings import DEFAULT_DATABASE_URL, Settings
 
 # Suites written once as mixins and run on several stores: pytest rewrites their asserts too.
-pytest.register_assert_rewrite("tests.identity_scenarios", "tests.contract")
+pytest.register_assert_rewrite("tests.identity_scenarios", "tests.privacy_scenarios", "tests.contract")
 
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 DATABASE_URL = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def restored_logging() -> Iterator[None]:
-    """The root logger as it was, after a test whose code sets phoneunify's logging up (the
-    `phoneunify` command does): its handler writes to that test's captured stderr, which is
-    closed once the test ends."""
+    """The root logger as it was, after every test: code under test may set phoneunify's logging
+    up (the `phoneunify` command and `replay` do), and its handler writes to that test's captured
+    stderr, which is closed once the test ends (later log lines, from kafka-python's threads at
+    the session's end say, then fail with "I/O operation on closed file")."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
@@ -90,6 +91,7 @@ def make_settings(database_url: str, unique: str) -> Settings:
         topic_prefix=session_prefix(f"t{unique}."),
         worker_id=session_prefix(f"pu-workers-{unique}"),
         writer_group=f"pu-writer-{unique}",
+        profile_group=f"pu-profiles-{unique}",
         twilio_auth_token="test-twilio-token",
         meta_app_secret="test-meta-secret",
         meta_verify_token="test-verify-token",

@@ -20,7 +20,7 @@ from api.cursors import CursorCodec
 from api.phone_input import canonical_phone
 from api.submit import CommandSubmitter, Refused
 from phoneunify.settings import Settings
-from schema.commands import ACTIONS
+from schema.commands import ACTIONS, OPTIONAL
 from workers.domain import phones
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,14 @@ def page_routes(
     def not_found(request: Request, what: str) -> Response:
         return console.problem(request, 404, f"No such {what}", f"There is no {what} with that id.")
 
+    def gone(request: Request) -> Response:
+        return console.problem(
+            request,
+            410,
+            "Customer erased",
+            "This person's data was erased at their request (docs/privacy.md).",
+        )
+
     # --- search ---------------------------------------------------------------------------------
     @router.get("/")
     def search_page(request: Request, q: str = "", cursor: str = "") -> Response:
@@ -106,7 +114,7 @@ def page_routes(
         conn: Connection, survivor: uuid.UUID, before: queries.Cursor | None
     ) -> dict[str, Any]:
         ids = queries.members(conn, survivor)
-        card = queries.customer_card(conn, survivor)
+        card = queries.customer_card(conn, survivor, settings.phone_hash_key)
         items, earlier = queries.timeline_before(conn, ids, TIMELINE_PAGE, before)
         consent: dict[str, list[dict[str, Any]]] = {}
         for status in card["consent"]:
@@ -126,6 +134,11 @@ def page_routes(
             "back": f"{views.CONSOLE}/customers/{survivor}",
         }
 
+    @router.get("/customers/new")
+    def new_customer_page(request: Request) -> Response:
+        console.admin(request)
+        return console.page(request, "new_customer.html", {"back": f"{views.CONSOLE}/"})
+
     @router.get("/customers/{customer_id}")
     def customer_page(request: Request, customer_id: str, before: str = "") -> Response:
         console.admin(request)
@@ -134,6 +147,8 @@ def page_routes(
             survivor = queries.survivor_of(conn, ident) if ident else None
             if survivor is None:
                 return not_found(request, "customer")
+            if queries.erased(conn, survivor):
+                return gone(request)
             if survivor != ident:
                 target = request.url.replace(path=f"{views.CONSOLE}/customers/{survivor}")
                 return RedirectResponse(str(target), status_code=303)
@@ -150,6 +165,8 @@ def page_routes(
             survivor = queries.survivor_of(conn, ident) if ident else None
             if survivor is None:
                 return Response(status_code=404)
+            if queries.erased(conn, survivor):
+                return Response(status_code=410)
             if survivor != ident:
                 return JSONResponse({"redirect": f"{views.CONSOLE}/customers/{survivor}"})
             if reads.timeline_version(conn, queries.members(conn, survivor)) == v:
@@ -169,6 +186,8 @@ def page_routes(
             survivor = queries.survivor_of(conn, ident) if ident else None
             if survivor is None:
                 return not_found(request, "customer")
+            if queries.erased(conn, survivor):
+                return gone(request)
             if survivor != ident:
                 return RedirectResponse(f"{views.CONSOLE}/customers/{survivor}/why", status_code=303)
             ids = queries.members(conn, survivor)
@@ -226,6 +245,8 @@ def page_routes(
             thread = queries.thread_card(conn, ident) if ident else None
             if thread is None or ident is None:
                 return not_found(request, "conversation")
+            if thread["customer_id"] and queries.erased(conn, uuid.UUID(thread["customer_id"])):
+                return gone(request)
             messages, next_cursor = queries.thread_messages(conn, ident, THREAD_PAGE, _cursor(cursor))
             owner = summary(conn, uuid.UUID(thread["customer_id"])) if thread["customer_id"] else None
             candidates = []
@@ -297,6 +318,8 @@ def page_routes(
         admin = console.checked_form(request, form)
         action = form.get("action", "")
         params = {name: form.get(name, "").strip() for name in ACTIONS.get(action, ())}
+        # Optional fields left empty are not given (an edit of the email alone keeps the name).
+        params |= {name: value for name in OPTIONAL.get(action, ()) if (value := form.get(name, "").strip())}
         note = form.get("note", "").strip()[:MAX_NOTE]
         back = views.local_path(form.get("back"))
         try:
@@ -305,6 +328,8 @@ def page_routes(
             return console.problem(request, exc.status, "Not sent", exc.reason, back=back)
         # Who sent what, for the operator's log: never the parameters (a phone may be one).
         log.info("console: %s sent %s (command %s)", admin.name, command.action, command.command_id)
+        if command.action == "create_customer":  # Back leads to the customer it creates
+            back = f"{views.CONSOLE}/customers/{command.params['customer_id']}"
         query = urlencode({"action": command.action, "back": back})
         return RedirectResponse(f"{views.CONSOLE}/commands/{command.command_id}?{query}", status_code=303)
 
@@ -313,14 +338,14 @@ def page_routes(
         console.admin(request)
         if _uuid(command_id) is None:
             return not_found(request, "command")
-        events = submitter.applied_events(command_id)
+        outcome = submitter.outcome(command_id)
         return console.page(
             request,
             "command.html",
             {
                 "command_id": command_id,
                 "action": action if action in ACTIONS else "",
-                "events": events,
+                "outcome": outcome,
                 "back": views.local_path(back),
             },
         )
@@ -330,8 +355,14 @@ def page_routes(
         console.admin(request)
         if _uuid(command_id) is None:
             return Response(status_code=404)
-        events = submitter.applied_events(command_id)
-        return JSONResponse({"applied": events is not None, "events": events or []})
+        outcome = submitter.outcome(command_id)
+        return JSONResponse(
+            {
+                "applied": outcome is not None and outcome.refused is None,
+                "refused": outcome.refused if outcome is not None else None,
+                "events": outcome.events if outcome is not None else [],
+            }
+        )
 
     return router
 

@@ -11,12 +11,18 @@ Body (only the contact fields matter; unknown fields are kept in `raw`):
 At least one of name, email and phone is required; the phone is kept exactly as typed.
 Without an `id` the booking's id is a hash of its canonical JSON, so a double submit of the
 same form is one booking downstream.
+
+An opt-in given with the form (a ticked box) travels with the booking: `"consent": true`, the
+exact text the customer agreed to in `consent_text` (required then), optionally `consent_at`
+(when they agreed; the submit time otherwise) and `consent_channels` (default ["sms"]).
+An unticked box (`false` or absent) records nothing: it is not an opt-out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from ingest import signatures
@@ -24,6 +30,7 @@ from ingest.edge import Inbound, Reply, forbidden, json_reply, not_configured, o
 from ingest.providers.base import Mapped, PayloadError, load_json, opt_ident
 from ingest.timeutil import normalize
 from schema.envelopes import Booking, Party, RawEnvelope
+from schema.topics import CONSENT_CHANNELS
 
 MAX_TEXT = 4000
 MAX_GUESTS = 100_000
@@ -74,6 +81,8 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
         total=_total(payload),
         notes=texts["notes"],
     )
+    occurred_at = normalize(payload.get("submitted_at"), received_at)
+    booking = _with_consent(booking, payload, occurred_at)
     booking_id = opt_ident(payload, "id", "booking") or "sha256:" + _digest(payload)
     source = _text(payload, "source") or "website"
     envelope = RawEnvelope(
@@ -90,13 +99,40 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
             email=booking.email,
             phone=booking.phone,
         ),
-        occurred_at=normalize(payload.get("submitted_at"), received_at),
+        occurred_at=occurred_at,
         received_at=received_at,
         text=booking.notes,
         booking=booking,
         raw=payload,
     )
     return Mapped((envelope,))
+
+
+def _with_consent(booking: Booking, payload: dict[str, Any], submitted_at: str) -> Booking:
+    """The booking with the opt-in the customer gave on the form, if they gave one."""
+    given = payload.get("consent")
+    if given is None or given is False:
+        return booking
+    if given is not True:
+        raise PayloadError("consent: true or false")
+    text = payload.get("consent_text")
+    if not isinstance(text, str) or not text.strip():
+        raise PayloadError("consent_text: the exact text the customer agreed to is required with consent")
+    if len(text) > MAX_TEXT:
+        raise PayloadError(f"consent_text: longer than {MAX_TEXT} characters")
+    channels = payload.get("consent_channels", ["sms"])
+    if (
+        not isinstance(channels, list)
+        or not channels
+        or not all(isinstance(c, str) and c in CONSENT_CHANNELS for c in channels)
+    ):
+        raise PayloadError(f"consent_channels: a list of {', '.join(CONSENT_CHANNELS)}")
+    return replace(
+        booking,
+        consent_text=text,  # exactly as agreed to: not trimmed
+        consent_at=normalize(payload.get("consent_at"), submitted_at),
+        consent_channels=tuple(dict.fromkeys(channels)),
+    )
 
 
 def _text(payload: dict[str, Any], name: str) -> str | None:

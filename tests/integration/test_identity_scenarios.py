@@ -21,6 +21,7 @@ from tests.identity_scenarios import (
     T0,
     Backend,
     ConflictsMergesSplits,
+    EditsByPeople,
     Journeys,
     MergeProtection,
     Redelivery,
@@ -37,6 +38,7 @@ from tests.identity_scenarios import (
     thread_customer,
     types,
 )
+from tests.privacy_scenarios import Consent, Erasure
 from workers import bootstrap
 from workers.domain.ports import TransientError
 from workers.services.evidence import gather
@@ -94,11 +96,23 @@ class TestConflictsMergesSplitsOnPostgres(ConflictsMergesSplits):
     pass
 
 
+class TestEditsByPeopleOnPostgres(EditsByPeople):
+    pass
+
+
 class TestRedeliveryOnPostgres(Redelivery):
     pass
 
 
 class TestReplayOnPostgres(Replay):
+    pass
+
+
+class TestErasureOnPostgres(Erasure):
+    pass
+
+
+class TestConsentOnPostgres(Consent):
     pass
 
 

@@ -1,5 +1,6 @@
 """Every identity scenario on the dict store: the resolver and the admin commands as wired by
-the composition root, with no database (tests/identity_scenarios.py has the scenarios)."""
+the composition root, with no database (tests/identity_scenarios.py has the scenarios, and
+tests/privacy_scenarios.py the erasure and consent ones)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ from tests.identity_scenarios import (
     Backend,
     Backlinking,
     ConflictsMergesSplits,
+    EditsByPeople,
     Journeys,
     MergeProtection,
     OtherPeoplesNumbers,
+    ProfilesAsObservations,
     Redelivery,
     Replay,
     Script,
     SeveralNumbers,
     fake_backend,
 )
+from tests.privacy_scenarios import Consent, Erasure
 
 
 @pytest.fixture
@@ -64,4 +68,20 @@ class TestRedelivery(Redelivery):
 
 
 class TestReplay(Replay):
+    pass
+
+
+class TestEditsByPeople(EditsByPeople):
+    pass
+
+
+class TestProfilesAsObservations(ProfilesAsObservations):
+    pass
+
+
+class TestErasure(Erasure):
+    pass
+
+
+class TestConsent(Consent):
     pass

@@ -22,11 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from schema import jsoncodec
+from workers.adapters.erasure import Eraser, cluster_of, suppression
 from workers.adapters.row_cache import MAX_MERGE_HOPS, RowCache
-from workers.adapters.rows import Encoded, Row, RowStore
+from workers.adapters.rows import FENCE, Encoded, Row, RowStore
 from workers.adapters.write_buffer import WriteBuffer, conflict_key
 from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState, better_name
-from workers.domain.ports import BatchKeys
+from workers.domain.ports import BatchKeys, Cluster, Erasure
 
 CLAIM_KINDS = ("shared_phone_candidate", "shared_phone")
 
@@ -99,6 +100,9 @@ class Repository:
                 "email_at": at if email else None,
                 "created_at": at,
                 "merged_into": None,
+                "name_by": None,
+                "email_by": None,
+                "erased_at": None,
             }
         )
 
@@ -109,10 +113,15 @@ class Repository:
         if row is None:
             return
         changed = False
-        if name and better_name(name, at, row["name"], row["name_at"]):
+        # A detail a person set (name_by, email_by) is never changed by an observation.
+        if name and not row["name_by"] and better_name(name, at, row["name"], row["name_at"]):
             row["name"], row["name_at"] = name, at
             changed = True
-        if email and (not row["email"] or row["email_at"] is None or at < row["email_at"]):
+        if (
+            email
+            and not row["email_by"]
+            and (not row["email"] or row["email_at"] is None or at < row["email_at"])
+        ):
             row["email"], row["email_at"] = email, at
             changed = True
         if at < row["created_at"]:
@@ -142,13 +151,31 @@ class Repository:
         for identity, keys in self._rows.open.items():
             self._rows.open[identity] = [k for k in keys if {k[3], k[4]} != both]
 
+    def set_customer_details(
+        self, customer_id: uuid.UUID, name: str | None, email: str | None, by: str, at: datetime
+    ) -> None:
+        row = self._rows.customer(customer_id)
+        if row is None:
+            return
+        if name is not None:
+            row["name"], row["name_at"], row["name_by"] = name, at, by
+        if email is not None:
+            row["email"], row["email_at"], row["email_by"] = email, at, by
+        self._rows.customers.touch(customer_id)
+
     # --- phones ---------------------------------------------------------------------------
     def phone(self, e164: str) -> PhoneState:
         row = self._rows.row(self._rows.phones, e164)
         if row is None:
             return PhoneState(e164)
         owner = self.effective(row["customer_id"])
-        return PhoneState(e164, self.customer(owner), bool(row["shared"]), holder=row["customer_id"])
+        return PhoneState(
+            e164,
+            self.customer(owner),
+            bool(row["shared"]),
+            holder=row["customer_id"],
+            released_from=self.effective(row["released_from"]),
+        )
 
     def phone_claimants(self, e164: str, holder: uuid.UUID | None) -> tuple[str, ...]:
         """The stored rows overlaid with this unit of work's: a cached identity row is the
@@ -201,6 +228,31 @@ class Repository:
             self._rows.phones.touch(e164)
         owner: uuid.UUID | None = row["customer_id"]
         return owner
+
+    def release_phone(self, e164: str) -> uuid.UUID | None:
+        row = self._rows.row(self._rows.phones, e164)
+        if row is None:
+            return None
+        holder: uuid.UUID | None = row["customer_id"]
+        row["customer_id"] = None
+        if holder is not None:
+            row["released_from"] = holder
+        self._rows.phones.touch(e164)
+        return holder
+
+    def identities_attested_by(self, e164: str) -> list[uuid.UUID]:
+        found = set(self._store.attested_identities(e164))
+        # This unit of work's own addresses, not stored yet.
+        for (channel, address), row in self._buffer.addresses.items():
+            if row["e164"] == e164:
+                found.update(
+                    identity_id
+                    for identity_id, cached in self._rows.identities.rows.items()
+                    if cached is not None
+                    and cached["platform"] == channel
+                    and cached["provider_user_id"] == address
+                )
+        return sorted(found)
 
     def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
         self.ensure_phone(e164, at, version)
@@ -430,6 +482,46 @@ class Repository:
     def consent(self, **values: Any) -> None:
         self._buffer.add_consent(values)
 
+    # --- privacy --------------------------------------------------------------------------
+    def fences(self, subjects: Iterable[str]) -> dict[str, datetime]:
+        cache = self._rows.fence
+        wanted = list(subjects)
+        missing = cache.missing(wanted)
+        if missing:
+            cache.loaded(missing, self._store.load(FENCE, missing))
+        return {s: row["erased_at"] for s in wanted if (row := cache.rows.get(s)) is not None}
+
+    def fence(
+        self,
+        subject: str,
+        kind: str,
+        at: datetime,
+        command_id: str,
+        opt_outs: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        row = self._rows.row(self._rows.fence, subject)
+        if row is None:
+            self._rows.fence.add(
+                {"subject": subject, "kind": kind, "erased_at": at, "command_id": command_id}
+            )
+        elif at > row["erased_at"]:
+            row.update(erased_at=at, command_id=command_id)
+            self._rows.fence.touch(subject)
+        else:
+            return
+        for entry in opt_outs:
+            self._buffer.add_consent(suppression(subject, entry, command_id))
+
+    def cluster(self, customer_id: uuid.UUID) -> Cluster:
+        return cluster_of(self._store.cluster(customer_id))
+
+    def customer_erased(self, customer_id: uuid.UUID) -> bool:
+        row = self._rows.customer(customer_id)
+        return row is not None and row["erased_at"] is not None
+
+    def erase(self, cluster: Cluster, erasure: Erasure) -> dict[str, list[dict[str, Any]]]:
+        return Eraser(self._store, self._rows, self._buffer).erase(cluster, erasure)
+
     def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
         if key not in self._rows.outbox:
             self._rows.load_outbox([key])
@@ -458,6 +550,24 @@ class Repository:
                 "customer_id": customer_id,
                 "events": Encoded(events),
                 "resolved_at": at,
+                "refused": None,
+            }
+        )
+
+    def refuse_command(self, key: str, reason: str, at: datetime) -> None:
+        if key not in self._rows.outbox:
+            self._rows.load_outbox([key])
+        if self._rows.outbox[key] is not None:
+            return  # the first answer stands
+        self._rows.outbox[key] = "[]"
+        self._buffer.add_outbox(
+            {
+                "idempotency_key": key,
+                "thread_id": None,
+                "customer_id": None,
+                "events": Encoded("[]"),
+                "resolved_at": at,
+                "refused": reason,
             }
         )
 
@@ -471,6 +581,7 @@ def _phone_row(e164: str, customer_id: uuid.UUID | None, at: datetime, version: 
         "shared_by": None,
         "normalizer_version": version,
         "created_at": at,
+        "released_from": None,
     }
 
 

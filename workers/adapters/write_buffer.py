@@ -33,6 +33,8 @@ class WriteBuffer:
         self.outbox: list[Row] = []
         self.addresses: dict[tuple[str, str], Row] = {}
         self._consent_keys: set[str] = set()
+        # An erasure's deletes and rewrites, in order, after everything else.
+        self.erasure: list[Write] = []
 
     def add_ledger(self, entry: Row) -> None:
         self.ledger.append(checked(entry, LEDGER, evidence={}))
@@ -83,8 +85,9 @@ class WriteBuffer:
         ):
             if rows:
                 writes.append(Write("append", spec, rows))
+        writes.extend(self.erasure)
         self.ledger, self.conflicts, self.constraints, self.consent, self.outbox = [], [], [], [], []
-        self.addresses = {}
+        self.addresses, self.erasure = {}, []
         return writes
 
 
