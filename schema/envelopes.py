@@ -80,6 +80,9 @@ class RawEnvelope:
     attachments: tuple[dict[str, Any], ...] = ()
     booking: Booking | None = None
     status: str | None = None  # for kind=status: sent/delivered/read/failed...; for consent: opt_out/opt_in
+    # For kind=status and kind=deleted: the provider_message_id of the message the event is about
+    # (a delivery receipt attaches to the business's message, an unsend hides the customer's).
+    refers_to: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the provider's own payload fragment, for replay
     schema_version: int = RAW_SCHEMA_VERSION
 
@@ -126,6 +129,7 @@ class RawEnvelope:
                 attachments=tuple(data.get("attachments") or ()),
                 booking=Booking(**booking) if booking else None,
                 status=data.get("status"),
+                refers_to=data.get("refers_to"),
                 raw=data.get("raw") or {},
             )
         except KeyError as exc:
@@ -156,7 +160,7 @@ class RawEnvelope:
         _check_types(self)
 
 
-_TEXT_FIELDS = ("text", "status")
+_TEXT_FIELDS = ("text", "status", "refers_to")
 
 
 def _check_types(envelope: RawEnvelope) -> None:

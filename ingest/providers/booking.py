@@ -19,9 +19,9 @@ import hashlib
 import json
 from typing import Any
 
-from ingest import signatures
-from ingest.edge import Inbound, Reply, forbidden, json_reply, not_configured, outcome_of, unauthorized
+from ingest.edge import Inbound, Reply, json_reply, not_configured, outcome_of
 from ingest.providers.base import Mapped, PayloadError, load_json, opt_ident
+from ingest.providers.shared_key import verify_shared_key
 from ingest.timeutil import normalize
 from schema.envelopes import Booking, Party, RawEnvelope
 
@@ -43,14 +43,7 @@ class BookingAdapter:
     def accept(self, inbound: Inbound) -> Mapped:
         if not self._key:
             raise not_configured("the booking API key")
-        api_key = inbound.headers.get("x-api-key")
-        signature = inbound.headers.get("x-signature-256")
-        if not api_key and not signature:
-            raise unauthorized("missing X-Api-Key or X-Signature-256")
-        if api_key and not signatures.tokens_equal(self._key, api_key):
-            raise forbidden("X-Api-Key does not match")
-        if signature and not signatures.sha256_header_valid(self._key, inbound.body, signature):
-            raise forbidden("X-Signature-256 does not match")
+        verify_shared_key(inbound, self._key)
         return map_payload(load_json(inbound.body), inbound.received_at)
 
     def acknowledge(self, mapped: Mapped) -> Reply:
