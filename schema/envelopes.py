@@ -27,6 +27,11 @@ Direction = Literal["in", "out"]
 KINDS: tuple[str, ...] = ("message", "status", "booking", "deleted", "consent", "system")
 
 
+def idempotency_key(channel: str, provider_message_id: str) -> str:
+    """The key a message is deduplicated by everywhere: channel + the provider's message id."""
+    return f"{channel}:{provider_message_id}"
+
+
 def _flat(value: Party | Booking) -> dict[str, Any]:
     """A Party or Booking as a dict (their fields are plain values: no copy needed)."""
     return {f.name: getattr(value, f.name) for f in fields(value)}
@@ -88,7 +93,7 @@ class RawEnvelope:
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.channel}:{self.provider_message_id}"
+        return idempotency_key(self.channel, self.provider_message_id)
 
     def to_dict(self) -> dict[str, Any]:
         """The envelope as JSON-ready data: what `dataclasses.asdict` gives (attachments as a

@@ -46,6 +46,9 @@ customers = Table(
     # A merge is a soft pointer to the survivor, so a split can undo it exactly.
     Column("merged_into", UUID(as_uuid=True), ForeignKey("customers.id")),
     Column("erased_at", DateTime(timezone=True)),
+    # Where the kept email came from (workers/domain/email_choice.py): a stronger source's
+    # address is kept over a newer one from a weaker source.
+    Column("email_source", Text),
     CheckConstraint("merged_into IS NULL OR merged_into <> id", name="ck_customers_not_merged_into_self"),
 )
 
@@ -208,6 +211,11 @@ timeline_events = Table(
     Column("sender", Text),
     Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("written_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    # A status or an unsend: the idempotency key of the message it is about.
+    Column("refers_to", Text),
+    # Shown only on demand: the row that stands for this one now (a booking's latest version;
+    # for an unsend, the message it hid).
+    Column("superseded_by", UUID(as_uuid=True)),
 )
 Index(
     "ix_timeline_customer_time",
@@ -216,6 +224,11 @@ Index(
     timeline_events.c.id,
 )
 Index("ix_timeline_thread_time", timeline_events.c.thread_id, timeline_events.c.occurred_at)
+Index(
+    "ix_timeline_refers_to",
+    timeline_events.c.refers_to,
+    postgresql_where=timeline_events.c.refers_to.isnot(None),
+)
 
 consent_ledger = Table(
     "consent_ledger",

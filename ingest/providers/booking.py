@@ -11,6 +11,13 @@ Body (only the contact fields matter; unknown fields are kept in `raw`):
 At least one of name, email and phone is required; the phone is kept exactly as typed.
 Without an `id` the booking's id is a hash of its canonical JSON, so a double submit of the
 same form is one booking downstream.
+
+Versions: a booking re-sent with the same `id` and different content is an update, not a
+duplicate. Its message id is `<id>#<version>`, the version being a hash of the whole form, so
+a redelivery of the same content is still the same message, and each change is a new one on
+the booking's thread (`booking:<source>:<id>`). The version's time is the form's `updated_at`
+when it sends one, else `submitted_at`: the timeline shows the latest by that time, whatever
+order the versions arrive in.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from ingest.timeutil import normalize
 from schema.envelopes import Booking, Party, RawEnvelope
 
 MAX_TEXT = 4000
+VERSION_CHARS = 16  # hex digits of the content hash naming a version: 64 bits
 MAX_GUESTS = 100_000
 _TEXT_FIELDS = ("name", "email", "phone", "date", "notes")
 
@@ -48,8 +56,21 @@ class BookingAdapter:
 
     def acknowledge(self, mapped: Mapped) -> Reply:
         envelope = mapped.envelopes[0] if mapped.envelopes else None
-        payload = {"status": "ok", "booking_id": envelope.provider_message_id if envelope else None}
+        payload: dict[str, Any] = {"status": "ok", "booking_id": None}
+        if envelope is not None:
+            payload["booking_id"], version = booking_version(envelope.provider_message_id)
+            if version is not None:
+                payload["version"] = version
         return json_reply(202 if envelope else 200, outcome_of(mapped), payload)
+
+
+def booking_version(message_id: str) -> tuple[str, str | None]:
+    """(the form's booking id, the version) of a booking's message id; an id-less booking's
+    content hash is both its id and its only version."""
+    form_id, mark, version = message_id.rpartition("#")
+    if mark and len(version) == VERSION_CHARS:
+        return form_id, version
+    return message_id, None
 
 
 def map_payload(payload: Any, received_at: str) -> Mapped:
@@ -67,14 +88,18 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
         total=_total(payload),
         notes=texts["notes"],
     )
-    booking_id = opt_ident(payload, "id", "booking") or "sha256:" + _digest(payload)
+    digest = _digest(payload)
+    form_id = opt_ident(payload, "id", "booking")
+    booking_id = form_id or "sha256:" + digest
     source = _text(payload, "source") or "website"
+    submitted = normalize(payload.get("submitted_at"), received_at)
     envelope = RawEnvelope(
         channel="booking",
         provider="booking_form",
         kind="booking",
         direction="in",
-        provider_message_id=booking_id,
+        # Without an id the content hash is the id: each content is a booking of its own.
+        provider_message_id=f"{form_id}#{digest[:VERSION_CHARS]}" if form_id else booking_id,
         thread_key=f"booking:{source}:{booking_id}",
         business_account=source,
         customer=Party(
@@ -83,7 +108,7 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
             email=booking.email,
             phone=booking.phone,
         ),
-        occurred_at=normalize(payload.get("submitted_at"), received_at),
+        occurred_at=normalize(payload.get("updated_at"), submitted),
         received_at=received_at,
         text=booking.notes,
         booking=booking,

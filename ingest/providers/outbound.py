@@ -97,7 +97,9 @@ class OutboundAdapter:
 
     def acknowledge(self, mapped: Mapped) -> Reply:
         envelope = mapped.envelopes[0]
-        return json_reply(202, outcome_of(mapped), {"status": "ok", "message_id": envelope.provider_message_id})
+        return json_reply(
+            202, outcome_of(mapped), {"status": "ok", "message_id": envelope.provider_message_id}
+        )
 
 
 def map_report(payload: Any, received_at: str) -> Mapped:
@@ -109,9 +111,9 @@ def map_report(payload: Any, received_at: str) -> Mapped:
         raise PayloadError(f"unknown field(s): {', '.join(unknown)}")
     provider = payload.get("provider")
     channel = payload.get("channel")
-    channels = _CHANNELS.get(provider) if isinstance(provider, str) else None
-    if channels is None:
+    if not isinstance(provider, str) or provider not in _CHANNELS:
         raise PayloadError(f"provider: one of {', '.join(_CHANNELS)}")
+    channels = _CHANNELS[provider]
     if channel not in channels:
         raise PayloadError(f"channel: {provider} reports one of {', '.join(channels)}")
     text = _text(payload)

@@ -128,7 +128,7 @@ class RepositoryContract:
             )  # a real name beats a handle
             store.note_customer_details(
                 c, "@ana_l", "early@example.com", later(5)
-            )  # never the reverse; earlier email wins
+            )  # never the reverse; of two emails of one source the newer wins
             store.note_customer_details(
                 c, None, None, later(1)
             )  # the customer dates from its earliest message
@@ -136,10 +136,52 @@ class RepositoryContract:
         committed(db, observe)
         (row,) = rows(db, t.customers)
         assert (row["name"], row["name_at"]) == ("Ana Lopez", later(20))
-        assert (row["email"], row["email_at"]) == ("early@example.com", later(5))
+        assert (row["email"], row["email_at"], row["email_source"]) == (
+            "late@example.com",
+            later(20),
+            "channel",
+        )
         assert row["created_at"] == later(1)
         committed(db, lambda store: store.note_customer_details(c, "Ana Berg", None, later(15)))
         assert rows(db, t.customers)[0]["name"] == "Ana Berg"  # of two real names, the earlier
+
+    def test_the_newest_email_of_the_strongest_source_is_kept_and_each_meeting_said(
+        self, db: Backend
+    ) -> None:
+        c = customer_id("a")
+        committed(db, lambda store: store.create_customer(c, AT, "Ana", "old@example.com", "booking_form"))
+
+        def observe(store: IdentityRepository) -> list[Any]:
+            return [
+                # newer, but from a weaker source: kept out, and said so
+                store.note_customer_details(c, None, "profile@example.com", later(30), "channel"),
+                # the same source, newer: replaces
+                store.note_customer_details(c, None, "new@example.com", later(20), "booking_form"),
+                # the same source, older than the kept one: kept out
+                store.note_customer_details(c, None, "older@example.com", later(10), "booking_form"),
+                # the kept address again: nothing met
+                store.note_customer_details(c, None, "new@example.com", later(20), "booking_form"),
+            ]
+
+        weaker, newer, older, same = committed(db, observe)
+        assert (weaker.replaced, weaker.kept.email, weaker.previous.email) == (
+            False,
+            "old@example.com",
+            "old@example.com",
+        )
+        assert (newer.replaced, newer.previous.email, newer.seen.email) == (
+            True,
+            "old@example.com",
+            "new@example.com",
+        )
+        assert (older.replaced, older.kept.email) == (False, "new@example.com")
+        assert same is None
+        (row,) = rows(db, t.customers)
+        assert (row["email"], row["email_at"], row["email_source"]) == (
+            "new@example.com",
+            later(20),
+            "booking_form",
+        )
 
     def test_merges_follow_pointers_and_answer_the_open_questions(self, db: Backend) -> None:
         a, b, c = customer_id("a"), customer_id("b"), customer_id("c")

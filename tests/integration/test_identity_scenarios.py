@@ -21,6 +21,7 @@ from tests.identity_scenarios import (
     T0,
     Backend,
     ConflictsMergesSplits,
+    ContactDetails,
     Journeys,
     MergeProtection,
     Redelivery,
@@ -91,6 +92,10 @@ class TestMergeProtectionOnPostgres(MergeProtection):
 
 
 class TestConflictsMergesSplitsOnPostgres(ConflictsMergesSplits):
+    pass
+
+
+class TestContactDetailsOnPostgres(ContactDetails):
     pass
 
 

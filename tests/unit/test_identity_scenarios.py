@@ -9,6 +9,7 @@ from tests.identity_scenarios import (
     Backend,
     Backlinking,
     ConflictsMergesSplits,
+    ContactDetails,
     Journeys,
     MergeProtection,
     OtherPeoplesNumbers,
@@ -56,6 +57,10 @@ class TestConflictsMergesSplits(ConflictsMergesSplits):
 
 
 class TestBacklinking(Backlinking):
+    pass
+
+
+class TestContactDetails(ContactDetails):
     pass
 
 

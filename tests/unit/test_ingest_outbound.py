@@ -140,7 +140,9 @@ def test_reporting_twice_publishes_the_same_idempotent_envelope(h):
 
 
 def test_attachments_take_the_envelope_shape(h):
-    h.send.outbound(report(text=None, attachments=[{"type": "image", "url": "https://cdn.example.com/m.jpg"}]))
+    h.send.outbound(
+        report(text=None, attachments=[{"type": "image", "url": "https://cdn.example.com/m.jpg"}])
+    )
     (envelope,) = h.publisher.envelopes()
     assert envelope.text is None
     assert envelope.attachments == ({"type": "image", "payload": {"url": "https://cdn.example.com/m.jpg"}},)
@@ -151,7 +153,10 @@ def test_attachments_take_the_envelope_shape(h):
     [
         ({"provider": "telegram"}, "provider: one of twilio, meta, ringcentral"),
         ({"channel": "instagram"}, "channel: twilio reports one of sms, whatsapp, messenger"),
-        ({"channel": "booking", "provider": "meta"}, "channel: meta reports one of whatsapp, messenger, instagram"),
+        (
+            {"channel": "booking", "provider": "meta"},
+            "channel: meta reports one of whatsapp, messenger, instagram",
+        ),
         ({"to": None}, "message.to: missing"),
         ({"from": None}, "message.from: missing"),
         ({"message_id": None}, "message.message_id: missing"),

@@ -25,6 +25,7 @@ from schema import jsoncodec
 from workers.adapters.row_cache import MAX_MERGE_HOPS, RowCache
 from workers.adapters.rows import Encoded, Row, RowStore
 from workers.adapters.write_buffer import WriteBuffer, conflict_key
+from workers.domain.email_choice import EmailMet, EmailSeen, better_email
 from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState, better_name
 from workers.domain.ports import BatchKeys
 
@@ -84,7 +85,12 @@ class Repository:
         return row["merged_into"] if row else None
 
     def create_customer(
-        self, customer_id: uuid.UUID, at: datetime, name: str | None, email: str | None
+        self,
+        customer_id: uuid.UUID,
+        at: datetime,
+        name: str | None,
+        email: str | None,
+        email_source: str = "channel",
     ) -> None:
         if self._rows.customer(customer_id) is not None:
             return
@@ -99,27 +105,40 @@ class Repository:
                 "email_at": at if email else None,
                 "created_at": at,
                 "merged_into": None,
+                "email_source": email_source if email else None,
             }
         )
 
     def note_customer_details(
-        self, customer_id: uuid.UUID, name: str | None, email: str | None, at: datetime
-    ) -> None:
+        self,
+        customer_id: uuid.UUID,
+        name: str | None,
+        email: str | None,
+        at: datetime,
+        email_source: str = "channel",
+    ) -> EmailMet | None:
         row = self._rows.customer(customer_id)
         if row is None:
-            return
+            return None
         changed = False
         if name and better_name(name, at, row["name"], row["name_at"]):
             row["name"], row["name_at"] = name, at
             changed = True
-        if email and (not row["email"] or row["email_at"] is None or at < row["email_at"]):
-            row["email"], row["email_at"] = email, at
-            changed = True
+        met = None
+        if email:
+            seen = EmailSeen(email, email_source, at)
+            kept = _kept_email(row)
+            if better_email(seen, kept):
+                row["email"], row["email_at"], row["email_source"] = email, at, email_source
+                changed = True
+            if kept is not None and kept.email != email:
+                met = EmailMet(seen, kept, replaced=row["email"] == email)
         if at < row["created_at"]:
             row["created_at"] = at
             changed = True
         if changed:
             self._rows.customers.touch(customer_id)
+        return met
 
     def set_merged_into(self, customer_id: uuid.UUID, survivor: uuid.UUID | None, at: datetime) -> None:
         row = self._rows.customer(customer_id)
@@ -460,6 +479,16 @@ class Repository:
                 "resolved_at": at,
             }
         )
+
+
+def _kept_email(row: Row) -> EmailSeen | None:
+    """The customer's kept email as an observation (a row from before sources were recorded
+    held a booking form's address: the only source there was)."""
+    if not row["email"]:
+        return None
+    return EmailSeen(
+        row["email"], row["email_source"] or "booking_form", row["email_at"] or row["created_at"]
+    )
 
 
 def _phone_row(e164: str, customer_id: uuid.UUID | None, at: datetime, version: str) -> Row:

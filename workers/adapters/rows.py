@@ -42,7 +42,9 @@ class TableSpec:
 
 
 CUSTOMERS = TableSpec(
-    "customers", ("id", "name", "email", "name_at", "email_at", "created_at", "merged_into"), "id"
+    "customers",
+    ("id", "name", "email", "name_at", "email_at", "created_at", "merged_into", "email_source"),
+    "id",
 )
 PHONES = TableSpec(
     "phones", ("e164", "customer_id", "shared", "shared_by", "normalizer_version", "created_at"), "e164"
