@@ -139,6 +139,7 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
         include_status: bool = False,
+        include_superseded: bool = False,
         who: str = auth,
     ) -> Any:
         """The customer's unified timeline across every channel, oldest first by the time each
@@ -154,7 +155,9 @@ def create_app(
             if survivor != customer_id:
                 return redirect_to(request, survivor, "timeline")
             ids = queries.members(conn, survivor)
-            items, next_cursor = queries.timeline_page(conn, ids, limit, after, include_status)
+            items, next_cursor = queries.timeline_page(
+                conn, ids, limit, after, include_status, include_superseded
+            )
             return {
                 "customer": queries.customer_card(conn, survivor),
                 "social_identities": queries.identities_of(conn, ids),

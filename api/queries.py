@@ -192,11 +192,14 @@ def timeline_page(
     limit: int,
     cursor: Cursor | None,
     include_status: bool = False,
+    include_superseded: bool = False,
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
     te = t.timeline_events.c
     conditions: list[Any] = [te.customer_id.in_(ids)]
     if not include_status:
         conditions.append(te.kind != "status")
+    if not include_superseded:
+        conditions.append(te.superseded_by.is_(None))
     if cursor is not None:
         conditions.append(tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id))
     rows = conn.execute(
@@ -204,12 +207,51 @@ def timeline_page(
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [_conversation(r) for r in rows]
+    delivery = delivery_statuses(conn, [r.idempotency_key for r in rows if r.kind == "message"])
+    items = [_conversation(r, delivery.get(r.idempotency_key)) for r in rows]
     next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
     return items, next_cursor
 
 
-def _conversation(r: Any) -> dict[str, Any]:
+# How far a message got, by its statuses: the furthest one wins, whatever order they came in
+# (providers do not promise order, and "delivered" can be skipped when "read" comes at once).
+STATUS_RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "read": 4,
+    "played": 4,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
+}
+
+
+def delivery_statuses(conn: Connection, keys: list[str]) -> dict[str, str]:
+    """The furthest status reported about each of these messages (statuses refer to the
+    message's idempotency key), for the messages that have one."""
+    if not keys:
+        return {}
+    te = t.timeline_events.c
+    found = conn.execute(
+        select(te.refers_to, te.payload["status"].astext).where(
+            and_(te.kind == "status", te.refers_to.in_(keys))
+        )
+    ).all()
+    reported: dict[str, set[str]] = {}
+    for key, status in found:
+        if status:
+            reported.setdefault(key, set()).add(status.lower())
+    return {key: max(seen, key=lambda s: (STATUS_RANK.get(s, 0), s)) for key, seen in reported.items()}
+
+
+UNSENT = "message unsent"
+
+
+def _conversation(r: Any, delivery: str | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": str(r.id),
         "type": r.type,
@@ -230,10 +272,22 @@ def _conversation(r: Any) -> dict[str, Any]:
         for key, value in (payload.get("booking") or {}).items():
             if value is not None and key not in ("name", "email"):
                 item[key] = value
+        if payload.get("version"):
+            item["version"] = payload["version"]
+            if payload["version"] > 1:
+                item["event"] = "booking_updated"
+    if r.superseded_by is not None:
+        item["superseded_by"] = str(r.superseded_by)
+    if payload.get("unsent") or r.kind == "deleted":
+        # The customer took it back: the text is gone, the line stays.
+        item["unsent"] = True
+        item["content"] = UNSENT
     if payload.get("attachments"):
         item["attachments"] = payload["attachments"]
     if payload.get("status"):
         item["status"] = payload["status"]
+    elif delivery:
+        item["status"] = delivery
     if r.type in ("identity", "consent"):
         item["event"] = r.kind
     if r.type == "consent":
@@ -256,7 +310,9 @@ def stats(conn: Connection, ids: list[uuid.UUID]) -> dict[str, Any]:
         )
     ).scalar_one()
     bookings = conn.execute(
-        select(func.count()).where(and_(te.customer_id.in_(ids), te.kind == "booking"))
+        select(func.count()).where(
+            and_(te.customer_id.in_(ids), te.kind == "booking", te.superseded_by.is_(None))
+        )
     ).scalar_one()
     channels = conn.execute(
         select(func.count(func.distinct(te.channel))).where(

@@ -11,7 +11,6 @@ so the database stays the backstop of the single-writer-per-phone rule when part
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from typing import Any
 import psycopg2.errors
 from sqlalchemy import Connection, Engine
 
+from phoneunify.db import advisory_locks_sql
 from phoneunify.retry import transient_db_error
 from workers.adapters import bulk_sql
 from workers.adapters.repository import Repository
@@ -44,12 +44,8 @@ from workers.domain.ports import BatchKeys, ConcurrentWriteError, TransientError
 
 log = logging.getLogger(__name__)
 
-# Advisory locks: a namespace of our own (two-int form), and how many buckets keys fold into.
+# Advisory locks: a namespace of our own (two-int form); keys fold into ids in phoneunify/db.py.
 LOCK_SPACE = 0x5055  # "PU"
-# Lock ids: 31-bit hashes of the keys. With 1,024 buckets a batch of 500 messages (~1,500
-# keys) held most of them, so two workers' batches nearly always shared one and ran one after
-# the other; in 2^31 two batches of distinct keys collide about once in a thousand.
-LOCK_IDS = 1 << 31
 
 _THREADS = (
     "SELECT {columns} FROM threads"
@@ -206,15 +202,9 @@ class PostgresRows:
 
     def lock(self, keys: Sequence[str]) -> None:
         """Taken with the next statement (one round trip less), before it reads anything."""
-        buckets = sorted({_bucket(key) for key in keys})
-        if buckets:
-            # Integers only: written into the text, where a bound parameter would clash with the
-            # next statement's.
-            array = "{" + ",".join(map(str, buckets)) + "}"
-            self._locks += (
-                f"SELECT count(pg_advisory_xact_lock({LOCK_SPACE}, b))"  # noqa: S608 - integers
-                f" FROM (SELECT unnest('{array}'::int[]) AS b ORDER BY 1) AS ordered;\n"
-            )
+        statement = advisory_locks_sql(LOCK_SPACE, keys)
+        if statement:
+            self._locks += statement + ";\n"
 
     def load(self, table: TableSpec, keys: Sequence[Any]) -> list[Row]:
         if not keys:
@@ -385,8 +375,3 @@ def _load_sql(table: TableSpec) -> str:
         f"SELECT {', '.join(table.columns)} FROM {table.name}"  # noqa: S608 - fixed names, values bound
         f" WHERE {table.key} = ANY(%(keys)s::{key_type}[]) ORDER BY {table.key} FOR UPDATE"
     )
-
-
-def _bucket(key: str) -> int:
-    # A stable hash (not Python's salted hash()): every worker process must agree on buckets.
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % LOCK_IDS

@@ -3,6 +3,9 @@
 Every message event becomes one row keyed by its idempotency key (channel + provider message
 id); every identity or consent change becomes one row keyed by its event id. Link changes of
 a whole thread (back-links, admin re-links) become re-projections of that thread's rows.
+A status or an unsend keeps the key of the message it is about (`refers_to`); what that does
+to other rows (an unsend hides its message, a booking's new version supersedes the older) is
+the writer's store's to apply (store.py), since the other row may arrive before or after.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ def _message_row(event: LinkedEvent) -> Row:
             "content": content,
             "sender": data.get("sender"),
             "payload": payload,
+            "refers_to": data.get("refers_to"),
         }
     )
 
