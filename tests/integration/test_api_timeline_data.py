@@ -140,7 +140,9 @@ def test_an_unsend_of_a_message_never_received_is_its_own_line(pipe: Pipeline, c
 
 
 @pytest.mark.parametrize("order", ORDERS)
-def test_delivery_statuses_attach_to_the_business_reply(pipe: Pipeline, client: TestClient, order: str) -> None:
+def test_delivery_statuses_attach_to_the_business_reply(
+    pipe: Pipeline, client: TestClient, order: str
+) -> None:
     question = pipe.sms(TEL, "Do you do birthdays?")
     reply = pipe.sms(TEL, "Yes! We do birthday parties. How many guests?", direction="out")
 
