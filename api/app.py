@@ -24,7 +24,7 @@ from ingest.publisher import Publisher, PublishError, Record
 from phoneunify.credentials import Credentials
 from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
-from schema.commands import ACTIONS, Command, CommandError
+from schema.commands import ACTIONS, SYSTEM_ACTIONS, Command, CommandError
 from schema.topics import Topics
 from workers.domain import phones
 
@@ -32,7 +32,7 @@ bearer = HTTPBearer(auto_error=False)
 
 
 class CommandIn(BaseModel):
-    action: str = Field(description="One of: " + ", ".join(ACTIONS))
+    action: str = Field(description="One of: " + ", ".join(a for a in ACTIONS if a not in SYSTEM_ACTIONS))
     params: dict[str, Any]
     note: str | None = Field(
         default=None,

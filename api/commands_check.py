@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from api.phone_input import canonical_phone
 from phoneunify.privacy import phone_key
 from schema import tables as t
-from schema.commands import Command
+from schema.commands import SYSTEM_ACTIONS, Command
 from workers.domain import phones
 
 _ID_TABLES = {
@@ -31,6 +31,8 @@ def command_phone(command: Command, region: str) -> str:
 
 def invalid_params(command: Command, region: str) -> str | None:
     """Why the parameters cannot be applied, beyond what Command itself checks."""
+    if command.action in SYSTEM_ACTIONS:
+        return f"{command.action} is not an admin command (phoneunify {command.action} issues it)"
     if "phone" in command.params and command.action in ("mark_shared", "unmark_shared"):
         try:
             command_phone(command, region)

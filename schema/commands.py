@@ -28,7 +28,13 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "mark_shared": ("phone",),
     "unmark_shared": ("phone",),
     "resolve_conflict": ("conflict_id",),
+    # addresses: [{"channel": ..., "address": ...}], read again with normalizer `version`.
+    "renormalize": ("version", "addresses"),
 }
+# Issued by phoneunify itself (`phoneunify renormalize`), never through the API: the ledger's
+# actor is system:<actor>.
+SYSTEM_ACTIONS = frozenset({"renormalize"})
+MAX_RENORMALIZE_ADDRESSES = 500
 _UUID_PARAMS = frozenset({"identity_id", "customer_id", "thread_id", "survivor_id", "merged_id"})
 
 
@@ -65,6 +71,13 @@ class Command:
             value = self.params["conflict_id"]
             if isinstance(value, bool) or not str(value).isdigit():
                 raise CommandError("conflict_id is not a conflict number")
+        if self.action == "renormalize":
+            _check_addresses(self.params["addresses"])
+
+    @property
+    def ledger_actor(self) -> str:
+        """Who the ledger says decided: admin:<credential>, or system:<tool> for system actions."""
+        return ("system:" if self.action in SYSTEM_ACTIONS else "admin:") + self.actor
 
     def uuid(self, name: str) -> uuid.UUID:
         return uuid.UUID(str(self.params[name]))
@@ -98,3 +111,17 @@ class Command:
             issued_at=str(data.get("issued_at") or ""),
             note=str(data.get("note") or ""),
         )
+
+
+def _check_addresses(addresses: Any) -> None:
+    if not isinstance(addresses, list) or not 0 < len(addresses) <= MAX_RENORMALIZE_ADDRESSES:
+        raise CommandError(f"addresses must be a list of 1 to {MAX_RENORMALIZE_ADDRESSES} addresses")
+    for index, item in enumerate(addresses):
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("channel"), str)
+            and isinstance(item.get("address"), str)
+            and item["channel"]
+            and item["address"]
+        ):
+            raise CommandError(f"addresses[{index}] must be {{channel, address}} strings")

@@ -54,7 +54,7 @@ def command_handler(
     settings: Settings, uow: UnitOfWorkFactory, clock: Callable[[], datetime] | None = None
 ) -> CommandHandler:
     """Admin commands read typed phones in the business's region, as the API checks them."""
-    handler = CommandHandler(uow, policy(settings), settings.default_region)
+    handler = CommandHandler(uow, policy(settings), settings.default_region, hash_key=settings.phone_hash_key)
     if clock is not None:
         handler.clock = clock
     return handler

@@ -307,6 +307,57 @@ class RepositoryContract:
         assert [c["kind"] for c in rows(db, t.constraints)] == ["not_shared", "shared"]
         assert all(c["active"] and c["created_by"] == "admin:ops" for c in rows(db, t.constraints))
 
+    # --- re-normalization -----------------------------------------------------------------
+    def test_an_address_is_read_back_and_readdressed_to_another_number(self, db: Backend) -> None:
+        old, new, wa_id = "+5215512345678", "+525512345678", "5215512345678"
+        committed(db, lambda store: store.record_address("whatsapp", wa_id, old, "v1", AT))
+
+        def move(store: IdentityRepository) -> tuple[Any, ...]:
+            before = store.channel_address("whatsapp", wa_id)
+            store.ensure_phone(new, later(1), "v2")
+            store.readdress("whatsapp", wa_id, new, "v2")
+            return before, store.channel_address("whatsapp", wa_id), store.channel_address("sms", wa_id)
+
+        assert committed(db, move) == ((old, "v1"), (new, "v2"), None)
+        assert [
+            (a["channel"], a["address"], a["e164"], a["normalizer_version"])
+            for a in rows(db, t.phone_addresses)
+        ] == [("whatsapp", wa_id, new, "v2")]
+        assert {p["e164"] for p in rows(db, t.phones)} == {old, new}  # the old number stays
+        assert committed(db, lambda store: store.channel_address("whatsapp", wa_id)) == (new, "v2")
+
+    def test_consent_signals_and_a_persons_mark_of_a_number(self, db: Backend) -> None:
+        signal = {"channel": "sms", "source": "keyword", "evidence": {}}
+
+        def setup(store: IdentityRepository) -> None:
+            store.consent(
+                e164=PHONE, status="opted_out", keyword="STOP", idempotency_key="k1", at=AT, **signal
+            )
+            store.consent(
+                e164=OTHER_PHONE, status="opted_in", keyword="START", idempotency_key="k9", at=AT, **signal
+            )
+            store.add_constraint("shared", "admin:ops", AT, e164=PHONE)
+
+        committed(db, setup)
+
+        def read(store: IdentityRepository) -> tuple[Any, ...]:
+            store.consent(
+                e164=PHONE, status="opted_in", keyword="START", idempotency_key="k2", at=later(5), **signal
+            )
+            store.add_constraint("not_shared", "admin:ops", later(5), e164=PHONE)
+            return (
+                [(c["status"], c["idempotency_key"], c["at"]) for c in store.consent_signals(PHONE)],
+                store.phone_mark(PHONE),
+                store.phone_mark(OTHER_PHONE),
+            )
+
+        assert committed(db, read) == (
+            [("opted_out", "k1", AT), ("opted_in", "k2", later(5))],
+            "not_shared",
+            None,
+        )
+        assert committed(db, lambda store: store.phone_mark(PHONE)) == "not_shared"
+
     # --- identities -----------------------------------------------------------------------
     def test_a_later_sighting_updates_the_identity_an_earlier_one_keeps_it(self, db: Backend) -> None:
         iid = committed(db, lambda store: identity(store, "ana", "Ana", later(10), handle="ana"))

@@ -28,6 +28,8 @@ from phoneunify.retry import transient_db_error
 from workers.adapters import bulk_sql
 from workers.adapters.repository import Repository
 from workers.adapters.rows import (
+    ADDRESSES,
+    CONSENT,
     CUSTOMERS,
     IDENTITIES,
     PHONES,
@@ -87,6 +89,14 @@ _KEYED = frozenset(
         "threads_thread_key_key",
         "uq_identities_provider_id",
     ]
+)
+_ADDRESS = (
+    f"SELECT {', '.join(ADDRESSES.columns)} FROM phone_addresses"  # noqa: S608 - fixed names
+    " WHERE channel = %(channel)s AND address = %(address)s FOR UPDATE"
+)
+_CONSENT_OF = (
+    f"SELECT {', '.join(CONSENT.columns)} FROM consent_ledger"  # noqa: S608 - fixed names
+    " WHERE e164 = %(e164)s ORDER BY seq"
 )
 _RESOLVE_ONE = "UPDATE identity_conflicts SET status = 'resolved', resolved_at = %(at)s WHERE id = %(id)s"
 
@@ -275,6 +285,13 @@ class PostgresRows:
     def outbox(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         return dict(self._rows(_OUTBOX, {"keys": list(keys)}))
 
+    def address(self, channel: str, address: str) -> Row | None:
+        found = self._rows(_ADDRESS, {"channel": channel, "address": address})
+        return dict(zip(ADDRESSES.columns, found[0], strict=True)) if found else None
+
+    def consent_of(self, e164: str) -> list[Row]:
+        return [dict(zip(CONSENT.columns, r, strict=True)) for r in self._rows(_CONSENT_OF, {"e164": e164})]
+
     def resolve_conflicts(
         self,
         at: datetime,
@@ -304,6 +321,14 @@ class PostgresRows:
                     table.columns,
                     write.rows,
                     f"ON CONFLICT ({', '.join(table.unique)}) DO NOTHING",
+                )
+            elif write.kind == "upsert":
+                others = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.unique)
+                script.insert(
+                    table.name,
+                    table.columns,
+                    write.rows,
+                    f"ON CONFLICT ({', '.join(table.unique)}) DO UPDATE SET {others}",
                 )
             else:
                 script.insert(table.name, table.columns, write.rows)

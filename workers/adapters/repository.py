@@ -199,12 +199,7 @@ class Repository:
         return tuple(sorted(name for name in names if name))
 
     def phone_pinned_not_shared(self, e164: str) -> bool:
-        for row in reversed(self._buffer.constraints):
-            if row["e164"] == e164 and row["kind"] in ("shared", "not_shared"):
-                return bool(row["kind"] == "not_shared")
-        if e164 not in self._rows.phone_marks:
-            self._rows.phone_marks[e164] = self._store.phone_claims(e164, None, ()).mark
-        return self._rows.phone_marks[e164] == "not_shared"
+        return self.phone_mark(e164) == "not_shared"
 
     def ensure_phone(self, e164: str, at: datetime, version: str) -> None:
         if self._rows.row(self._rows.phones, e164) is None:
@@ -235,6 +230,28 @@ class Repository:
             row["customer_id"] = None
         self._rows.phones.touch(e164)
         return previous
+
+    # --- re-normalization -----------------------------------------------------------------
+    def channel_address(self, channel: str, address: str) -> tuple[str, str] | None:
+        row = self._buffer.moved.get((channel, address)) or self._buffer.addresses.get((channel, address))
+        if row is None:
+            row = self._store.address(channel, address)
+        return (row["e164"], row["normalizer_version"]) if row is not None else None
+
+    def readdress(self, channel: str, address: str, e164: str, version: str) -> None:
+        self._buffer.move_address(channel, address, e164, version)
+
+    def phone_mark(self, e164: str) -> str | None:
+        for row in reversed(self._buffer.constraints):
+            if row["e164"] == e164 and row["kind"] in ("shared", "not_shared"):
+                return str(row["kind"])
+        if e164 not in self._rows.phone_marks:
+            self._rows.phone_marks[e164] = self._store.phone_claims(e164, None, ()).mark
+        return self._rows.phone_marks[e164]
+
+    def consent_signals(self, e164: str) -> list[dict[str, Any]]:
+        pending = [row for row in self._buffer.consent if row["e164"] == e164]
+        return [*self._store.consent_of(e164), *pending]
 
     # --- channel identities ---------------------------------------------------------------
     def upsert_identity(

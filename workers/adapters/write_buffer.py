@@ -32,6 +32,7 @@ class WriteBuffer:
         self.consent: list[Row] = []
         self.outbox: list[Row] = []
         self.addresses: dict[tuple[str, str], Row] = {}
+        self.moved: dict[tuple[str, str], Row] = {}
         self._consent_keys: set[str] = set()
 
     def add_ledger(self, entry: Row) -> None:
@@ -60,6 +61,15 @@ class WriteBuffer:
             {"channel": channel, "address": address, "e164": e164, "normalizer_version": version},
         )
 
+    def move_address(self, channel: str, address: str, e164: str, version: str) -> None:
+        """The address stands for another number now (re-normalization): written over the stored row."""
+        self.moved[(channel, address)] = {
+            "channel": channel,
+            "address": address,
+            "e164": e164,
+            "normalizer_version": version,
+        }
+
     def add_outbox(self, row: Row) -> None:
         """A full outbox row (the repository builds it)."""
         self.outbox.append(row)
@@ -73,6 +83,8 @@ class WriteBuffer:
         writes: list[Write] = []
         if self.addresses:
             writes.append(Write("insert_missing", ADDRESSES, list(self.addresses.values())))
+        if self.moved:
+            writes.append(Write("upsert", ADDRESSES, list(self.moved.values())))
         if self.consent:
             writes.append(Write("insert_missing", CONSENT, self.consent))
         for spec, rows in (
@@ -84,7 +96,7 @@ class WriteBuffer:
             if rows:
                 writes.append(Write("append", spec, rows))
         self.ledger, self.conflicts, self.constraints, self.consent, self.outbox = [], [], [], [], []
-        self.addresses = {}
+        self.addresses, self.moved = {}, {}
         return writes
 
 

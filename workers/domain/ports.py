@@ -131,6 +131,20 @@ class IdentityRepository(Protocol):
     def set_shared(self, e164: str, shared: bool, by: str, at: datetime, version: str) -> uuid.UUID | None:
         """Mark (it then links nobody) or unmark a phone as shared; returns its owner before."""
 
+    # --- re-normalization -----------------------------------------------------------------
+    def channel_address(self, channel: str, address: str) -> tuple[str, str] | None:
+        """The number a stored channel address stands for, and the normalizer version that
+        said so (None when the address is not stored)."""
+
+    def readdress(self, channel: str, address: str, e164: str, version: str) -> None:
+        """A new normalizer reads the address as `e164` (whose phone row must exist)."""
+
+    def phone_mark(self, e164: str) -> str | None:
+        """The latest shared / not_shared mark a person set on a phone, if any."""
+
+    def consent_signals(self, e164: str) -> list[dict[str, Any]]:
+        """Every consent signal of a number, oldest first (columns of consent_ledger)."""
+
     # --- channel identities ---------------------------------------------------------------
     def upsert_identity(
         self,

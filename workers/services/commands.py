@@ -13,13 +13,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from phoneunify.privacy import phone_key
 from schema.commands import Command, CommandError
 from schema.envelopes import EnvelopeError, parse_time, utc_iso
 from schema.linked import LinkedEvent, make_event
 from workers.domain import phones
 from workers.domain.identity import Policy
 from workers.domain.ports import IdentityRepository, UnitOfWorkFactory
+from workers.domain.renormalize import Claim, Keep, Mark, Number, Review, Share, decide_move
 from workers.domain.typed_phone import canonical_phone
+from workers.services.evidence import address_number
 from workers.services.transactions import committed
 
 
@@ -32,12 +35,19 @@ class CommandHandler:
     country code (the API reads them with the same region when it checks a command)."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, policy: Policy, region: str, clock: Callable[[], datetime] = _now
+        self,
+        uow: UnitOfWorkFactory,
+        policy: Policy,
+        region: str,
+        clock: Callable[[], datetime] = _now,
+        hash_key: str = "",
     ) -> None:
         self.uow = uow
         self.policy = policy
         self.region = region
         self.clock = clock
+        # Keys numbers in the ledger's evidence where a number must not appear (re-normalization).
+        self.hash_key = hash_key
 
     def apply(self, command: Command) -> list[LinkedEvent]:
         """The command's events. Raises CommandError when it cannot apply (it names nothing that
@@ -50,7 +60,7 @@ class CommandHandler:
         if stored is not None:
             return [LinkedEvent.from_dict(e) for e in stored]
         at = _issued_at(command, self.clock)
-        run = _Run(store, command, at, self.policy.version, self.region)
+        run = _Run(store, command, at, self.policy.version, self.region, self.hash_key)
         getattr(run, command.action)()
         store.outbox_put(
             key, None, None, (b"[" + b",".join(e.to_json() for e in run.events) + b"]").decode(), at
@@ -70,7 +80,13 @@ def _issued_at(command: Command, clock: Callable[[], datetime]) -> datetime:
 
 class _Run:
     def __init__(
-        self, store: IdentityRepository, command: Command, at: datetime, version: str, region: str
+        self,
+        store: IdentityRepository,
+        command: Command,
+        at: datetime,
+        version: str,
+        region: str,
+        hash_key: str = "",
     ) -> None:
         self.store = store
         self.command = command
@@ -78,13 +94,19 @@ class _Run:
         self.when = utc_iso(at)
         self.version = version
         self.region = region
-        self.actor = "admin:" + command.actor
+        self.hash_key = hash_key
+        self.actor = command.ledger_actor
         self.events: list[LinkedEvent] = []
 
     # --- helpers -----------------------------------------------------------------------------
     def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any], *id_parts: str) -> None:
         """`id_parts` tell apart several events of one type from one command (one per thread)."""
-        data = {**data, "actor": "admin", "by": self.command.actor, "command_id": self.command.command_id}
+        data = {
+            **data,
+            "actor": self.actor.partition(":")[0],
+            "by": self.command.actor,
+            "command_id": self.command.command_id,
+        }
         self.events.append(
             make_event(type_, self.when, customer, data, "command", self.command.command_id, type_, *id_parts)
         )
@@ -94,12 +116,13 @@ class _Run:
             at=self.at,
             action=action,
             actor=self.actor,
-            rule="admin_command",
+            rule=values.pop("rule", "admin_command"),
             confidence=values.pop("confidence", 1.0),
             policy_version=self.version,
             evidence={
                 "command_id": self.command.command_id,
                 **({"note": self.command.note} if self.command.note else {}),
+                **values.pop("evidence", {}),
             },
             **values,
         )
@@ -266,3 +289,105 @@ class _Run:
         if not self.store.resolve_conflict(conflict, self.at):
             raise CommandError(f"no conflict {conflict}")
         self.ledger("conflict.resolved", confidence=None)
+
+    # --- system actions ----------------------------------------------------------------------
+    def renormalize(self) -> None:
+        """Read stored channel addresses again with the current normalizer (the command names
+        the version it was planned with, so workers not upgraded yet refuse it rather than
+        re-read with the old one), move each to its new number, and carry the old number's
+        standing over as workers/domain/renormalize.py decides: never a silent merge."""
+        version = str(self.command.params["version"])
+        if version != phones.NORMALIZER_VERSION:
+            raise CommandError(
+                f"planned with normalizer {version}, but this resolver runs {phones.NORMALIZER_VERSION}:"
+                " upgrade the workers, then run phoneunify renormalize again"
+            )
+        for item in self.command.params["addresses"]:
+            channel, address = str(item["channel"]), str(item["address"])
+            stored = self.store.channel_address(channel, address)
+            if stored is None:
+                continue  # gone since it was planned
+            try:
+                new = address_number(channel, address, self.region)
+            except phones.PhoneError:
+                continue  # the new normalizer refuses it: left as it was, the dry run says why
+            self.store.ensure_phone(new, self.at, version)
+            self.store.readdress(channel, address, new, version)
+            if new != stored[0]:
+                self._carry(stored[0], new, channel)
+
+    def _number(self, e164: str) -> Number:
+        phone = self.store.phone(e164)
+        marked = self.store.phone_mark(e164)
+        mark: Mark | None = (
+            "shared" if marked == "shared" else "not_shared" if marked == "not_shared" else None
+        )
+        return Number(
+            owner=phone.owner.id if phone.owner else None, holder=phone.holder, shared=phone.shared, mark=mark
+        )
+
+    def _carry(self, old: str, new: str, channel: str) -> None:
+        """What the old number had, the new one gets (or a person is asked), consent included."""
+        rule = f"normalizer:{phones.NORMALIZER_VERSION}"
+        proof = {"channel": channel, "previous_phone_key": phone_key(old, self.hash_key)}
+        before = self._number(old)
+        move = decide_move(before, self._number(new))
+        self.ledger("phone.renormalized", rule=rule, customer_id=before.holder, e164=new, evidence=proof)
+        for signal in self.store.consent_signals(old):
+            self.store.consent(
+                e164=new,
+                channel=signal["channel"],
+                status=signal["status"],
+                source=signal["source"],
+                keyword=signal["keyword"],
+                idempotency_key=f"renormalize:{phone_key(new, self.hash_key)}:"
+                + (
+                    signal["idempotency_key"]
+                    or f"{signal['channel']}:{signal['status']}:{signal['at'].isoformat()}"
+                ),
+                evidence={**proof, "carried": signal["evidence"]},
+                at=signal["at"],
+            )
+        if move.carry_mark is not None:
+            self.store.add_constraint(move.carry_mark, self.actor, self.at, e164=new)
+        match move.decision:
+            case Claim(holder=holder):
+                self.store.claim_phone(new, holder, self.at, phones.NORMALIZER_VERSION)
+                self.ledger("phone.linked", rule=rule, customer_id=holder, e164=new, evidence=proof)
+                self.emit(
+                    "phone.linked",
+                    self.store.effective(holder),
+                    {"customer_id": str(holder), "phone": new, "rule": rule, "confidence": 1.0},
+                    new,
+                )
+            case Share():
+                self.store.set_shared(new, True, self.actor, self.at, phones.NORMALIZER_VERSION)
+                self.ledger("phone.shared", rule=rule, e164=new, evidence=proof)
+                self.emit("phone.shared", None, {"phone": new, "rule": rule}, new)
+            case Review(kind=kind, customer_id=customer, other_customer_id=other):
+                self.store.conflict(
+                    kind=kind,
+                    customer_id=customer,
+                    other_customer_id=other,
+                    e164=new,
+                    confidence=1.0,
+                    evidence=proof,
+                    created_at=self.at,
+                )
+                self.ledger(
+                    "conflict.recorded", rule=kind, customer_id=customer, other_customer_id=other, e164=new
+                )
+                self.emit(
+                    "conflict.recorded",
+                    customer,
+                    {
+                        "kind": kind,
+                        "customer_id": str(customer) if customer else None,
+                        "other_customer_id": str(other) if other else None,
+                        "confidence": 1.0,
+                    },
+                    kind,
+                    new,
+                )
+            case Keep():
+                pass
