@@ -2,7 +2,10 @@
 
 Journey 1: an Instagram DM with the phone, then the booking form, then an SMS.
 Journey 2: an SMS "Do you do birthdays?" and the business's reply, then a Facebook message
-with the phone, then the booking form. Each customer's unified timeline is printed as the
+with the phone, then the booking form. The reply is reported by the business's sending system
+on the outbound endpoint: RingCentral's instant-SMS subscription is documented for inbound
+messages only, so the reply would not reliably come back as a webhook (and Twilio and the
+WhatsApp Cloud API never send the text of a reply at all). Each customer's unified timeline is printed as the
 design document's admin box. Message ids are fixed, so running the demo twice changes nothing.
 """
 
@@ -17,7 +20,7 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
-from cli.simulate import ProviderSimulator, Sent
+from cli.simulate import RC_EXTENSION, ProviderSimulator, Sent, ringcentral_conversation
 from cli.terminal import render
 from phoneunify.credentials import plain_token
 from phoneunify.settings import Settings
@@ -88,13 +91,17 @@ def journeys(sim: ProviderSimulator) -> list[tuple[str, Sent]]:
     sent.append(
         (
             "sms out",
-            sim.ringcentral_sms(
-                "700000000003",
-                "+19165551234",
+            sim.outbound(
+                "sms",
+                "ringcentral",
                 BUSINESS_SMS,
+                "+19165551234",
+                "700000000003",
                 "Yes! We do birthday parties. How many guests?",
-                direction="Outbound",
                 at=_at(19, 15, 5),
+                sender="My Hibachi",
+                account=RC_EXTENSION,
+                conversation_id=ringcentral_conversation("+19165551234"),
             ),
         )
     )
