@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Kafka and PostgreSQL addresses as deploy/infra.sh runs them (override to use your own servers).
 INFRA_ENV = eval "$$(deploy/infra.sh env)"
 
-.PHONY: help venv infra-up infra-down up down status migrate demo test test-unit lint eval bench chaos clean
+.PHONY: help venv infra-up infra-down browser up down status migrate demo test test-unit lint eval bench chaos clean
 help:
 	@echo "make demo   set everything up and run the design document's journeys"
 	@echo "make test   set everything up and run every test (unit, integration, end to end)"
@@ -31,6 +31,10 @@ infra-up:
 infra-down:
 	deploy/infra.sh down
 
+# Debian's chromium and chromium-driver for the console's browser tests (apt-get when missing).
+browser:
+	deploy/browser.sh
+
 migrate: venv infra-up
 	$(INFRA_ENV); $(BIN)/phoneunify migrate
 
@@ -45,10 +49,11 @@ status:
 	deploy/infra.sh status || true
 	deploy/stack.sh status || true
 
+# Leaves the stack running so the console can be visited; `make down` stops it.
 demo: up
 	$(INFRA_ENV); deploy/stack.sh exec $(BIN)/phoneunify demo
 
-test: venv infra-up lint
+test: venv infra-up browser lint
 	$(INFRA_ENV); $(BIN)/pytest -q
 
 test-unit: venv

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -16,17 +15,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from api import commands_check, failures, models, queries
+from api import failures, models, queries
+from api.console.app import create_console
 from api.cursors import CursorCodec
 from api.guard import Guard, admin_of
-from api.phone_input import canonical_phone
-from ingest.publisher import Publisher, PublishError, Record
+from api.read_routes import read_router
+from api.submit import CommandSubmitter, Refused
+from ingest.publisher import Publisher
 from phoneunify.credentials import Credentials
 from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
-from schema.commands import ACTIONS, SYSTEM_ACTIONS, Command, CommandError
+from schema.commands import ACTIONS, SYSTEM_ACTIONS
 from schema.topics import Topics
-from workers.domain import phones
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -65,11 +65,11 @@ def create_app(
     )
     # Authentication and the body cap run before FastAPI reads anything (api/guard.py); added
     # before `observe`, so that middleware, outside it, still counts the guard's refusals.
-    app.add_middleware(
-        Guard, credentials=Credentials(settings.api_tokens), max_body_bytes=settings.api_max_body_bytes
-    )
+    credentials = Credentials(settings.api_tokens)
+    app.add_middleware(Guard, credentials=credentials, max_body_bytes=settings.api_max_body_bytes)
     failures.install(app)
     cursors = CursorCodec(derive_key(settings.phone_hash_key, "api cursor"))
+    submitter = CommandSubmitter(engine, commands, topics, settings.default_region, settings.phone_hash_key)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Any) -> Response:
@@ -166,29 +166,6 @@ def create_app(
                 "next_cursor": cursors.encode(next_cursor) if next_cursor else None,
             }
 
-    @app.get(
-        "/api/v1/customers",
-        response_model=models.CustomerLookup,
-        response_model_exclude_unset=True,
-        responses=errors,
-    )
-    def find_by_phone(
-        phone: Annotated[str, Query(min_length=1, max_length=64)], who: str = auth
-    ) -> dict[str, Any]:
-        """The customer who owns a phone number written in any format (national, international,
-        with or without punctuation)."""
-        try:
-            e164 = canonical_phone(phone, settings.default_region)
-        except phones.PhoneError as exc:
-            raise HTTPException(400, f"not a phone number: {exc.reason}") from exc
-        with engine.connect() as conn:
-            owner, shared = queries.customer_by_phone(conn, e164)
-            if owner is None:
-                if shared:
-                    return {"phone": e164, "shared": True, "customers": []}
-                raise HTTPException(404, "no customer has this phone")
-            return {"phone": e164, "shared": False, "customers": [queries.customer_card(conn, owner)]}
-
     @app.get("/api/v1/customers/{customer_id}/ledger", response_model=models.Ledger, responses=redirects)
     def ledger(customer_id: uuid.UUID, request: Request, who: str = auth) -> Any:
         """Every identity decision about the customer (and those merged into it): actor, rule,
@@ -229,27 +206,9 @@ def create_app(
         if body.actor is not None:
             raise HTTPException(400, "actor: the actor is your credential's name; put free text in note")
         try:
-            command = Command(
-                action=body.action,
-                actor=who,
-                params=body.params,
-                issued_at=datetime.now(UTC).isoformat(),
-                note=body.note or "",
-            )
-            problem = commands_check.invalid_params(command, settings.default_region)
-        except CommandError as exc:
-            raise HTTPException(400, str(exc)) from exc
-        if problem:
-            raise HTTPException(400, problem)
-        with engine.connect() as conn:
-            missing = commands_check.missing_reference(conn, command)
-        if missing:
-            raise HTTPException(404, missing)
-        key = commands_check.partition_key(command, settings.default_region, settings.phone_hash_key)
-        try:
-            commands.publish([Record(topics.commands, key, command.to_json())])
-        except PublishError as exc:
-            raise HTTPException(503, str(exc)) from exc
+            command = submitter.submit(who, body.action, body.params, body.note or "")
+        except Refused as exc:
+            raise HTTPException(exc.status, exc.reason) from exc
         return {"command_id": command.command_id, "action": command.action, "status": "accepted"}
 
     @app.get("/api/v1/admin/commands/{command_id}", response_model=models.CommandApplied, responses=errors)
@@ -257,12 +216,13 @@ def create_app(
         command_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")], who: str = auth
     ) -> dict[str, Any]:
         """Whether the resolver applied a command, and the events it produced."""
-        with engine.connect() as conn:
-            events = queries.command_events(conn, command_id)
+        events = submitter.applied_events(command_id)
         if events is None:
             raise HTTPException(
                 404, "not applied: still queued, or rejected by the resolver (see the dead-letter topic)"
             )
         return {"command_id": command_id, "status": "applied", "events": events}
 
+    app.include_router(read_router(settings, engine, auth, cursors))
+    app.mount("/console", create_console(settings, engine, submitter, credentials, cursors))
     return app

@@ -30,6 +30,10 @@ class Customer(BaseModel):
     merged_ids: list[str] = Field(description="Customers merged into this one; their ids redirect here.")
     created_at: str
     consent: list[ConsentStatus] = Field(description="Current consent per phone and channel.")
+    last_active_at: str | None = Field(
+        default=None,
+        description="In search results: the latest message on any of the customer's threads.",
+    )
 
 
 class SocialIdentity(BaseModel):
@@ -56,6 +60,19 @@ class Conversation(BaseModel):
     content: str | None = None
     sender: str | None = None
     event: str | None = None
+    intent_tags: list[str] | None = Field(
+        default=None,
+        description=(
+            "Inbound messages only: booking_inquiry, reschedule, cancellation, pricing, complaint,"
+            " opt_out, opt_in (rule-based, in English, Spanish, Portuguese, French and German)."
+        ),
+    )
+    sentiment: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="Inbound messages only: -1 (negative) to 1 (positive); null when not English.",
+    )
     status: str | None = Field(
         default=None,
         description=(
@@ -91,9 +108,14 @@ class Timeline(BaseModel):
 
 
 class CustomerLookup(BaseModel):
-    phone: str = Field(description="The number as E.164.")
-    shared: bool = Field(description="A shared number links nobody: customers is then empty.")
+    phone: str | None = Field(default=None, description="With `phone=`: the number as E.164.")
+    shared: bool | None = Field(
+        default=None, description="With `phone=`: a shared number links nobody, so customers is empty."
+    )
     customers: list[Customer]
+    next_cursor: str | None = Field(
+        default=None, description="With `q=` or no query: pass as `cursor` for the next page."
+    )
 
 
 class LedgerEntry(BaseModel):
@@ -105,7 +127,14 @@ class LedgerEntry(BaseModel):
     confidence: float | None
     identity_id: str | None
     thread_id: str | None
-    evidence: dict[str, Any]
+    phone: str | None = Field(description="The number (E.164) the decision is about, if any.")
+    evidence: dict[str, Any] = Field(
+        description="What the decision rests on: the message's idempotency_key and the span of its"
+        " text, or the admin command's id and note."
+    )
+    message: Conversation | None = Field(
+        description="The timeline item the evidence points at (its text holds the span)."
+    )
     policy_version: str
 
 
@@ -114,7 +143,7 @@ class Ledger(BaseModel):
     entries: list[LedgerEntry]
 
 
-class UnlinkedThread(BaseModel):
+class ThreadFacts(BaseModel):
     thread_id: str
     channel: str
     business_account: str
@@ -123,8 +152,26 @@ class UnlinkedThread(BaseModel):
     messages: int
 
 
+class UnlinkedThread(ThreadFacts):
+    sender: SocialIdentity | None = Field(description="Who writes on the thread, as far as known.")
+    last_messages: list[Conversation] = Field(description="The thread's last few messages, oldest first.")
+
+
 class ReviewThreads(BaseModel):
     threads: list[UnlinkedThread]
+
+
+class ConflictEvidence(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    source: str | None = Field(default=None, description="attested, form or text.")
+    rule: str | None = None
+    span: list[int] | None = Field(default=None, description="[start, end) of the number in the text.")
+    owner: str | None = Field(default=None, description="Whose number the words around it say it is.")
+    confidence: float | None = None
+    message: Conversation | None = Field(
+        default=None, description="The message the number was read from, when it is on the timeline."
+    )
 
 
 class Conflict(BaseModel):
@@ -136,10 +183,24 @@ class Conflict(BaseModel):
     other_customer_id: str | None
     confidence: float | None
     created_at: str
+    phone: str | None = Field(description="The number (E.164) the question is about.")
+    evidence: ConflictEvidence
 
 
 class ReviewConflicts(BaseModel):
     conflicts: list[Conflict]
+
+
+class Thread(ThreadFacts):
+    customer_id: str | None = Field(description="The customer owning the thread (after merges), if any.")
+    decided_by: str | None = Field(description="Set when a person linked or unlinked the thread.")
+    sender: SocialIdentity | None
+
+
+class ThreadMessages(BaseModel):
+    thread: Thread
+    messages: list[Conversation] = Field(description="Messages and bookings, oldest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
 
 
 class CommandAccepted(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -168,22 +169,31 @@ def identities_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]
         .where(and_(t.identities.c.customer_id.in_(ids), t.identities.c.platform.notin_(("sms", "booking"))))
         .order_by(t.identities.c.first_seen_at)
     ).all()
-    out = []
-    for r in rows:
-        handle = ("@" + r.handle.lstrip("@")) if r.handle else (r.display_name or r.provider_user_id)
-        out.append(
-            {
-                "id": str(r.id),
-                "platform": "facebook" if r.platform == "messenger" else r.platform,
-                "handle": handle,
-                "name": r.display_name,
-                "confidence": round(float(r.confidence), 4),
-                "verified": r.verification == "verified",
-                "verification": r.verification,
-                "decided_by": r.decided_by,
-            }
-        )
-    return out
+    return [_identity(r) for r in rows]
+
+
+def _identity(r: Any) -> dict[str, Any]:
+    """An identity as people know it: the @handle, else the profile name, else the channel's own
+    id for the sender (a Messenger PSID until its profile is known)."""
+    handle = ("@" + r.handle.lstrip("@")) if r.handle else (r.display_name or r.provider_user_id)
+    return {
+        "id": str(r.id),
+        "platform": "facebook" if r.platform == "messenger" else r.platform,
+        "handle": handle,
+        "name": r.display_name,
+        "confidence": round(float(r.confidence), 4),
+        "verified": r.verification == "verified",
+        "verification": r.verification,
+        "decided_by": r.decided_by,
+    }
+
+
+def identities_by_id(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Identities (any platform) by id, in the shape of `social_identities`."""
+    if not ids:
+        return {}
+    rows = conn.execute(select(t.identities).where(t.identities.c.id.in_(ids))).all()
+    return {r.id: _identity(r) for r in rows}
 
 
 def timeline_page(
@@ -200,17 +210,51 @@ def timeline_page(
         conditions.append(te.kind != "status")
     if not include_superseded:
         conditions.append(te.superseded_by.is_(None))
+    return _page(conn, conditions, limit, cursor)
+
+
+def _page(
+    conn: Connection, conditions: list[Any], limit: int, cursor: Cursor | None
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """One keyset page of timeline items matching `conditions`, oldest first, after `cursor`."""
+    te = t.timeline_events.c
     if cursor is not None:
-        conditions.append(tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id))
+        conditions = [*conditions, tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id)]
     rows = conn.execute(
         select(t.timeline_events).where(and_(*conditions)).order_by(te.occurred_at, te.id).limit(limit + 1)
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    delivery = delivery_statuses(conn, [r.idempotency_key for r in rows if r.kind == "message"])
-    items = [_conversation(r, delivery.get(r.idempotency_key)) for r in rows]
     next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
-    return items, next_cursor
+    return _items(conn, rows), next_cursor
+
+
+def timeline_before(
+    conn: Connection, ids: list[uuid.UUID], limit: int, before: Cursor | None
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """The latest `limit` items before `before` (the newest when None), oldest first, and the
+    cursor of the page before them (None when there is none): the console reads a timeline
+    from its newest end."""
+    te = t.timeline_events.c
+    conditions: list[Any] = [te.customer_id.in_(ids), te.kind != "status", te.superseded_by.is_(None)]
+    if before is not None:
+        conditions.append(tuple_(te.occurred_at, te.id) < tuple_(before.occurred_at, before.id))
+    rows = conn.execute(
+        select(t.timeline_events)
+        .where(and_(*conditions))
+        .order_by(te.occurred_at.desc(), te.id.desc())
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit][::-1]
+    earlier = Cursor(rows[0].occurred_at, rows[0].id) if more and rows else None
+    return _items(conn, rows), earlier
+
+
+def _items(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Timeline rows as API items, each message with the furthest status reported about it."""
+    delivery = delivery_statuses(conn, [r.idempotency_key for r in rows if r.kind == "message"])
+    return [_conversation(r, delivery.get(r.idempotency_key)) for r in rows]
 
 
 # How far a message got, by its statuses: the furthest one wins, whatever order they came in
@@ -266,6 +310,9 @@ def _conversation(r: Any, delivery: str | None = None) -> dict[str, Any]:
         item["content"] = r.content
     if r.sender:
         item["sender"] = r.sender
+    if r.intent_tags is not None:
+        item["intent_tags"] = list(r.intent_tags)
+        item["sentiment"] = r.sentiment
     payload = r.payload or {}
     if r.type == "booking":
         item["event"] = "booking_created"
@@ -290,6 +337,8 @@ def _conversation(r: Any, delivery: str | None = None) -> dict[str, Any]:
         item["status"] = delivery
     if r.type in ("identity", "consent"):
         item["event"] = r.kind
+        if payload.get("by"):
+            item["by"] = payload["by"]  # the admin who decided it (absent: a rule did)
     if r.type == "consent":
         for key in ("keyword", "source"):
             if payload.get(key):
@@ -327,34 +376,138 @@ def stats(conn: Connection, ids: list[uuid.UUID]) -> dict[str, Any]:
     }
 
 
+LAST_MESSAGES = 3
+# What a conversation shows: messages and bookings, not delivery statuses or identity changes.
+MESSAGE_KINDS = ("message", "booking")
+
+
 def unlinked_threads(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """Threads no customer owns, most recently active first, each with its sender and its last
+    few messages, so a person can decide from the queue itself."""
     th = t.threads.c
     rows = conn.execute(
         select(
-            th.id, th.channel, th.business_account, th.first_message_at, th.last_message_at, th.message_count
+            th.id,
+            th.channel,
+            th.business_account,
+            th.identity_id,
+            th.first_message_at,
+            th.last_message_at,
+            th.message_count,
         )
         .where(th.customer_id.is_(None))
         .order_by(th.last_message_at.desc())
         .limit(limit)
     ).all()
+    senders = identities_by_id(conn, [r.identity_id for r in rows if r.identity_id])
+    recent = last_messages(conn, [r.id for r in rows], LAST_MESSAGES)
     return [
         {
-            "thread_id": str(r.id),
-            "channel": r.channel,
-            "business_account": r.business_account,
-            "first_message_at": r.first_message_at.isoformat() if r.first_message_at else None,
-            "last_message_at": r.last_message_at.isoformat() if r.last_message_at else None,
-            "messages": r.message_count,
+            **_thread(r),
+            "sender": senders.get(r.identity_id) if r.identity_id else None,
+            "last_messages": recent.get(r.id, []),
         }
         for r in rows
     ]
 
 
-def open_conflicts(conn: Connection, limit: int) -> list[dict[str, Any]]:
-    c = t.conflicts.c
+def _thread(r: Any) -> dict[str, Any]:
+    return {
+        "thread_id": str(r.id),
+        "channel": r.channel,
+        "business_account": r.business_account,
+        "first_message_at": r.first_message_at.isoformat() if r.first_message_at else None,
+        "last_message_at": r.last_message_at.isoformat() if r.last_message_at else None,
+        "messages": r.message_count,
+    }
+
+
+def last_messages(
+    conn: Connection, thread_ids: list[uuid.UUID], count: int
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The last `count` messages and bookings of each thread, oldest first."""
+    if not thread_ids:
+        return {}
+    te = t.timeline_events.c
+    ranked = (
+        select(
+            t.timeline_events,
+            func.row_number()
+            .over(partition_by=te.thread_id, order_by=(te.occurred_at.desc(), te.id.desc()))
+            .label("n"),
+        )
+        .where(and_(te.thread_id.in_(thread_ids), te.kind.in_(MESSAGE_KINDS)))
+        .subquery()
+    )
     rows = conn.execute(
-        select(t.conflicts).where(c.status == "open").order_by(c.created_at).limit(limit)
+        select(ranked).where(ranked.c.n <= count).order_by(ranked.c.occurred_at, ranked.c.id)
     ).all()
+    out: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.thread_id, []).append(_conversation(r))
+    return out
+
+
+def thread_card(conn: Connection, thread_id: uuid.UUID) -> dict[str, Any] | None:
+    """A conversation: its channel, sender, owner (after merges) and size; None when unknown."""
+    row = conn.execute(select(t.threads).where(t.threads.c.id == thread_id)).one_or_none()
+    if row is None:
+        return None
+    owner = survivor_of(conn, row.customer_id) if row.customer_id else None
+    sender = identities_by_id(conn, [row.identity_id]).get(row.identity_id) if row.identity_id else None
+    return {
+        **_thread(row),
+        "customer_id": str(owner) if owner else None,
+        "decided_by": row.decided_by,
+        "sender": sender,
+    }
+
+
+def thread_messages(
+    conn: Connection, thread_id: uuid.UUID, limit: int, cursor: Cursor | None
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """A thread's messages and bookings, oldest first, one keyset page at a time."""
+    te = t.timeline_events.c
+    return _page(conn, [te.thread_id == thread_id, te.kind.in_(MESSAGE_KINDS)], limit, cursor)
+
+
+def messages_by_key(conn: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Timeline items by their idempotency key (channel + provider message id): the messages
+    that ledger and conflict evidence point at."""
+    wanted = sorted({k for k in keys if k})
+    if not wanted:
+        return {}
+    te = t.timeline_events.c
+    rows = conn.execute(select(t.timeline_events).where(te.idempotency_key.in_(wanted))).all()
+    return {r.idempotency_key: _conversation(r) for r in rows}
+
+
+def open_conflicts(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """Open questions, oldest first, each with the phone in question and its evidence: the rule,
+    the span and the message it was read from."""
+    c, lc = t.conflicts.c, t.identity_ledger.c
+    # The resolver records the message's key in the ledger entry it writes with the conflict (same
+    # thread, identity, phone and moment); the conflict row keeps only the evidence itself.
+    message_key = (
+        select(lc.evidence["idempotency_key"].astext)
+        .where(
+            and_(
+                lc.action == "conflict.recorded",
+                lc.thread_id.is_not_distinct_from(c.thread_id),
+                lc.identity_id.is_not_distinct_from(c.identity_id),
+                lc.e164.is_not_distinct_from(c.e164),
+                lc.at == c.created_at,
+            )
+        )
+        .order_by(lc.seq)
+        .limit(1)
+        .scalar_subquery()
+        .label("message_key")
+    )
+    rows = conn.execute(
+        select(t.conflicts, message_key).where(c.status == "open").order_by(c.created_at).limit(limit)
+    ).all()
+    messages = messages_by_key(conn, [r.message_key for r in rows])
     return [
         {
             "id": r.id,
@@ -365,6 +518,8 @@ def open_conflicts(conn: Connection, limit: int) -> list[dict[str, Any]]:
             "other_customer_id": str(r.other_customer_id) if r.other_customer_id else None,
             "confidence": r.confidence,
             "created_at": r.created_at.isoformat(),
+            "phone": r.e164,
+            "evidence": {**(r.evidence or {}), "message": messages.get(r.message_key)},
         }
         for r in rows
     ]
@@ -377,6 +532,7 @@ def ledger_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
         .where(or_(lc.customer_id.in_(ids), lc.other_customer_id.in_(ids)))
         .order_by(lc.seq)
     ).all()
+    messages = messages_by_key(conn, [str((r.evidence or {}).get("idempotency_key") or "") for r in rows])
     return [
         {
             "seq": r.seq,
@@ -387,7 +543,9 @@ def ledger_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
             "confidence": r.confidence,
             "identity_id": str(r.identity_id) if r.identity_id else None,
             "thread_id": str(r.thread_id) if r.thread_id else None,
+            "phone": r.e164,
             "evidence": r.evidence,
+            "message": messages.get(str((r.evidence or {}).get("idempotency_key") or "")),
             "policy_version": r.policy_version,
         }
         for r in rows

@@ -2,11 +2,14 @@
 
 Journey 1: an Instagram DM with the phone, then the booking form, then an SMS.
 Journey 2: an SMS "Do you do birthdays?" and the business's reply, then a Facebook message
-with the phone, then the booking form. The reply is reported by the business's sending system
-on the outbound endpoint: RingCentral's instant-SMS subscription is documented for inbound
-messages only, so the reply would not reliably come back as a webhook (and Twilio and the
-WhatsApp Cloud API never send the text of a reply at all). Each customer's unified timeline is printed as the
-design document's admin box. Message ids are fixed, so running the demo twice changes nothing.
+with the phone, then the booking form. Each customer's unified timeline is printed as the
+design document's admin box, then where the admin console is and how to log in to it. Message
+ids are fixed, so running the demo twice changes nothing.
+
+The reply is reported by the business's sending system on the outbound endpoint: RingCentral's
+instant-SMS subscription is documented for inbound messages only, so the reply would not
+reliably come back as a webhook (and Twilio and the WhatsApp Cloud API never send the text of
+a reply at all).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from cli.simulate import RC_EXTENSION, ProviderSimulator, Sent, ringcentral_conversation
 from cli.terminal import render
 from phoneunify.credentials import plain_token
-from phoneunify.settings import Settings
+from phoneunify.settings import Settings, env_var
 
 BUSINESS_SMS = "+19165550100"
 IG_ACCOUNT = "17841400000000100"
@@ -178,7 +181,9 @@ def wait_for_timeline(api: ApiClient, phone: str, messages: int, timeout_s: floa
     raise TimeoutError(f"timeline for the demo customer not complete after {timeout_s:.0f}s: {body}")
 
 
-def run_demo(settings: Settings) -> int:
+def run_demo(settings: Settings, timeout_s: float = 60.0) -> int:
+    """Send the journeys, then print each customer's timeline once complete (waiting at most
+    `timeout_s` for each), then how to visit the console."""
     sim = ProviderSimulator(settings)
     for what, result in journeys(sim):
         if result.status >= 300:
@@ -190,7 +195,7 @@ def run_demo(settings: Settings) -> int:
         ("Journey 1: Instagram DM -> booking form -> SMS", "(916) 555-0142", 3),
         ("Journey 2: SMS -> Facebook Messenger -> booking form", "(916) 555-1234", 4),
     ):
-        body = wait_for_timeline(api, phone, count)
+        body = wait_for_timeline(api, phone, count, timeout_s)
         print()
         print(title)
         items = [c for c in body["conversations"] if c["type"] not in ("identity", "consent")]
@@ -201,4 +206,26 @@ def run_demo(settings: Settings) -> int:
         )
         print(f"Linked identities: {identities or 'none'}")
         print(f"Stats: {json.dumps(body['stats'])}")
+    print()
+    print(console_invitation(settings))
     return 0
+
+
+def console_invitation(settings: Settings) -> str:
+    """Where the admin console is and how to log in (the stack keeps running for a visit)."""
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host  # noqa: S104
+    url = f"http://{host}:{settings.api_port}/console/"
+    entry = next((e for e in settings.api_tokens if plain_token(e)), None)
+    if entry is None:
+        how = "with the token of one of PHONEUNIFY_API_TOKENS (only digests are configured here)"
+    elif env_var("api_tokens") in settings.development_values():
+        # The published development credential (PHONEUNIFY_ENV=dev): no secret, so say it.
+        how = f"with the development token {plain_token(entry)} (PHONEUNIFY_ENV=dev gives it)"
+    else:
+        how = f"with the token of credential {entry.partition(':')[0]!r} in PHONEUNIFY_API_TOKENS"
+    return (
+        f"Admin console: {url}\n"
+        f"Log in {how}.\n"
+        'Search "(916) 555-1234" to see John\'s SMS, Messenger message and booking on one page.\n'
+        "The stack keeps running for your visit; `make down` stops it."
+    )

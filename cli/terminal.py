@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api import queries
+from api.labels import CHANNEL_NAMES, SHORT_NAMES
 from api.phone_input import canonical_phone
 from phoneunify.db import make_engine
 from phoneunify.settings import Settings
@@ -23,15 +24,6 @@ from workers.domain import phones
 
 WIDTH = 72
 PAGE = 500
-CHANNEL_NAMES = {
-    "sms": "SMS",
-    "whatsapp": "WhatsApp",
-    "instagram": "Instagram",
-    "messenger": "Facebook Messenger",
-    "booking": "Booking form",
-}
-# The entry label is shorter than the channel list's name, as in the design document.
-SHORT_NAMES = {**CHANNEL_NAMES, "messenger": "Facebook"}
 
 
 def shown(item: dict[str, Any]) -> bool:

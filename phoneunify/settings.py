@@ -281,6 +281,18 @@ class Settings:
             "dev": "dev:dev-admin-token-0001",
         },
     )
+    console_session_key: str = field(
+        default="",
+        metadata={
+            "doc": (
+                "Key that signs the admin console's session cookies (16+ characters); without"
+                " one the console answers 503 (the JSON API still serves). Changing it logs every"
+                " admin out."
+            ),
+            "secret": True,
+            "dev": "dev-only-console-session-key",
+        },
+    )
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -425,6 +437,11 @@ def _problems(s: Settings) -> list[str]:
     check(2 <= s.shared_phone_min_identities <= 1000, "shared_phone_min_identities", "must be 2..1000")
     check(1 <= s.writer_batch_size <= 100_000, "writer_batch_size", "must be 1..100000")
     check(1024 <= s.api_max_body_bytes <= 64 * 1024 * 1024, "api_max_body_bytes", "must be 1 KiB..64 MiB")
+    check(
+        not s.console_session_key or len(s.console_session_key) >= 16,
+        "console_session_key",
+        "needs 16 or more characters (or none, which turns the console off)",
+    )
     try:
         Credentials(s.api_tokens)
     except CredentialError as exc:

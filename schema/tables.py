@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData()
 
@@ -211,6 +211,10 @@ timeline_events = Table(
     Column("sender", Text),
     Column("payload", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("written_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    # Inbound messages with text only (NULL otherwise): workers.domain.intent's tags, and the
+    # sentiment in -1..1 of those that read as English (workers.timeline.sentiment).
+    Column("intent_tags", ARRAY(Text)),
+    Column("sentiment", Float),
     # A status or an unsend: the idempotency key of the message it is about.
     Column("refers_to", Text),
     # Shown only on demand: the row that stands for this one now (a booking's latest version;

@@ -87,14 +87,15 @@ def make_settings(database_url: str, unique: str) -> Settings:
         env="dev",
         kafka_bootstrap=KAFKA_BOOTSTRAP,
         database_url=database_url,
-        topic_prefix=f"t{unique}.",
-        worker_id=f"pu-workers-{unique}",
+        topic_prefix=session_prefix(f"t{unique}."),
+        worker_id=session_prefix(f"pu-workers-{unique}"),
         writer_group=f"pu-writer-{unique}",
         twilio_auth_token="test-twilio-token",
         meta_app_secret="test-meta-secret",
         meta_verify_token="test-verify-token",
         booking_api_key="test-booking-key",
         api_tokens=("ops:test-api-token-0001",),
+        console_session_key="test-console-session-key",
         business_numbers=("+19165550000",),
         resolve_batch_within_s=0.02,
     )
@@ -129,9 +130,19 @@ _TEST_TOPIC = re.compile(r"^(t[0-9a-f]{10}\.|it[0-9a-f]{12}\.|pu-workers-[0-9a-f
 
 
 class _SessionTopics:
-    """The broker's topics before the first infra test, so the session deletes only its own."""
+    """The broker's topics before the first infra test, and the topic prefixes this session's
+    tests used: at the end only topics with those prefixes are deleted. Other sessions (other
+    developers, CI) share the broker and make topics of the same shape meanwhile; deleting every
+    new test-shaped topic pulled theirs from under their running stacks."""
 
     before: set[str] | None = None
+    prefixes: set[str] = set()
+
+
+def session_prefix(prefix: str) -> str:
+    """Register a topic prefix (or a faust app id) as this session's; returns it."""
+    _SessionTopics.prefixes.add(prefix)
+    return prefix
 
 
 def _list_topics() -> set[str] | None:
@@ -161,7 +172,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from kafka.admin import KafkaAdminClient
 
     after = _list_topics() or set()
-    ours = sorted(name for name in after - before if _TEST_TOPIC.match(name))
+    mine = tuple(_SessionTopics.prefixes)
+    ours = sorted(name for name in after - before if _TEST_TOPIC.match(name) and name.startswith(mine))
     if not ours:
         return
     admin = KafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP.split(","), request_timeout_ms=30000)

@@ -332,6 +332,7 @@ def test_health_metrics_and_openapi_are_open(settings: Settings, engine: Engine,
             "/api/v1/review/conflicts",
             "/api/v1/admin/commands",
             "/api/v1/admin/commands/{command_id}",
+            "/api/v1/threads/{thread_id}/messages",
         }
         timeline_doc = paths["/api/v1/customers/{customer_id}/timeline"]["get"]
         assert {"200", "308", "400", "401", "404"} <= set(timeline_doc["responses"])
@@ -420,7 +421,8 @@ def test_lookup_failures_say_why(pipe: Pipeline, client: TestClient) -> None:
         response = client.get("/api/v1/customers", params={"phone": phone})
         assert response.status_code == status, phone
         assert error in response.json()["error"], (phone, response.json())
-    assert client.get("/api/v1/customers").status_code == 400  # no phone at all
+    both = client.get("/api/v1/customers", params={"phone": TEL, "q": "x"})
+    assert both.status_code == 400 and "give phone alone" in both.json()["error"]
 
 
 def test_a_shared_phone_links_nobody(pipe: Pipeline, client: TestClient) -> None:

@@ -121,7 +121,11 @@ def test_an_unsend_hides_the_text_and_keeps_the_line(
     assert items(body, "deleted") == []  # the message now stands for its unsend
     with engine.connect() as conn:
         stored = conn.execute(text("select content, payload::text from timeline_events")).all()
+        read = conn.execute(
+            text("select intent_tags, sentiment from timeline_events where payload ? 'unsent'")
+        ).one()
     assert not any("oops wrong chat" in f"{content} {payload}" for content, payload in stored)
+    assert tuple(read) == (None, None)  # nor what was read in it
 
 
 def test_an_unsend_of_a_message_never_received_is_its_own_line(pipe: Pipeline, client: TestClient) -> None:

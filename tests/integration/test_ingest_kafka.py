@@ -37,6 +37,7 @@ from phoneunify.privacy import thread_key_hash
 from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope
 from schema.topics import Topics
+from tests.conftest import session_prefix
 from tests.fakes import (
     Harness,
     fixture_bytes,
@@ -61,9 +62,8 @@ def publisher() -> AioKafkaPublisher:
 
 @pytest.fixture
 def h(publisher: AioKafkaPublisher) -> Iterator[Harness]:
-    with served_harness(
-        publisher=publisher, kafka_bootstrap=KAFKA_BOOTSTRAP, topic_prefix=f"it{uuid.uuid4().hex[:12]}."
-    ) as harness:
+    prefix = session_prefix(f"it{uuid.uuid4().hex[:12]}.")
+    with served_harness(publisher=publisher, kafka_bootstrap=KAFKA_BOOTSTRAP, topic_prefix=prefix) as harness:
         yield harness
 
 
@@ -319,7 +319,7 @@ def test_a_synchronous_kafka_publisher_still_serves_the_edge():
     """kafka-python's publisher (the API's and replay's) works at the edge too, in threads."""
     sync = KafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=15.0, client_id="phoneunify-ingest-it-sync")
     try:
-        h = make_harness(publisher=sync, topic_prefix=f"it{uuid.uuid4().hex[:12]}.")
+        h = make_harness(publisher=sync, topic_prefix=session_prefix(f"it{uuid.uuid4().hex[:12]}."))
         assert h.send.meta_fixture("whatsapp", "batch.json").status_code == 200
         assert len(consume(h, {"whatsapp"})) == 3
     finally:
@@ -375,7 +375,7 @@ def test_the_edge_answers_503_while_the_broker_is_unreachable_then_recovers():
     forwarder = Forwarder(KAFKA_BOOTSTRAP)
     bootstrap = f"127.0.0.1:{forwarder.port}"
     publisher = AioKafkaPublisher(bootstrap, timeout_s=5.0, client_id="phoneunify-ingest-it-down")
-    prefix = f"it{uuid.uuid4().hex[:12]}."
+    prefix = session_prefix(f"it{uuid.uuid4().hex[:12]}.")
     try:
         with served_harness(publisher=publisher, kafka_bootstrap=bootstrap, topic_prefix=prefix) as h:
             started = time.monotonic()
@@ -401,7 +401,7 @@ def test_concurrent_requests_are_each_acknowledged_before_their_2xx():
     every record of that request is stored (the end offsets, read after the last 2xx, count
     them all)."""
     publisher = AioKafkaPublisher(KAFKA_BOOTSTRAP, timeout_s=15.0, client_id="phoneunify-ingest-it-many")
-    h = make_harness(publisher=publisher, topic_prefix=f"it{uuid.uuid4().hex[:12]}.")
+    h = make_harness(publisher=publisher, topic_prefix=session_prefix(f"it{uuid.uuid4().hex[:12]}."))
     app = create_app(h.settings, publisher, CollectorRegistry())
     body = fixture_bytes("whatsapp", "batch.json")  # three records per request
     headers = {"X-Hub-Signature-256": meta_signature(h.settings.meta_app_secret, body)}
@@ -430,7 +430,7 @@ def test_concurrent_requests_are_each_acknowledged_before_their_2xx():
 def test_over_real_http_with_uvicorn(publisher, loop, http):
     """The app served by uvicorn on a socket: Content-Length, chunking and the size cap as a
     provider's HTTP client meets them, with the default and the production loop and parser."""
-    prefix = f"it{uuid.uuid4().hex[:12]}."
+    prefix = session_prefix(f"it{uuid.uuid4().hex[:12]}.")
     h = make_harness(publisher=publisher, topic_prefix=prefix)
     port = _closed_port()
     app = create_app(h.settings, publisher, CollectorRegistry())

@@ -179,7 +179,8 @@ def served_paths(service: str) -> set[str]:
         return {"/metrics"}
     if service in ("workers", "resolver"):
         return set(app.web.views)
-    return {route.path for route in app.routes}
+    # Included routers and mounts are routes without a path of their own (the console's, say).
+    return {path for route in app.routes if (path := getattr(route, "path", None))}
 
 
 _SAMPLE_SUFFIXES = {

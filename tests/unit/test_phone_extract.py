@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import phonenumbers
@@ -252,53 +251,6 @@ def test_fast_path_agrees_with_phonenumbers() -> None:
     assert checked > 4000
 
 
-def test_candidates_built_directly_are_the_dataclass_built_normally() -> None:
-    from workers.domain.phone_extract import _new_candidate
-
-    args = ("+14155550123", 3, 15, 0.95, ("format:punctuated", "region:region"), Owner.SENDER, "415-555-0123")
-    direct, normal = _new_candidate(*args), Candidate(*args)
-    assert direct == normal and hash(direct) == hash(normal) and repr(direct) == repr(normal)
-    with pytest.raises(AttributeError):
-        direct.start = 4  # type: ignore[misc]
-
-
-def test_no_strong_gap_means_no_gap_cuts() -> None:
-    """The fast path takes a run as one segment when _no_strong_gap says so: then no gap between its
-    digit groups may be a separator that _segments would cut at. Every gap a run can hold (one to three
-    separator characters, ASCII) is tried, alone and beside a harmless one."""
-    from workers.domain.phone_extract import _STRONG_SEP_RE, _no_strong_gap
-
-    alphabet = " \t-./()~"
-    gaps = ["".join(p) for n in (1, 2, 3) for p in itertools.product(alphabet, repeat=n)]
-    for gap in gaps:
-        cuts = gap == "/" or _STRONG_SEP_RE.match(gap) is not None
-        for run in (f"415{gap}5550123", f"415-555{gap}0123", f"41 555{gap}0123"):
-            assert not (cuts and _no_strong_gap(run)), run
-
-
-_AFTER_PARTS = [" ", "\t", "\u00a0", "\u2003", ",", "ext", "EXT.", "x", "#", "int", "Ramal", "anexo", "d"]
-_AFTER_PARTS += ["poste", "thanks", "t", "12", "1", ":", ".", "\u0130", "\u0131", "\u212a", "\u00e9"]
-
-
-@settings(max_examples=1500, deadline=None)
-@given(parts=st.lists(st.sampled_from(_AFTER_PARTS), max_size=6))
-def test_extension_prefilter_never_hides_an_extension(parts: list[str]) -> None:
-    """_ext_may_follow rules out an extension only where the extension pattern cannot match."""
-    from workers.domain.phone_extract import _EXT_RE, _ext_may_follow
-
-    after = (" " + "".join(parts))[:12]
-    if not _ext_may_follow(after):
-        assert _EXT_RE.match(after) is None
-
-
-def test_extension_prefilter_lets_case_folded_letters_through() -> None:
-    from workers.domain.phone_extract import _EXT_RE, _ext_may_follow
-
-    for after in (" \u0130nt 12", " , ext 7", "  x12", " \u0131nt. 3"):
-        assert _EXT_RE.match(after) is not None and _ext_may_follow(after), after
-    assert not _ext_may_follow(" thanks!") and _EXT_RE.match(" thanks!") is None
-
-
 _E164S = st.builds(
     lambda code, rest: f"+{code}{rest}",
     st.sampled_from(["1", "44", "55", "54", "549", "52", "521", "5511", "34"]),
@@ -318,25 +270,3 @@ def test_business_test_is_canonical_membership(number: str, numbers: list[str], 
     assert _is_business(number, keys) == (canonical(number) in keys)
     for other in numbers:
         assert _is_business(other, keys) == (canonical(other) in keys)
-
-
-_UNIT_PARTS = [" ", "\t", "\u00a0", "pm", "PM", "a.m.", "h", "H30", ":30", "$", "\u20ac", "%", "usd", "EUR"]
-_UNIT_PARTS += ["z\u0142", "kr", "\u212ar", "dollars", "thanks", "x", "1", ".", ",", "\u0130", "\u017f"]
-
-
-@settings(max_examples=1500, deadline=None)
-@given(parts=st.lists(st.sampled_from(_UNIT_PARTS), min_size=1, max_size=5))
-def test_unit_prefilter_never_hides_a_time_or_amount(parts: list[str]) -> None:
-    from workers.domain.phone_extract import _AFTER_RE, _unit_may_follow
-
-    after = "".join(parts)[:12]
-    if after and not _unit_may_follow(after):
-        assert _AFTER_RE.match(after) is None, after
-
-
-def test_unit_prefilter_lets_units_through() -> None:
-    from workers.domain.phone_extract import _AFTER_RE, _unit_may_follow
-
-    for after in (" pm", "pm", " \u20ac", ":30", " \u212ar", "%", " USD"):
-        assert _AFTER_RE.match(after) is not None and _unit_may_follow(after), after
-    assert not _unit_may_follow(" thanks") and not _unit_may_follow("  pm")

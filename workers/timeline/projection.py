@@ -6,6 +6,11 @@ a whole thread (back-links, admin re-links) become re-projections of that thread
 A status or an unsend keeps the key of the message it is about (`refers_to`); what that does
 to other rows (an unsend hides its message, a booking's new version supersedes the older) is
 the writer's store's to apply (store.py), since the other row may arrive before or after.
+
+An inbound message with text also gets its intent tags (workers.domain.intent) and, when it reads
+as English, its sentiment (workers.timeline.sentiment), computed here once and stored with the row.
+Outbound messages, statuses and bookings get neither (both stay NULL): that keeps the cost off
+most of a backfill (bench/bench_projection.py measures it).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Any
 
 from schema.envelopes import parse_time
 from schema.linked import LinkedEvent, derived_id
+from workers.domain.intent import intent_tags
+from workers.timeline.sentiment import sentiment
 
 IDENTITY_SUMMARIES = {
     "customer.created": "Customer created",
@@ -106,6 +113,12 @@ def _message_row(event: LinkedEvent) -> Row:
         type_ = "consent"
         status = str(data.get("status") or "a consent change").replace("_", "-")
         content = content or f"{platform} reported {status}"
+    direction = data.get("direction")
+    tags: list[str] | None = None
+    score: float | None = None
+    if kind == "message" and direction == "in" and content:
+        tags = list(intent_tags(str(content), str(data["channel"])))
+        score = sentiment(str(content))
     return Row(
         {
             "id": derived_id("timeline", str(data["idempotency_key"])),
@@ -116,11 +129,13 @@ def _message_row(event: LinkedEvent) -> Row:
             "channel": str(data["channel"]),
             "platform": platform,
             "kind": kind,
-            "direction": data.get("direction"),
+            "direction": direction,
             "occurred_at": parse_time(event.occurred_at),
             "content": content,
             "sender": data.get("sender"),
             "payload": payload,
+            "intent_tags": tags,
+            "sentiment": score,
             "refers_to": data.get("refers_to"),
         }
     )

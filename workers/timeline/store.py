@@ -7,8 +7,9 @@ per row and a RETURNING list, then a second statement to fix owners).
 Rows that change other rows are applied after the insert, whichever of the two came first
 (they can: an unsend and its message may sit on different partitions, and a replay reads the
 channels in any order), so the result is the same in any order:
-- an unsend hides the text and attachments of the message it refers to (`unsent` in its
-  payload) and is itself superseded by that message, which now stands for it;
+- an unsend hides the text and attachments of the message it refers to, and what was read in
+  the text (intent tags, sentiment), marks it `unsent` in its payload, and is itself superseded
+  by that message, which now stands for it;
 - of a booking's versions (one thread per booking), the latest by the form's own time is shown
   and the others are superseded by it; each carries its version number (1 = as first sent).
 Both take advisory locks on what they recompute, so two writers never each miss the other's row.
@@ -43,8 +44,13 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("content", "text"),
     ("sender", "text"),
     ("payload", "jsonb"),
+    ("intent_tags", "text"),
+    ("sentiment", "float8"),
     ("refers_to", "text"),
 )
+# Tag lists travel as comma-joined text (tags are fixed words without commas): unnest() of a
+# two-dimensional array would flatten them into one column of tags.
+_TRAVELS_AS = {"intent_tags": "string_to_array(v.intent_tags, ',')"}
 _NAMES = ", ".join(name for name, _ in COLUMNS)
 _SOURCE = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in COLUMNS)
 # Identity and consent entries stay on the timeline of the customer their event names ("Conversation
@@ -56,7 +62,9 @@ _OWNER = (
     + ", ".join(f"'{kind}'" for kind in IDENTITY_TYPES)
     + ") THEN th.customer_id ELSE v.customer_id END"
 )
-_SELECTED = ", ".join(_OWNER if name == "customer_id" else f"v.{name}" for name, _ in COLUMNS)
+_SELECTED = ", ".join(
+    _OWNER if name == "customer_id" else _TRAVELS_AS.get(name, f"v.{name}") for name, _ in COLUMNS
+)
 # Rows go in in batch order (WITH ORDINALITY): the first of two copies of one event wins.
 INSERT = text(
     f"INSERT INTO timeline_events ({_NAMES}) "  # noqa: S608 - fixed column names, values are bound
@@ -72,7 +80,7 @@ UNSEND_CHANNELS = frozenset({"instagram", "messenger"})
 # An unsend hides its message and folds into it, whichever was written first.
 UNSEND = text(
     "WITH hidden AS ("
-    " UPDATE timeline_events m SET content = NULL,"
+    " UPDATE timeline_events m SET content = NULL, intent_tags = NULL, sentiment = NULL,"
     " payload = (m.payload - 'attachments') || jsonb_build_object('unsent', true)"
     " FROM timeline_events d"
     " WHERE d.kind = 'deleted' AND d.refers_to = m.idempotency_key AND m.kind <> 'deleted'"
@@ -174,6 +182,8 @@ def _arrays(rows: Sequence[Row]) -> dict[str, list[Any]]:
 def _value(value: Any, kind: str) -> Any:
     if value is None:
         return None
+    if isinstance(value, list | tuple):
+        return ",".join(value)
     if kind == "uuid":
         return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
     if kind == "jsonb":
