@@ -44,32 +44,18 @@ class ProviderSimulator:
     # --- Twilio ------------------------------------------------------------------------------
     def twilio_sms(self, sid: str, from_: str, to: str, body: str, **extra: str) -> Sent:
         params = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": "AC" + "0" * 32,
-            "From": from_,
-            "To": to,
+            **_twilio_message(sid, from_, to),
             "Body": body,
             "NumMedia": "0",
             "NumSegments": "1",
             "SmsStatus": "received",
-            "ApiVersion": "2010-04-01",
             **extra,
         }
         return self._twilio(params)
 
     def twilio_status(self, sid: str, from_: str, to: str, status: str) -> Sent:
         """A status callback about one of the business's sends (From is the business, no Body)."""
-        params = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": "AC" + "0" * 32,
-            "From": from_,
-            "To": to,
-            "MessageStatus": status,
-            "SmsStatus": status,
-            "ApiVersion": "2010-04-01",
-        }
+        params = {**_twilio_message(sid, from_, to), "MessageStatus": status, "SmsStatus": status}
         return self._twilio(params)
 
     def _twilio(self, params: dict[str, str]) -> Sent:
@@ -242,3 +228,15 @@ class ProviderSimulator:
 def ringcentral_conversation(customer: str) -> str:
     """RingCentral keeps one conversation per pair of numbers; a stable stand-in for its id."""
     return str(7876416245344257449 + int("".join(ch for ch in customer if ch.isdigit())))
+
+
+def _twilio_message(sid: str, from_: str, to: str) -> dict[str, str]:
+    """What every Twilio request about one message carries."""
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": from_,
+        "To": to,
+        "ApiVersion": "2010-04-01",
+    }

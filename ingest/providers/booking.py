@@ -26,9 +26,9 @@ import hashlib
 import json
 from typing import Any
 
-from ingest.edge import Inbound, Reply, json_reply, not_configured, outcome_of
-from ingest.providers.base import Mapped, PayloadError, load_json, opt_ident
-from ingest.providers.shared_key import verify_shared_key
+from ingest.edge import Reply, json_reply, outcome_of
+from ingest.providers.base import Mapped, PayloadError, opt_ident
+from ingest.providers.shared_key import SharedKeyAdapter
 from ingest.timeutil import normalize
 from schema.envelopes import Booking, Party, RawEnvelope
 
@@ -38,21 +38,13 @@ MAX_GUESTS = 100_000
 _TEXT_FIELDS = ("name", "email", "phone", "date", "notes")
 
 
-class BookingAdapter:
+class BookingAdapter(SharedKeyAdapter):
     name = "booking"
     channel = "booking"
+    key_name = "the booking API key"
 
-    def __init__(self, api_key: str) -> None:
-        self._key = api_key
-
-    def handshake(self, inbound: Inbound) -> Reply | None:
-        return None
-
-    def accept(self, inbound: Inbound) -> Mapped:
-        if not self._key:
-            raise not_configured("the booking API key")
-        verify_shared_key(inbound, self._key)
-        return map_payload(load_json(inbound.body), inbound.received_at)
+    def map(self, payload: Any, received_at: str) -> Mapped:
+        return map_payload(payload, received_at)
 
     def acknowledge(self, mapped: Mapped) -> Reply:
         envelope = mapped.envelopes[0] if mapped.envelopes else None

@@ -37,10 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.edge import Inbound, Reply, json_reply, not_configured, outcome_of
+from ingest.edge import Reply, json_reply, outcome_of
 from ingest.providers import meta_messaging, ringcentral, twilio, whatsapp
-from ingest.providers.base import Mapped, PayloadError, ident, load_json, opt_ident
-from ingest.providers.shared_key import verify_shared_key
+from ingest.providers.base import Mapped, PayloadError, ident, opt_ident
+from ingest.providers.shared_key import SharedKeyAdapter
 from ingest.timeutil import normalize
 from schema.envelopes import Channel, Party, Provider, RawEnvelope
 
@@ -79,21 +79,13 @@ class _Thread:
 Locate = Callable[[Channel, dict[str, Any], str | None], _Thread]
 
 
-class OutboundAdapter:
+class OutboundAdapter(SharedKeyAdapter):
     name = "outbound"
     channel = "sms"
+    key_name = "the outbound API key"
 
-    def __init__(self, api_key: str) -> None:
-        self._key = api_key
-
-    def handshake(self, inbound: Inbound) -> Reply | None:
-        return None
-
-    def accept(self, inbound: Inbound) -> Mapped:
-        if not self._key:
-            raise not_configured("the outbound API key")
-        verify_shared_key(inbound, self._key)
-        return map_report(load_json(inbound.body), inbound.received_at)
+    def map(self, payload: Any, received_at: str) -> Mapped:
+        return map_report(payload, received_at)
 
     def acknowledge(self, mapped: Mapped) -> Reply:
         envelope = mapped.envelopes[0]

@@ -9,8 +9,11 @@ the endpoint's key:
 
 from __future__ import annotations
 
+from typing import Any
+
 from ingest import signatures
-from ingest.edge import Inbound, forbidden, unauthorized
+from ingest.edge import Inbound, Reply, forbidden, not_configured, unauthorized
+from ingest.providers.base import Mapped, load_json
 
 
 def verify_shared_key(inbound: Inbound, key: str) -> None:
@@ -23,3 +26,27 @@ def verify_shared_key(inbound: Inbound, key: str) -> None:
         raise forbidden("X-Api-Key does not match")
     if signature and not signatures.sha256_header_valid(key, inbound.body, signature):
         raise forbidden("X-Signature-256 does not match")
+
+
+class SharedKeyAdapter:
+    """An endpoint of the business's own servers: one shared key (empty: the endpoint answers
+    503), a JSON body, one mapping. Subclasses name it and map the body."""
+
+    name: str
+    channel: str
+    key_name: str  # what is missing, in words, when the key is not configured
+
+    def __init__(self, api_key: str) -> None:
+        self._key = api_key
+
+    def handshake(self, inbound: Inbound) -> Reply | None:
+        return None
+
+    def accept(self, inbound: Inbound) -> Mapped:
+        if not self._key:
+            raise not_configured(self.key_name)
+        verify_shared_key(inbound, self._key)
+        return self.map(load_json(inbound.body), inbound.received_at)
+
+    def map(self, payload: Any, received_at: str) -> Mapped:
+        raise NotImplementedError

@@ -14,12 +14,9 @@ from typing import Any
 
 import pytest
 
-from cli.demo import ApiClient
-from cli.simulate import ProviderSimulator
-from phoneunify.kafka_admin import ensure_topics
 from tests.conftest import create_database, drop_database, make_settings
-from tests.e2e.conftest import Stack, start_processes
-from tests.harness import wait_for, with_ports
+from tests.e2e.conftest import Stack, running_stack
+from tests.harness import wait_for
 
 pytestmark = pytest.mark.infra
 
@@ -31,14 +28,10 @@ T0 = datetime(2026, 5, 4, 15, 0, tzinfo=UTC)
 def stack() -> Iterator[Stack]:
     unique = uuid.uuid4().hex[:10]
     name = f"pu_test_{unique}"
-    settings = with_ports(make_settings(create_database(name), unique))
-    ensure_topics(settings)
-    processes = start_processes(settings, ("workers", "writer", "ingest", "api"))
     try:
-        yield Stack(settings, processes, ProviderSimulator(settings), ApiClient(settings))
+        with running_stack(make_settings(create_database(name), unique)) as running:
+            yield running
     finally:
-        for process in processes.values():
-            process.stop()
         drop_database(name)
 
 
