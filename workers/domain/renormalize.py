@@ -24,6 +24,11 @@ from typing import Literal
 Mark = Literal["shared", "not_shared"]
 
 
+def as_mark(kind: str | None) -> Mark | None:
+    """A stored constraint kind as a person's mark (None for anything else)."""
+    return "shared" if kind == "shared" else "not_shared" if kind == "not_shared" else None
+
+
 @dataclass(frozen=True)
 class Number:
     """One side of the move: the number's effective owner and the customer row holding it,
