@@ -25,11 +25,12 @@ KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 DATABASE_URL = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def restored_logging() -> Iterator[None]:
-    """The root logger as it was, after a test whose code sets phoneunify's logging up (the
-    `phoneunify` command does): its handler writes to that test's captured stderr, which is
-    closed once the test ends."""
+    """The root logger as it was, after every test: code under test may set phoneunify's logging
+    up (the `phoneunify` command and `replay` do), and its handler writes to that test's captured
+    stderr, which is closed once the test ends (later log lines, from kafka-python's threads at
+    the session's end say, then fail with "I/O operation on closed file")."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
