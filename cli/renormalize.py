@@ -39,7 +39,7 @@ from schema.commands import Command
 from schema.linked import derived_id
 from schema.topics import Topics
 from workers.domain import phones
-from workers.domain.renormalize import Claim, Decision, Keep, Mark, Number, Review, Share, decide_move
+from workers.domain.renormalize import Claim, Decision, Keep, Number, Review, Share, as_mark, decide_move
 from workers.services.evidence import address_number
 
 CHUNK = 200  # addresses per command: one unit of work in the resolver
@@ -110,7 +110,7 @@ def _number(conn: Connection, e164: str) -> Number:
         .order_by(c.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    mark: Mark | None = "shared" if marked == "shared" else "not_shared" if marked == "not_shared" else None
+    mark = as_mark(marked)
     if row is None:
         return Number(mark=mark)
     owner = survivor_of(conn, row.customer_id) if row.customer_id else None

@@ -20,7 +20,7 @@ from schema.linked import LinkedEvent, make_event
 from workers.domain import phones
 from workers.domain.identity import Policy
 from workers.domain.ports import IdentityRepository, UnitOfWorkFactory
-from workers.domain.renormalize import Claim, Keep, Mark, Number, Review, Share, decide_move
+from workers.domain.renormalize import Claim, Keep, Number, Review, Share, as_mark, decide_move
 from workers.domain.typed_phone import canonical_phone
 from workers.services.evidence import address_number
 from workers.services.transactions import committed
@@ -318,12 +318,11 @@ class _Run:
 
     def _number(self, e164: str) -> Number:
         phone = self.store.phone(e164)
-        marked = self.store.phone_mark(e164)
-        mark: Mark | None = (
-            "shared" if marked == "shared" else "not_shared" if marked == "not_shared" else None
-        )
         return Number(
-            owner=phone.owner.id if phone.owner else None, holder=phone.holder, shared=phone.shared, mark=mark
+            owner=phone.owner.id if phone.owner else None,
+            holder=phone.holder,
+            shared=phone.shared,
+            mark=as_mark(self.store.phone_mark(e164)),
         )
 
     def _carry(self, old: str, new: str, channel: str) -> None:
