@@ -197,7 +197,8 @@ def create_app(
         "/api/v1/admin/commands",
         status_code=202,
         response_model=models.CommandAccepted,
-        responses={**errors, 503: {"model": models.Error}},
+        response_model_exclude_none=True,
+        responses={**errors, 409: {"model": models.Error}, 503: {"model": models.Error}},
     )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
         """Queue an identity decision for the resolver (the single writer of identity). 202 means
@@ -209,19 +210,29 @@ def create_app(
             command = submitter.submit(who, body.action, body.params, body.note or "")
         except Refused as exc:
             raise HTTPException(exc.status, exc.reason) from exc
-        return {"command_id": command.command_id, "action": command.action, "status": "accepted"}
+        accepted = {"command_id": command.command_id, "action": command.action, "status": "accepted"}
+        if command.action == "create_customer":
+            accepted["customer_id"] = str(command.params["customer_id"])
+        return accepted
 
-    @app.get("/api/v1/admin/commands/{command_id}", response_model=models.CommandApplied, responses=errors)
+    @app.get(
+        "/api/v1/admin/commands/{command_id}",
+        response_model=models.CommandApplied,
+        response_model_exclude_none=True,
+        responses=errors,
+    )
     def command_status(
         command_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")], who: str = auth
     ) -> dict[str, Any]:
-        """Whether the resolver applied a command, and the events it produced."""
-        events = submitter.applied_events(command_id)
-        if events is None:
-            raise HTTPException(
-                404, "not applied: still queued, or rejected by the resolver (see the dead-letter topic)"
-            )
-        return {"command_id": command_id, "status": "applied", "events": events}
+        """Whether the resolver applied a command and the events it produced, or refused it and
+        why (status "rejected" with the reason). 404 while it is still queued."""
+        outcome = submitter.outcome(command_id)
+        if outcome is None:
+            raise HTTPException(404, "not applied yet: still queued (or the resolver is not running)")
+        body: dict[str, Any] = {"command_id": command_id, "status": outcome.status, "events": outcome.events}
+        if outcome.refused is not None:
+            body["reason"] = outcome.refused
+        return body
 
     app.include_router(read_router(settings, engine, auth, cursors))
     app.mount("/console", create_console(settings, engine, submitter, credentials, cursors))

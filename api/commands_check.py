@@ -29,11 +29,15 @@ def command_phone(command: Command, region: str) -> str:
     return canonical_phone(str(command.params["phone"]), region)
 
 
+# Actions whose phone parameter is read as a number (create_customer's is optional).
+PHONE_ACTIONS = ("mark_shared", "unmark_shared", "create_customer", "add_phone", "remove_phone")
+
+
 def invalid_params(command: Command, region: str) -> str | None:
     """Why the parameters cannot be applied, beyond what Command itself checks."""
     if command.action in SYSTEM_ACTIONS:
         return f"{command.action} is not an admin command (phoneunify {command.action} issues it)"
-    if "phone" in command.params and command.action in ("mark_shared", "unmark_shared"):
+    if command.text("phone") and command.action in PHONE_ACTIONS:
         try:
             command_phone(command, region)
         except phones.PhoneError as exc:
@@ -48,7 +52,13 @@ def invalid_params(command: Command, region: str) -> str | None:
 
 
 def missing_reference(conn: Connection, command: Command) -> str | None:
-    """The first id the command names that does not exist, in words."""
+    """The first id the command names that does not exist, in words (for create_customer: the
+    new id, if it exists already)."""
+    if command.action == "create_customer":
+        ident = command.uuid("customer_id")
+        if conn.execute(select(t.customers.c.id).where(t.customers.c.id == ident)).first() is not None:
+            return f"customer {ident} exists already"
+        return None
     for name, (what, table) in _ID_TABLES.items():
         if name not in command.params:
             continue
@@ -66,10 +76,12 @@ def partition_key(command: Command, region: str, hash_key: str) -> str:
     """Commands about the same thing share a key, so they are applied in the order issued: a
     link and a later unlink of one identity (or thread) share its id; a merge is keyed by the
     merged customer, which is the customer a later split of it names. A phone command is keyed
-    by the phone's keyed hash, never by the number itself."""
+    by the phone's keyed hash, never by the number itself; so is a command that gives or takes a
+    phone (add_phone, remove_phone, create_customer with a phone), so two commands about who owns
+    one phone are applied in the order issued."""
+    if command.text("phone") and command.action in PHONE_ACTIONS:
+        return phone_key(command_phone(command, region), hash_key)
     for name in ("merged_id", "identity_id", "thread_id", "customer_id"):
         if name in command.params:
             return str(command.uuid(name))
-    if command.action in ("mark_shared", "unmark_shared"):
-        return phone_key(command_phone(command, region), hash_key)
     return command.command_id

@@ -19,6 +19,7 @@ CONFLICT_QUESTIONS = {
     "shared_phone_candidate": "A new sender gave a number another customer already owns.",
     "low_confidence_link": "The evidence is too weak to link this sender automatically.",
     "shared_phone": "A sender gave a number marked shared, which links nobody automatically.",
+    "profile_name_clash": "The sender's profile name is not the name of the customer it is linked to.",
 }
 
 INTENT_NAMES = {

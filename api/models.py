@@ -207,12 +207,18 @@ class CommandAccepted(BaseModel):
     command_id: str
     action: str
     status: Literal["accepted"]
+    customer_id: str | None = Field(
+        default=None, description="create_customer: the id of the customer it creates."
+    )
 
 
 class CommandApplied(BaseModel):
     command_id: str
-    status: Literal["applied"]
+    status: Literal["applied", "rejected"] = Field(
+        description="applied, or rejected: the resolver refused it (nothing of it was applied)."
+    )
     events: list[str] = Field(description="Types of the linked events the command produced.")
+    reason: str | None = Field(default=None, description="Why the resolver refused it (rejected only).")
 
 
 class Error(BaseModel):

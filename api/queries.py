@@ -221,7 +221,10 @@ def _page(
     if cursor is not None:
         conditions = [*conditions, tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id)]
     rows = conn.execute(
-        select(t.timeline_events).where(and_(*conditions)).order_by(te.occurred_at, te.id).limit(limit + 1)
+        select(t.timeline_events, _sender_now())
+        .where(and_(*conditions))
+        .order_by(te.occurred_at, te.id)
+        .limit(limit + 1)
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -240,7 +243,7 @@ def timeline_before(
     if before is not None:
         conditions.append(tuple_(te.occurred_at, te.id) < tuple_(before.occurred_at, before.id))
     rows = conn.execute(
-        select(t.timeline_events)
+        select(t.timeline_events, _sender_now())
         .where(and_(*conditions))
         .order_by(te.occurred_at.desc(), te.id.desc())
         .limit(limit + 1)
@@ -295,6 +298,21 @@ def delivery_statuses(conn: Connection, keys: list[str]) -> dict[str, str]:
 UNSENT = "message unsent"
 
 
+def _sender_now() -> Any:
+    """The sender of a thread as people know it now: its identity's @handle, else its profile
+    name (NULL when neither is known). A message keeps the sender it arrived with, but a
+    Messenger or Instagram profile fetched later (issue 12) names the earlier messages too."""
+    te, th, idn = t.timeline_events.c, t.threads.c, t.identities.c
+    handle = func.nullif(func.ltrim(idn.handle, "@"), "")
+    return (
+        select(func.coalesce("@" + handle, func.nullif(idn.display_name, "")))
+        .select_from(t.threads.join(t.identities, idn.id == th.identity_id))
+        .where(th.id == te.thread_id)
+        .scalar_subquery()
+        .label("sender_now")
+    )
+
+
 def _conversation(r: Any, delivery: str | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": str(r.id),
@@ -308,8 +326,11 @@ def _conversation(r: Any, delivery: str | None = None) -> dict[str, Any]:
         item["direction"] = r.direction
     if r.content is not None:
         item["content"] = r.content
-    if r.sender:
-        item["sender"] = r.sender
+    sender = r.sender
+    if r.direction == "in" and r.kind == "message" and getattr(r, "sender_now", None):
+        sender = r.sender_now
+    if sender:
+        item["sender"] = sender
     if r.intent_tags is not None:
         item["intent_tags"] = list(r.intent_tags)
         item["sentiment"] = r.sentiment
@@ -432,11 +453,12 @@ def last_messages(
     ranked = (
         select(
             t.timeline_events,
+            _sender_now(),
             func.row_number()
             .over(partition_by=te.thread_id, order_by=(te.occurred_at.desc(), te.id.desc()))
             .label("n"),
         )
-        .where(and_(te.thread_id.in_(thread_ids), te.kind.in_(MESSAGE_KINDS)))
+        .where(and_(te.thread_id.in_(thread_ids), te.kind.in_(MESSAGE_KINDS), te.superseded_by.is_(None)))
         .subquery()
     )
     rows = conn.execute(
@@ -468,7 +490,8 @@ def thread_messages(
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
     """A thread's messages and bookings, oldest first, one keyset page at a time."""
     te = t.timeline_events.c
-    return _page(conn, [te.thread_id == thread_id, te.kind.in_(MESSAGE_KINDS)], limit, cursor)
+    shown = [te.thread_id == thread_id, te.kind.in_(MESSAGE_KINDS), te.superseded_by.is_(None)]
+    return _page(conn, shown, limit, cursor)
 
 
 def messages_by_key(conn: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -478,7 +501,7 @@ def messages_by_key(conn: Connection, keys: list[str]) -> dict[str, dict[str, An
     if not wanted:
         return {}
     te = t.timeline_events.c
-    rows = conn.execute(select(t.timeline_events).where(te.idempotency_key.in_(wanted))).all()
+    rows = conn.execute(select(t.timeline_events, _sender_now()).where(te.idempotency_key.in_(wanted))).all()
     return {r.idempotency_key: _conversation(r) for r in rows}
 
 
@@ -552,13 +575,25 @@ def ledger_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     ]
 
 
-def command_events(conn: Connection, command_id: str) -> list[str] | None:
-    """Types of the events an applied admin command produced; None while it is not applied."""
-    stored = conn.execute(
-        select(t.resolved_messages.c.events).where(
-            t.resolved_messages.c.idempotency_key == "command:" + command_id
-        )
-    ).scalar_one_or_none()
-    if stored is None:
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What the resolver did with an admin command: the types of the events it produced, or
+    (`refused`) why it refused it."""
+
+    events: list[str]
+    refused: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "applied" if self.refused is None else "rejected"
+
+
+def command_outcome(conn: Connection, command_id: str) -> CommandOutcome | None:
+    """The outcome of an admin command; None while the resolver has not read it."""
+    rm = t.resolved_messages.c
+    row = conn.execute(
+        select(rm.events, rm.refused).where(rm.idempotency_key == "command:" + command_id)
+    ).one_or_none()
+    if row is None:
         return None
-    return [str(event.get("type")) for event in stored]
+    return CommandOutcome([str(event.get("type")) for event in row.events], row.refused)

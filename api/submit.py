@@ -3,11 +3,12 @@ console's forms.
 
 Validate the command, check that the ids it names exist, choose its Kafka key, publish it on
 identity.commands. The resolver (the single writer of identity) applies it later; until then
-`applied_events` says it is not applied yet.
+`outcome` says it is not applied yet (None), applied, or refused with the reason.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,7 +40,12 @@ class CommandSubmitter:
 
     def submit(self, actor: str, action: str, params: dict[str, Any], note: str = "") -> Command:
         """Queue one command on behalf of `actor` (a credential's name). Raises Refused: 400 for a
-        malformed command, 404 for an id that names nothing, 503 when the broker did not take it."""
+        malformed command, 404 for an id that names nothing (409: create_customer's id exists),
+        503 when the broker did not take it."""
+        if action == "create_customer" and not params.get("customer_id"):
+            # The API names the new customer, so the command replays to the same id and the
+            # caller can follow it (the resolver refuses an id that exists).
+            params = {**params, "customer_id": str(uuid.uuid4())}
         try:
             command = Command(
                 action=action,
@@ -56,7 +62,8 @@ class CommandSubmitter:
         with self.engine.connect() as conn:
             missing = commands_check.missing_reference(conn, command)
         if missing:
-            raise Refused(404, missing)
+            # An id that names nothing is 404; a new customer's id that exists already, 409.
+            raise Refused(409 if command.action == "create_customer" else 404, missing)
         key = commands_check.partition_key(command, self.region, self.hash_key)
         try:
             self.publisher.publish([Record(self.topics.commands, key, command.to_json())])
@@ -64,7 +71,8 @@ class CommandSubmitter:
             raise Refused(503, str(exc)) from exc
         return command
 
-    def applied_events(self, command_id: str) -> list[str] | None:
-        """Types of the events the resolver produced for the command; None while not applied."""
+    def outcome(self, command_id: str) -> queries.CommandOutcome | None:
+        """What the resolver did with the command (applied, or refused and why); None while
+        it has not read it yet."""
         with self.engine.connect() as conn:
-            return queries.command_events(conn, command_id)
+            return queries.command_outcome(conn, command_id)

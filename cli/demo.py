@@ -14,16 +14,19 @@ a reply at all).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from cli.simulate import RC_EXTENSION, ProviderSimulator, Sent, ringcentral_conversation
+from cli.simulate import RC_EXTENSION, GraphStandIn, ProviderSimulator, Sent, ringcentral_conversation
 from cli.terminal import render
 from phoneunify.credentials import plain_token
 from phoneunify.settings import Settings, env_var
@@ -181,9 +184,51 @@ def wait_for_timeline(api: ApiClient, phone: str, messages: int, timeout_s: floa
     raise TimeoutError(f"timeline for the demo customer not complete after {timeout_s:.0f}s: {body}")
 
 
+@contextlib.contextmanager
+def graph_stand_in(settings: Settings) -> Iterator[GraphStandIn | None]:
+    """Meta's user-profile endpoints for the stack's profile fetcher, while the demo runs, when
+    its Graph URL is a free port on loopback (deploy/dev.env points it there); None otherwise
+    (a real Graph API, or a stand-in already serving)."""
+    url = urlsplit(settings.meta_graph_url)
+    if url.scheme != "http" or url.hostname not in ("127.0.0.1", "localhost") or not settings.page_tokens:
+        yield None
+        return
+    try:
+        stand_in = GraphStandIn(settings.page_tokens.values(), host="127.0.0.1", port=url.port or 80)
+    except OSError:
+        yield None
+        return
+    with stand_in:
+        yield stand_in
+
+
+def wait_for_profile(api: ApiClient, phone: str, handle: str, timeout_s: float = 60.0) -> dict[str, Any]:
+    """Poll until one of the customer's channel identities shows `handle` (its Graph API profile
+    arrived through the profile fetcher and the resolver); the timeline as it is after the wait,
+    or with the page-scoped ids when the profile did not come (the fetcher may be disabled)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        body = api.timeline_for_phone(phone)
+        if body and any(i["handle"] == handle for i in body["social_identities"]):
+            return body
+        if time.monotonic() > deadline:
+            print(
+                f"(no profile {handle!r} after {timeout_s:.0f}s: is the profile fetcher running?)",
+                file=sys.stderr,
+            )
+            assert body is not None
+            return body
+        time.sleep(0.25)
+
+
 def run_demo(settings: Settings, timeout_s: float = 60.0) -> int:
-    """Send the journeys, then print each customer's timeline once complete (waiting at most
-    `timeout_s` for each), then how to visit the console."""
+    """Send the journeys, then print each customer's timeline once complete, with the senders'
+    profiles (waiting at most `timeout_s` for each), then how to visit the console."""
+    with graph_stand_in(settings):
+        return _run_demo(settings, timeout_s)
+
+
+def _run_demo(settings: Settings, timeout_s: float) -> int:
     sim = ProviderSimulator(settings)
     for what, result in journeys(sim):
         if result.status >= 300:
@@ -191,11 +236,13 @@ def run_demo(settings: Settings, timeout_s: float = 60.0) -> int:
             return 1
         print(f"sent {what}: {result.status}")
     api = ApiClient(settings)
-    for title, phone, count in (
-        ("Journey 1: Instagram DM -> booking form -> SMS", "(916) 555-0142", 3),
-        ("Journey 2: SMS -> Facebook Messenger -> booking form", "(916) 555-1234", 4),
+    for title, phone, count, sender in (
+        ("Journey 1: Instagram DM -> booking form -> SMS", "(916) 555-0142", 3, "@marialopez"),
+        ("Journey 2: SMS -> Facebook Messenger -> booking form", "(916) 555-1234", 4, "John Doe"),
     ):
         body = wait_for_timeline(api, phone, count, timeout_s)
+        if settings.page_tokens:
+            body = wait_for_profile(api, phone, sender, timeout_s)
         print()
         print(title)
         items = [c for c in body["conversations"] if c["type"] not in ("identity", "consent")]

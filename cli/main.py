@@ -20,7 +20,7 @@ log = logging.getLogger("phoneunify")
 # same configuration would fail the same way.
 EXIT_CONFIG = 78
 # The processes that run for long: each says at start when it runs with development secrets.
-SERVERS = ("ingest", "workers", "writer", "api")
+SERVERS = ("ingest", "workers", "writer", "api", "profiles")
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,6 +59,13 @@ def _writer(args: argparse.Namespace, settings: Settings) -> int:
     from workers.timeline.__main__ import run_writer
 
     return run_writer(settings)
+
+
+def _profiles(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.profiles.__main__ import run_profiles
+
+    settings.require("profiles", "phone_hash_key")  # it keys the profile envelopes by thread
+    return run_profiles(settings)
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_workers)
     sub.add_parser("writer", help="run the timeline writer").set_defaults(func=_writer)
     sub.add_parser("api", help="serve the read and admin API").set_defaults(func=_api)
+    sub.add_parser(
+        "profiles", help="run the profile fetcher (Messenger and Instagram senders' Graph API profiles)"
+    ).set_defaults(func=_profiles)
 
     p = sub.add_parser("extract", help="extract phone numbers from JSON lines on stdin")
     p.add_argument("--region", help="default region for numbers without a country code")

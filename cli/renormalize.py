@@ -12,7 +12,7 @@ applies them, decides again on the rows as they are then, and ledgers each chang
 `system:renormalize`. A command names the normalizer version it was planned with: workers
 still on the old version refuse it (dead-lettered with the reason); run it again once they
 are upgraded. Running it twice is harmless: applied addresses are current and are not planned
-again, and a command is applied once by its id.
+again, and an address read again with the same version moves nowhere.
 
 Numbers are masked to their last two digits in the output (it ends up in terminals and logs);
 the customer ids say who is concerned, and the API shows an authenticated admin the full numbers.
@@ -36,7 +36,6 @@ from phoneunify.privacy import mask
 from phoneunify.settings import Settings
 from schema import tables as t
 from schema.commands import Command
-from schema.linked import derived_id
 from schema.topics import Topics
 from workers.domain import phones
 from workers.domain.renormalize import Claim, Decision, Keep, Number, Review, Share, as_mark, decide_move
@@ -100,9 +99,8 @@ def plan(conn: Connection, region: str) -> list[Planned]:
 
 def _number(conn: Connection, e164: str) -> Number:
     """A number as the resolver will weigh it (it decides again when it applies the command)."""
-    row = conn.execute(
-        select(t.phones.c.customer_id, t.phones.c.shared).where(t.phones.c.e164 == e164)
-    ).first()
+    ph = t.phones.c
+    row = conn.execute(select(ph.customer_id, ph.shared, ph.released_from).where(ph.e164 == e164)).first()
     c = t.constraints.c
     marked = conn.execute(
         select(c.kind)
@@ -114,29 +112,32 @@ def _number(conn: Connection, e164: str) -> Number:
     if row is None:
         return Number(mark=mark)
     owner = survivor_of(conn, row.customer_id) if row.customer_id else None
-    return Number(owner=owner, holder=row.customer_id, shared=bool(row.shared), mark=mark)
+    released = survivor_of(conn, row.released_from) if row.released_from else None
+    return Number(
+        owner=owner, holder=row.customer_id, shared=bool(row.shared), mark=mark, released_from=released
+    )
 
 
 def commands(planned: Sequence[Planned], now: datetime) -> list[Command]:
-    """The commands applying a plan, CHUNK addresses each. Ids derive from the version and the
-    addresses, so publishing the same plan twice makes the same commands (applied once)."""
+    """The commands applying a plan, CHUNK addresses each. Each run's commands have ids of their
+    own: a command refused by workers still on the old normalizer is recorded as refused under
+    its id, and the run after the upgrade must not be taken for it. Applying a plan twice is
+    harmless anyway: an address already read with this version moves nowhere."""
     readable = [p for p in planned if p.new is not None]
-    out = []
-    for start in range(0, len(readable), CHUNK):
-        chunk = [{"channel": p.channel, "address": p.address} for p in readable[start : start + CHUNK]]
-        command_id = derived_id(
-            "renormalize", phones.NORMALIZER_VERSION, *(f"{a['channel']}\x1f{a['address']}" for a in chunk)
+    return [
+        Command(
+            action="renormalize",
+            actor="renormalize",
+            params={
+                "version": phones.NORMALIZER_VERSION,
+                "addresses": [
+                    {"channel": p.channel, "address": p.address} for p in readable[start : start + CHUNK]
+                ],
+            },
+            issued_at=now.isoformat(),
         )
-        out.append(
-            Command(
-                action="renormalize",
-                actor="renormalize",
-                params={"version": phones.NORMALIZER_VERSION, "addresses": chunk},
-                command_id=str(command_id),
-                issued_at=now.isoformat(),
-            )
-        )
-    return out
+        for start in range(0, len(readable), CHUNK)
+    ]
 
 
 def run(

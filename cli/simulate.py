@@ -1,17 +1,21 @@
 """Send webhooks the way the providers send them, signed with the configured secrets.
 
 Used by `phoneunify demo`, the end-to-end tests and the throughput benchmark: every message
-goes through the real ingest edge, exactly as a provider's delivery would.
+goes through the real ingest edge, exactly as a provider's delivery would. `GraphStandIn`
+plays Meta's Graph API user-profile endpoints on loopback, for the profile fetcher.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ingest.signatures import hmac_sha256_hex, twilio_signature
@@ -240,3 +244,87 @@ def _twilio_message(sid: str, from_: str, to: str) -> dict[str, str]:
         "To": to,
         "ApiVersion": "2010-04-01",
     }
+
+
+# --- the Graph API's user-profile endpoints ---------------------------------------------------
+# Who the demo's senders are, as Meta's user-profile endpoints would answer for them.
+DEMO_PROFILES: dict[str, dict[str, str]] = {
+    # John's Facebook Messenger PSID: Messenger gives first and last name.
+    "6100000000000001": {"first_name": "John", "last_name": "Doe"},
+    # Maria's Instagram IGSID: Instagram gives username and name.
+    "17841499990000001": {"username": "marialopez", "name": "Maria Lopez"},
+}
+
+
+class GraphStandIn:
+    """A stand-in for the Graph API's user-profile endpoints on loopback, for the demo and the
+    tests: GET /<version>/<id>?fields=...&access_token=... answers the known profiles' asked
+    fields, with an X-App-Usage header; an unknown token is Graph error 190, an unknown id
+    error 100, as Meta answers. `calls` counts the requests; `status` set to 429 or 503 makes
+    every answer a throttle or a server error (for the fetcher's tests)."""
+
+    def __init__(
+        self,
+        tokens: Iterable[str],
+        profiles: dict[str, dict[str, str]] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.host = host
+        self.tokens = set(tokens)
+        self.profiles = dict(DEMO_PROFILES if profiles is None else profiles)
+        self.calls = 0
+        self.status = 200
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stand_in.calls += 1
+                status, body = stand_in.answer(self.path)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header(
+                    "X-App-Usage", json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})
+                )
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # the query string holds the token: never logged
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="graph-stand-in", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.server.server_port}"
+
+    def answer(self, path: str) -> tuple[int, dict[str, Any]]:
+        parts = urllib.parse.urlsplit(path)
+        query = urllib.parse.parse_qs(parts.query)
+        if self.status == 429:
+            return 429, {"error": {"message": "Application request limit reached", "code": 4}}
+        if self.status >= 500:
+            return self.status, {"error": {"message": "An unexpected error has occurred", "code": 2}}
+        if query.get("access_token", [""])[0] not in self.tokens:
+            return 400, {
+                "error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}
+            }
+        user = parts.path.rstrip("/").rpartition("/")[2]
+        profile = self.profiles.get(user)
+        if profile is None:
+            return 400, {
+                "error": {"message": "Unsupported get request.", "type": "GraphMethodException", "code": 100}
+            }
+        fields = query.get("fields", [""])[0].split(",")
+        return 200, {"id": user, **{k: v for k, v in profile.items() if k in fields}}
+
+    def __enter__(self) -> GraphStandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# phoneunify's own processes (ingest, workers, resolver, writer, api) in the background, on top of
+# phoneunify's own processes (ingest, workers, resolver, writer, profiles, api) in the background, on top of
 # the infrastructure from deploy/infra.sh, under a supervisor (phoneunify/supervisor.py): a process
 # that exits is started again with backoff and counted; one that keeps exiting (or exits 78, a
 # configuration error) is reported FATAL instead of restarted forever. State in .local/run/, logs
@@ -77,12 +77,13 @@ start() {
     --metrics-port "$SUPERVISOR_PORT" \
     "workers=env PHONEUNIFY_WORKER_STAGES=extract $pu workers" \
     "resolver=env PHONEUNIFY_WORKER_STAGES=resolve,commands PHONEUNIFY_WORKER_WEB_PORT=$RESOLVER_PORT $pu workers" \
-    "writer=$pu writer" "ingest=$pu ingest" "api=$pu api" >>"$LOGS/supervisor.log" 2>&1 &
+    "writer=$pu writer" "profiles=$pu profiles" "ingest=$pu ingest" "api=$pu api" >>"$LOGS/supervisor.log" 2>&1 &
   echo $! >"$PID_FILE"
   echo "[stack] supervisor started (pid $!, log $LOGS/supervisor.log, metrics :$SUPERVISOR_PORT)"
   wait_http workers "http://127.0.0.1:${PHONEUNIFY_WORKER_WEB_PORT:-6066}/healthz"
   wait_http resolver "http://127.0.0.1:$RESOLVER_PORT/healthz"
   wait_http writer "http://127.0.0.1:${PHONEUNIFY_WRITER_METRICS_PORT:-9108}/metrics"
+  wait_http profiles "http://127.0.0.1:${PHONEUNIFY_PROFILE_METRICS_PORT:-9111}/metrics"
   wait_http ingest "http://127.0.0.1:${PHONEUNIFY_INGEST_PORT:-8080}/healthz"
   wait_http api "http://127.0.0.1:${PHONEUNIFY_API_PORT:-8090}/healthz"
   echo "[stack] up: ingest :${PHONEUNIFY_INGEST_PORT:-8080}, api :${PHONEUNIFY_API_PORT:-8090}, logs in $LOGS"

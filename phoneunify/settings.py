@@ -250,6 +250,54 @@ class Settings:
         default=3,
         metadata={"doc": "Distinct people (by name) claiming one phone before a rule marks it shared."},
     )
+    # --- profile fetcher ---------------------------------------------------------------------
+    meta_page_tokens: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": (
+                "Graph API access tokens for the profile fetcher, comma separated: <Page id or"
+                " Instagram account id>:<Page access token>. Without any, the fetcher is disabled"
+                " (senders keep their page-scoped ids); an account without one is skipped."
+            ),
+            "secret": True,
+            "dev": "100200300400500:dev-page-token-0001,17841400000000100:dev-ig-token-0001",
+        },
+    )
+    meta_graph_url: str = field(
+        default="https://graph.facebook.com",
+        metadata={"doc": "Base URL of the Graph API (make demo points it at the simulator's stand-in)."},
+    )
+    meta_graph_version: str = field(
+        default="v25.0", metadata={"doc": "Graph API version of the user-profile calls."}
+    )
+    profile_group: str = field(
+        default="phoneunify-profiles", metadata={"doc": "Profile fetcher consumer group."}
+    )
+    profile_ttl_s: float = field(
+        default=7 * 24 * 3600.0,
+        metadata={"doc": "Seconds before a sender's profile may be fetched again (if seen since)."},
+    )
+    profile_rate_per_s: float = field(
+        default=2.0,
+        metadata={
+            "doc": "Profile calls per second per account at most (a token bucket), below Meta's limits."
+        },
+    )
+    profile_burst: int = field(default=10, metadata={"doc": "Profile calls per account at once at most."})
+    profile_timeout_s: float = field(
+        default=5.0, metadata={"doc": "Seconds a Graph API profile call may take before it counts as failed."}
+    )
+    profile_max_attempts: int = field(
+        default=5,
+        metadata={"doc": "Failed profile calls for one sender (with doubling backoff) before waiting a TTL."},
+    )
+    profile_metrics_host: str = field(
+        default="127.0.0.1",
+        metadata={"doc": "Bind address of the profile fetcher's /metrics endpoint (0.0.0.0 in a container)."},
+    )
+    profile_metrics_port: int = field(
+        default=9111, metadata={"doc": "Port of the profile fetcher's /metrics endpoint."}
+    )
     # --- timeline writer ---------------------------------------------------------------------
     writer_group: str = field(
         default="phoneunify-timeline", metadata={"doc": "Timeline writer consumer group."}
@@ -342,6 +390,11 @@ class Settings:
         edge lets through is one the broker takes."""
         return self.record_limit + RECORD_OVERHEAD
 
+    @property
+    def page_tokens(self) -> dict[str, str]:
+        """Graph API access token by business account (meta_page_tokens, checked when built)."""
+        return dict(entry.split(":", 1) for entry in self.meta_page_tokens)
+
     def require(self, process: str, *names: str) -> None:
         """Refuse to run `process` without the secrets it cannot work without."""
         missing = [env_var(name) for name in names if not getattr(self, name)]
@@ -389,7 +442,7 @@ def _is_dev_value(metadata: Mapping[str, Any], value: Any) -> bool:
     if dev_value is None or not value:
         return False
     if isinstance(value, tuple):
-        return dev_value in value
+        return bool(set(_coerce(dev_value, ())) & set(value))
     return bool(value == dev_value)
 
 
@@ -415,9 +468,9 @@ def _problems(s: Settings) -> list[str]:
         "must be 1..the replication factor",
     )
     check(bool(_REGION.fullmatch(s.default_region)), "default_region", "an ISO 3166 alpha-2 code, e.g. US")
-    for name in ("ingest_port", "worker_web_port", "writer_metrics_port", "api_port"):
+    for name in ("ingest_port", "worker_web_port", "writer_metrics_port", "api_port", "profile_metrics_port"):
         check(0 < getattr(s, name) < 65536, name, "must be a port, 1..65535")
-    for name in ("ingest_host", "worker_web_host", "writer_metrics_host", "api_host"):
+    for name in ("ingest_host", "worker_web_host", "writer_metrics_host", "api_host", "profile_metrics_host"):
         check(bool(getattr(s, name).strip()), name, "must not be empty")
     url = urlsplit(s.public_base_url)
     check(url.scheme in ("http", "https") and bool(url.hostname), "public_base_url", "an http(s) URL")
@@ -436,6 +489,21 @@ def _problems(s: Settings) -> list[str]:
     check(s.link_threshold <= s.merge_threshold <= 1, "merge_threshold", "must be link_threshold..1")
     check(2 <= s.shared_phone_min_identities <= 1000, "shared_phone_min_identities", "must be 2..1000")
     check(1 <= s.writer_batch_size <= 100_000, "writer_batch_size", "must be 1..100000")
+    check(
+        all(
+            len(e.split(":", 1)) == 2 and all(p.strip() for p in e.split(":", 1)) for e in s.meta_page_tokens
+        ),
+        "meta_page_tokens",
+        "account:token, comma separated",
+    )
+    graph = urlsplit(s.meta_graph_url)
+    check(graph.scheme in ("http", "https") and bool(graph.hostname), "meta_graph_url", "an http(s) URL")
+    check(bool(re.fullmatch(r"v\d+\.\d+", s.meta_graph_version)), "meta_graph_version", "like v25.0")
+    check(0 < s.profile_ttl_s <= 365 * 24 * 3600, "profile_ttl_s", "must be in (0, 1 year] seconds")
+    check(0 < s.profile_rate_per_s <= 1000, "profile_rate_per_s", "must be in (0, 1000]")
+    check(1 <= s.profile_burst <= 10_000, "profile_burst", "must be 1..10000")
+    check(0 < s.profile_timeout_s <= 120, "profile_timeout_s", "must be in (0, 120] seconds")
+    check(1 <= s.profile_max_attempts <= 100, "profile_max_attempts", "must be 1..100")
     check(1024 <= s.api_max_body_bytes <= 64 * 1024 * 1024, "api_max_body_bytes", "must be 1 KiB..64 MiB")
     check(
         not s.console_session_key or len(s.console_session_key) >= 16,

@@ -7,6 +7,7 @@ locking and ledger as its own decisions. `command_id` makes a re-sent command ha
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,14 +29,27 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "mark_shared": ("phone",),
     "unmark_shared": ("phone",),
     "resolve_conflict": ("conflict_id",),
+    "create_customer": ("customer_id", "name"),
+    "edit_customer": ("customer_id",),
+    "add_phone": ("customer_id", "phone"),
+    "remove_phone": ("customer_id", "phone"),
     # addresses: [{"channel": ..., "address": ...}], read again with normalizer `version`.
     "renormalize": ("version", "addresses"),
+}
+# action -> optional params (absent or empty: not given)
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "create_customer": ("email", "phone"),
+    "edit_customer": ("name", "email"),
 }
 # Issued by phoneunify itself (`phoneunify renormalize`), never through the API: the ledger's
 # actor is system:<actor>.
 SYSTEM_ACTIONS = frozenset({"renormalize"})
 MAX_RENORMALIZE_ADDRESSES = 500
 _UUID_PARAMS = frozenset({"identity_id", "customer_id", "thread_id", "survivor_id", "merged_id"})
+MAX_NAME = 200
+MAX_EMAIL = 254
+# One @, no spaces, a dot in the domain: enough to catch a typo; the address is never mailed.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 class CommandError(InvalidMessage):
@@ -71,6 +85,9 @@ class Command:
             value = self.params["conflict_id"]
             if isinstance(value, bool) or not str(value).isdigit():
                 raise CommandError("conflict_id is not a conflict number")
+        problem = details_problem(self.action, self.params)
+        if problem:
+            raise CommandError(problem)
         if self.action == "renormalize":
             _check_addresses(self.params["addresses"])
 
@@ -81,6 +98,13 @@ class Command:
 
     def uuid(self, name: str) -> uuid.UUID:
         return uuid.UUID(str(self.params[name]))
+
+    def text(self, name: str) -> str | None:
+        """A text parameter, stripped; None when absent or empty (an optional one not given)."""
+        value = self.params.get(name)
+        if value is None:
+            return None
+        return str(value).strip() or None
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -111,6 +135,28 @@ class Command:
             issued_at=str(data.get("issued_at") or ""),
             note=str(data.get("note") or ""),
         )
+
+
+def details_problem(action: str, params: dict[str, Any]) -> str | None:
+    """What is wrong with a customer's name and email in an edit command, in words."""
+    if action not in ("create_customer", "edit_customer"):
+        return None
+    for name in ("name", "email"):
+        value = params.get(name)
+        if value is not None and not isinstance(value, str):
+            return f"{name} must be text"
+    name, email = (str(params.get(k) or "").strip() for k in ("name", "email"))
+    if action == "create_customer" and not name:
+        return "create_customer needs name"
+    if action == "edit_customer" and not name and not email:
+        return "edit_customer needs name or email"
+    if len(name) > MAX_NAME:
+        return f"name is longer than {MAX_NAME} characters"
+    if any(ord(ch) < 32 for ch in name):
+        return "name holds control characters"
+    if email and (len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email)):
+        return "email is not an email address"
+    return None
 
 
 def _check_addresses(addresses: Any) -> None:

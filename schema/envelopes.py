@@ -20,11 +20,12 @@ Channel = Literal["sms", "whatsapp", "messenger", "instagram", "booking"]
 Provider = Literal["twilio", "ringcentral", "meta", "booking_form", "custom"]
 # message: text or media from a person; status: delivery/read receipts (no text); booking: the booking
 # form; deleted: the customer unsent a message; consent: a provider's opt-out/opt-in signal;
-# system: provider notices such as a WhatsApp number change.
-Kind = Literal["message", "status", "booking", "deleted", "consent", "system"]
+# system: provider notices such as a WhatsApp number change; profile: who the sender is, from the
+# provider's user-profile API (the profile fetcher publishes these: customer.handle and .name).
+Kind = Literal["message", "status", "booking", "deleted", "consent", "system", "profile"]
 Direction = Literal["in", "out"]
 
-KINDS: tuple[str, ...] = ("message", "status", "booking", "deleted", "consent", "system")
+KINDS: tuple[str, ...] = ("message", "status", "booking", "deleted", "consent", "system", "profile")
 
 
 def idempotency_key(channel: str, provider_message_id: str) -> str:

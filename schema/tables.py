@@ -46,6 +46,9 @@ customers = Table(
     # A merge is a soft pointer to the survivor, so a split can undo it exactly.
     Column("merged_into", UUID(as_uuid=True), ForeignKey("customers.id")),
     Column("erased_at", DateTime(timezone=True)),
+    # The admin who set the name or email by hand ('admin:<name>'): automation never changes it.
+    Column("name_by", Text),
+    Column("email_by", Text),
     # Where the kept email came from (workers/domain/email_choice.py): a stronger source's
     # address is kept over a newer one from a weaker source.
     Column("email_source", Text),
@@ -62,6 +65,8 @@ phones = Table(
     Column("shared_by", Text),  # 'rule' or 'admin:<name>'
     Column("normalizer_version", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The customer an admin removed this phone from: automation never gives it back to them.
+    Column("released_from", UUID(as_uuid=True), ForeignKey("customers.id")),
     CheckConstraint("NOT shared OR customer_id IS NULL", name="ck_phones_shared_links_nobody"),
     CheckConstraint("e164 ~ '^\\+[1-9][0-9]{6,14}$'", name="ck_phones_e164"),
 )
@@ -190,6 +195,8 @@ resolved_messages = Table(
     # inside; jsonb's parse on the way in was the costliest part of writing a batch.
     Column("events", JSON, nullable=False),
     Column("resolved_at", DateTime(timezone=True), nullable=False),
+    # Why the resolver refused an admin command (its events are then []); NULL otherwise.
+    Column("refused", Text),
 )
 
 timeline_events = Table(
@@ -250,3 +257,24 @@ consent_ledger = Table(
     CheckConstraint("status IN ('opted_in','opted_out')", name="ck_consent_status"),
 )
 Index("ix_consent_phone", consent_ledger.c.e164, consent_ledger.c.channel, consent_ledger.c.seq)
+
+profile_fetches = Table(
+    "profile_fetches",
+    metadata,
+    # The profile fetcher's cache and retry schedule (workers/profiles): when a Messenger or
+    # Instagram sender's Graph API profile was fetched, and when it is due again (after the TTL,
+    # or after a failure's backoff). Never identity: profiles reach the identity tables through
+    # the resolver, as raw envelopes of kind "profile".
+    Column("channel", Text, primary_key=True),
+    Column("business_account", Text, primary_key=True),
+    Column("provider_user_id", Text, primary_key=True),
+    Column("thread_key", Text, nullable=False),
+    # The sender's latest message seen, and when its profile was last settled (fetched, or
+    # given up on): a sender not seen since is never fetched again.
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("fetched_at", DateTime(timezone=True)),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+)
+Index("ix_profile_fetches_due", profile_fetches.c.due_at)

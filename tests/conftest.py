@@ -91,6 +91,7 @@ def make_settings(database_url: str, unique: str) -> Settings:
         topic_prefix=session_prefix(f"t{unique}."),
         worker_id=session_prefix(f"pu-workers-{unique}"),
         writer_group=f"pu-writer-{unique}",
+        profile_group=f"pu-profiles-{unique}",
         twilio_auth_token="test-twilio-token",
         meta_app_secret="test-meta-secret",
         meta_verify_token="test-verify-token",

@@ -222,6 +222,12 @@ class FakeRows:
             if c["status"] == "open" and c["identity_id"] in wanted
         ]
 
+    def attested_identities(self, e164: str) -> list[uuid.UUID]:
+        addresses = {(a["channel"], a["address"]) for a in self._rows("phone_addresses") if a["e164"] == e164}
+        return sorted(
+            i["id"] for i in self._rows("identities") if (i["platform"], i["provider_user_id"]) in addresses
+        )
+
     def never_constraints(
         self, identity_ids: Sequence[uuid.UUID], customer_ids: Sequence[uuid.UUID]
     ) -> list[Row]:

@@ -33,6 +33,10 @@ def with_ports(settings: Settings) -> Settings:
         writer_metrics_port=free_port(),
         api_port=free_port(),
         ingest_port=free_port(),
+        profile_metrics_port=free_port(),
+        # The profile fetcher's Graph API: a free port on loopback, where a test (or the demo's
+        # simulator) serves a stand-in; never Meta's servers.
+        meta_graph_url=f"http://127.0.0.1:{free_port()}",
     )
 
 

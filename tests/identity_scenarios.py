@@ -19,18 +19,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from phoneunify.settings import Settings
 from schema import tables as t
-from schema.commands import Command
+from schema.commands import Command, CommandError
 from schema.envelopes import Booking, Party, RawEnvelope, utc_iso
 from schema.linked import LinkedEvent, derived_id
 from tests.fake_identity import TABLES, FakeDatabase, in_key_order
 from workers import bootstrap
 from workers.domain.identity import POLICY_VERSION
 from workers.domain.ports import UnitOfWorkFactory
+from workers.domain.profiles import Profile, Sender
 from workers.domain.requests import ResolveRequest
+from workers.profiles.service import profile_envelope
 from workers.services.evidence import EvidencePolicy, gather
 from workers.timeline.projection import project
 
@@ -172,6 +175,12 @@ class Envelopes:
             "messenger", "meta", PAGE, f"messenger:{PAGE}:{psid}", Party(id=psid, name=name), text_
         )
 
+    def profile(self, message: RawEnvelope, *, name: str | None, handle: str | None = None) -> RawEnvelope:
+        """The profile fetcher's observation of the sender of `message` (workers/profiles)."""
+        self.n += 1
+        sender = Sender(message.channel, message.business_account, message.customer.id, message.thread_key)
+        return profile_envelope(sender, Profile(handle, name), T0 + timedelta(minutes=self.n))
+
     def booking(
         self,
         booking_id: str,
@@ -238,6 +247,12 @@ class Script(Envelopes):
         for request in requests:
             self.sent.append(Sent(request, by_key.get(request.envelope.idempotency_key, [])))
         self.stream.extend(events)
+
+    def observe_profile(self, envelope: RawEnvelope) -> list[LinkedEvent]:
+        """Resolve a profile observation (it has no timeline event of its own)."""
+        result = self.resolver.resolve_batch([gather(envelope, EVIDENCE)[0]])
+        self.stream.extend(result.events)
+        return result.events
 
     def command(self, action: str, command_id: str | None = None, **params: Any) -> list[LinkedEvent]:
         cid = command_id or f"{self.prefix}-cmd-{len(self.commands) + 1}"
@@ -1033,3 +1048,146 @@ class Replay:
         assert [e.to_dict() for e in first_events] == [e.to_dict() for e in second_events]
         assert_ledger_explains(db, first)
         assert_ledger_explains(second_db, second)
+
+
+class EditsByPeople:
+    """The console's Edit section: customers, names, emails and phones set by a person. One owner
+    per phone holds (a phone never moves silently), and automation never undoes the edit."""
+
+    def test_a_customer_created_by_a_person_owns_its_phone_and_keeps_its_details(
+        self, db: Backend, script: Script
+    ) -> None:
+        made = uuid.UUID(int=77)
+        events = script.command(
+            "create_customer",
+            customer_id=str(made),
+            name="Nina Park",
+            email="nina@example.com",
+            phone="(916) 555-7777",
+        )
+        assert types(events) == ["customer.created", "phone.linked"]
+        assert phone_owner(db, "+19165557777") == made
+        # Her first text joins her (no second customer for the number)...
+        sms = script.sms("+19165557777", "hi, it's Nina")
+        script.send(sms)
+        assert identity_customer(db, sms) == made and len(customers(db)) == 1
+        # ...and an earlier booking under another name does not rename her: a person named her.
+        script.send(script.booking("b-nina", name="N. Park-Lee", email="np@example.com", phone="9165557777"))
+        (row,) = customers(db)
+        assert (row["name"], row["email"], row["name_by"]) == ("Nina Park", "nina@example.com", "admin:ops")
+
+        assert types(script.command("edit_customer", customer_id=str(made), email="nina.p@example.com")) == [
+            "customer.updated"
+        ]
+        (row,) = customers(db)
+        assert (row["name"], row["email"], row["email_by"]) == (
+            "Nina Park",
+            "nina.p@example.com",
+            "admin:ops",
+        )
+        assert_ledger_explains(db, script)
+
+    def test_a_phone_owned_by_another_customer_never_moves(self, db: Backend, script: Script) -> None:
+        script.send(script.sms("+19165551111", "Ann here"))
+        script.send(script.sms("+19165552222", "Bob here"))
+        ann, bob = phone_owner(db, "+19165551111"), phone_owner(db, "+19165552222")
+        with pytest.raises(CommandError, match=f"the phone belongs to customer {bob}: merge"):
+            script.command("add_phone", "r1", customer_id=str(ann), phone="916-555-2222")
+        with pytest.raises(CommandError, match="this customer's already"):
+            script.command("add_phone", "r2", customer_id=str(ann), phone="916-555-1111")
+        with pytest.raises(CommandError, match="exists already"):
+            script.command("create_customer", "r3", customer_id=str(ann), name="Ann")
+        with pytest.raises(CommandError, match=f"belongs to customer {ann}"):
+            script.command(
+                "create_customer", "r4", customer_id=str(uuid.UUID(int=5)), name="X", phone="9165551111"
+            )
+        # A refused command sent again is answered from the outbox: it never applies later.
+        assert script.command("add_phone", "r1", customer_id=str(ann), phone="916-555-2222") == []
+        script.commands.pop()  # (it decided nothing: no ledger entry explains it)
+        assert (phone_owner(db, "+19165551111"), phone_owner(db, "+19165552222")) == (ann, bob)
+        assert len(customers(db)) == 2
+        refused = [r["refused"] for r in rows(db, t.resolved_messages) if r["refused"]]
+        assert len(refused) == 4 and "merge the two customers" in refused[0]
+
+        events = script.command("add_phone", customer_id=str(ann), phone="+1 916 555 3333")
+        assert types(events) == ["phone.linked"] and phone_owner(db, "+19165553333") == ann
+        assert_ledger_explains(db, script)
+
+    def test_a_removed_phone_is_unowned_and_never_rejoins_its_customer(
+        self, db: Backend, script: Script
+    ) -> None:
+        sms = script.sms("+19165551111", "hi")
+        script.send(sms)
+        ann = phone_owner(db, "+19165551111")
+        pat = script.instagram("igsid-pat", "my number is 916-555-1111", name="Pat")
+        script.send(pat)
+        assert identity_customer(db, pat) == ann
+
+        events = script.command("remove_phone", customer_id=str(ann), phone="916-555-1111")
+        assert types(events) == ["phone.unlinked", "identity.unlinked", "thread.unlinked"]
+        assert phone_owner(db, "+19165551111") is None
+        # The SMS sender is the phone: it left Ann, with its conversation; Pat's DM link stays.
+        assert (identity_customer(db, sms), thread_customer(db, sms)) == (None, None)
+        assert identity_customer(db, pat) == ann
+        # Pat giving the number again does not give it back to Ann.
+        script.send(script.instagram("igsid-pat", "call 916-555-1111", name="Pat"))
+        assert phone_owner(db, "+19165551111") is None
+        # The number's next text makes a customer of its own, and its conversation follows it.
+        script.send(script.sms("+19165551111", "new phone, who dis"))
+        owner = phone_owner(db, "+19165551111")
+        assert owner not in (None, ann)
+        assert (identity_customer(db, sms), thread_customer(db, sms)) == (owner, owner)
+        with pytest.raises(CommandError, match="not this customer's"):
+            script.command("remove_phone", "r1", customer_id=str(ann), phone="916-555-1111")
+        assert_ledger_explains(db, script)
+
+
+class ProfilesAsObservations:
+    """A sender's Graph API profile reaches the identity tables through the resolver, as an
+    observation of its own: the name is on the identity and takes part in the identity rules."""
+
+    def test_a_profile_names_the_identity_and_its_customer(self, db: Backend, script: Script) -> None:
+        script.send(script.sms("+19165551234", "Do you do birthdays?"))
+        dm = script.messenger("psid-john", "My number is 916-555-1234")
+        script.send(dm)
+        john = identity_customer(db, dm)
+        assert customers(db)[0]["name"] is None
+
+        profile = script.profile(dm, name="John Doe")
+        events = script.observe_profile(profile)
+        assert types(events) == ["customer.updated", "identity.updated"]
+        assert one(events, "identity.updated").data["name"] == "John Doe"
+        (row,) = rows(db, t.identities, id=ident(dm))
+        assert (row["display_name"], row["customer_id"]) == ("John Doe", john)
+        assert customers(db)[0]["name"] == "John Doe"
+        # Redelivered (or fetched again unchanged), the same observation changes nothing.
+        assert script.observe_profile(profile) == events
+        assert count(db, t.threads) == 2 and rows(db, t.threads, id=thread(dm))[0]["message_count"] == 1
+
+    def test_a_name_known_before_the_number_takes_part_in_the_rules(
+        self, db: Backend, script: Script
+    ) -> None:
+        script.send(script.booking("b-maria", name="Maria Lopez", phone="916-555-0142"))
+        hello = script.instagram("igsid-jose", "hola")
+        script.send(hello)
+        script.observe_profile(script.profile(hello, name="Jose Lopez", handle="jose.l"))
+        events = script.send(script.instagram("igsid-jose", "mi numero es 916-555-0142"))
+        # Two names on one phone: a question for a person, not a link.
+        assert one(events, "conflict.recorded").data["kind"] == "shared_phone_candidate"
+        assert identity_customer(db, hello) is None
+
+    def test_a_clashing_name_learned_after_the_link_is_a_question(self, db: Backend, script: Script) -> None:
+        script.send(script.booking("b-maria", name="Maria Lopez", phone="916-555-0142"))
+        dm = script.instagram("igsid-x", "my number is 916-555-0142")
+        script.send(dm)
+        maria = identity_customer(db, dm)
+        assert maria is not None
+        events = script.observe_profile(script.profile(dm, name="Jose Lopez", handle="jose.l"))
+        assert one(events, "conflict.recorded").data["kind"] == "profile_name_clash"
+        assert identity_customer(db, dm) == maria  # the link stays until a person answers
+        assert customers(db)[0]["name"] == "Maria Lopez"
+        (question,) = open_conflicts(db)
+        assert (question["kind"], question["customer_id"]) == ("profile_name_clash", maria)
+        # Asked once: the same profile again does not ask again.
+        script.observe_profile(script.profile(dm, name="Jose Lopez", handle="jose.l2"))
+        assert len(open_conflicts(db)) == 1

@@ -8,7 +8,7 @@ the same policy, region, hash key and batch size from the same settings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import faust
 from kafka import KafkaConsumer, KafkaProducer
@@ -16,11 +16,17 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from phoneunify.db import make_engine
+from phoneunify.privacy import thread_key_hash
 from phoneunify.settings import Settings
+from schema.envelopes import RawEnvelope
 from schema.topics import Topics
+from workers.adapters.graph import GraphClient
 from workers.adapters.postgres import PostgresUnitOfWork
+from workers.adapters.profile_schedule import PostgresSchedule
 from workers.domain.identity import Policy
 from workers.domain.ports import UnitOfWork, UnitOfWorkFactory
+from workers.profiles.fetcher import ProfileFetcher
+from workers.profiles.service import ProfileMetrics, ProfilePolicy, ProfileService
 from workers.services.commands import CommandHandler
 from workers.services.resolve import Resolver
 from workers.streams.app import create_app
@@ -107,3 +113,52 @@ def timeline_consumer(settings: Settings) -> KafkaConsumer:
         heartbeat_interval_ms=3000,
         max_poll_interval_ms=300000,
     )
+
+
+def profile_fetcher(settings: Settings, registry: CollectorRegistry) -> ProfileFetcher:
+    """The profile fetcher: its own consumer group on the Messenger and Instagram raw topics,
+    the Graph API client, the schedule in PostgreSQL, and a producer for the profile envelopes
+    (on the channel's raw topic, keyed like the thread, acknowledged before the fetch is settled)."""
+    topics = Topics(settings.topic_prefix)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        acks="all",
+        max_block_ms=10000,
+        request_timeout_ms=10000,
+        max_request_size=settings.message_max_bytes,
+    )
+
+    def publish(envelope: RawEnvelope) -> None:
+        key = thread_key_hash(envelope.thread_key, settings.phone_hash_key).encode()
+        producer.send(topics.raw(envelope.channel), key=key, value=envelope.to_json()).get(timeout=10)
+
+    service = ProfileService(
+        PostgresSchedule(make_engine(settings.database_url)),
+        GraphClient(
+            settings.meta_graph_url,
+            settings.meta_graph_version,
+            settings.page_tokens,
+            settings.profile_timeout_s,
+        ),
+        publish,
+        lambda: datetime.now(UTC),
+        ProfileMetrics.create(registry),
+        ProfilePolicy(
+            ttl_s=settings.profile_ttl_s,
+            max_attempts=settings.profile_max_attempts,
+            rate_per_s=settings.profile_rate_per_s,
+            burst=settings.profile_burst,
+        ),
+    )
+    consumer = KafkaConsumer(
+        topics.raw("messenger"),
+        topics.raw("instagram"),
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        group_id=settings.profile_group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=3000,
+        max_poll_interval_ms=300000,
+    )
+    return ProfileFetcher(consumer, service)

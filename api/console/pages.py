@@ -20,7 +20,7 @@ from api.cursors import CursorCodec
 from api.phone_input import canonical_phone
 from api.submit import CommandSubmitter, Refused
 from phoneunify.settings import Settings
-from schema.commands import ACTIONS
+from schema.commands import ACTIONS, OPTIONAL
 from workers.domain import phones
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,11 @@ def page_routes(
             "live": before is None,
             "back": f"{views.CONSOLE}/customers/{survivor}",
         }
+
+    @router.get("/customers/new")
+    def new_customer_page(request: Request) -> Response:
+        console.admin(request)
+        return console.page(request, "new_customer.html", {"back": f"{views.CONSOLE}/"})
 
     @router.get("/customers/{customer_id}")
     def customer_page(request: Request, customer_id: str, before: str = "") -> Response:
@@ -297,6 +302,8 @@ def page_routes(
         admin = console.checked_form(request, form)
         action = form.get("action", "")
         params = {name: form.get(name, "").strip() for name in ACTIONS.get(action, ())}
+        # Optional fields left empty are not given (an edit of the email alone keeps the name).
+        params |= {name: value for name in OPTIONAL.get(action, ()) if (value := form.get(name, "").strip())}
         note = form.get("note", "").strip()[:MAX_NOTE]
         back = views.local_path(form.get("back"))
         try:
@@ -305,6 +312,8 @@ def page_routes(
             return console.problem(request, exc.status, "Not sent", exc.reason, back=back)
         # Who sent what, for the operator's log: never the parameters (a phone may be one).
         log.info("console: %s sent %s (command %s)", admin.name, command.action, command.command_id)
+        if command.action == "create_customer":  # Back leads to the customer it creates
+            back = f"{views.CONSOLE}/customers/{command.params['customer_id']}"
         query = urlencode({"action": command.action, "back": back})
         return RedirectResponse(f"{views.CONSOLE}/commands/{command.command_id}?{query}", status_code=303)
 
@@ -313,14 +322,14 @@ def page_routes(
         console.admin(request)
         if _uuid(command_id) is None:
             return not_found(request, "command")
-        events = submitter.applied_events(command_id)
+        outcome = submitter.outcome(command_id)
         return console.page(
             request,
             "command.html",
             {
                 "command_id": command_id,
                 "action": action if action in ACTIONS else "",
-                "events": events,
+                "outcome": outcome,
                 "back": views.local_path(back),
             },
         )
@@ -330,8 +339,14 @@ def page_routes(
         console.admin(request)
         if _uuid(command_id) is None:
             return Response(status_code=404)
-        events = submitter.applied_events(command_id)
-        return JSONResponse({"applied": events is not None, "events": events or []})
+        outcome = submitter.outcome(command_id)
+        return JSONResponse(
+            {
+                "applied": outcome is not None and outcome.refused is None,
+                "refused": outcome.refused if outcome is not None else None,
+                "events": outcome.events if outcome is not None else [],
+            }
+        )
 
     return router
 

@@ -94,14 +94,15 @@ class ConsoleStack:
 
 @pytest.fixture(scope="module")
 def console_stack() -> Iterator[ConsoleStack]:
-    """The stack with the design document's two journeys already sent, the way `make demo` does."""
+    """The stack with the design document's two journeys already sent, the way `make demo` does
+    (its simulator plays the Graph API's profile endpoints for the profile fetcher meanwhile)."""
     unique = uuid.uuid4().hex[:10]
     name = f"pu_test_{unique}"
     url = create_database(name)
     try:
         settings = with_ports(make_settings(url, unique))
         ensure_topics(settings)
-        processes = start_processes(settings, ("workers", "writer", "ingest", "api"))
+        processes = start_processes(settings, ("workers", "writer", "ingest", "api", "profiles"))
         try:
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):

@@ -25,6 +25,9 @@ def test_the_demo_ends_with_the_console_address_and_how_to_log_in(console_stack:
     assert f"Admin console: {console_stack.base}/" in printed
     assert "credential 'ops' in PHONEUNIFY_API_TOKENS" in printed
     assert "`make down` stops it" in printed
+    # The senders by their Graph API profiles (the simulator played the Graph API meanwhile).
+    assert "Linked identities: instagram @marialopez (" in printed, printed
+    assert "Linked identities: facebook John Doe (" in printed, printed
 
 
 def test_search_a_phone_and_see_sms_messenger_and_booking_on_one_page(browser: Browser) -> None:
@@ -66,18 +69,29 @@ def test_search_a_phone_and_see_sms_messenger_and_booking_on_one_page(browser: B
     browser.screenshot("why-linked")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TURN ON when Messenger profiles land (issue 12 item 2): the Messenger sender is shown by"
-    " its page-scoped id until the Graph API profile gives its name. Remove this marker then.",
-)
 def test_the_messenger_sender_shows_its_profile_name(browser: Browser) -> None:
-    browser.log_in()
-    browser.search("(916) 555-1234")
-    browser.find("li.result a.name").click()
-    browser.wait_text("Customer: John Doe")
-    identity = browser.find("#identities .identity-row").text
+    identity, message = _profiled_sender(browser, "(916) 555-1234", "John Doe", "messenger")
     assert "John Doe" in identity, identity
+    assert "6100000000000001" not in identity  # the page-scoped id gave way to the name
+    # The Messenger message's sender is the name too, though it arrived before the profile.
+    assert "John Doe" in message, message
+    browser.screenshot("customer-with-profile")
+
+
+def test_the_instagram_sender_shows_its_handle(browser: Browser) -> None:
+    identity, message = _profiled_sender(browser, "@marialopez", "Maria Lopez", "instagram")
+    assert "@marialopez" in identity and "@marialopez" in message, (identity, message)
+    browser.screenshot("customer-with-handle")
+
+
+def _profiled_sender(browser: Browser, query: str, customer: str, channel: str) -> tuple[str, str]:
+    """The customer's first identity row and its one message on `channel`, as shown."""
+    browser.log_in()
+    browser.search(query)
+    browser.find("li.result a.name").click()
+    browser.wait_text(f"Customer: {customer}")
+    (message,) = browser.all(f'li.item.message[data-channel="{channel}"]')
+    return browser.find("#identities .identity-row").text, message.text
 
 
 def test_new_activity_appears_without_a_reload(browser: Browser, console_stack: ConsoleStack) -> None:
@@ -264,3 +278,60 @@ def test_log_in_csrf_and_log_out(browser: Browser, console_stack: ConsoleStack) 
     browser.wait_text("Admin token")
     browser.open("/")
     browser.wait_for(lambda: "/console/login" in browser.driver.current_url, "the log-in form again")
+
+
+def test_edit_a_name_add_a_phone_and_see_a_refusal_explained(
+    browser: Browser, console_stack: ConsoleStack
+) -> None:
+    """The Edit section: the admin names a customer known only by a number, gives her a second
+    phone, and is told why a phone John owns cannot be given to her."""
+    at = datetime.now(UTC) - timedelta(hours=4)
+    sent = console_stack.sim.ringcentral_sms("700000000931", "+19165554301", BUSINESS, "Eve: hi there", at=at)
+    assert sent.status == 200
+    console_stack.wait_for_message("+19165554301", "Eve: hi there")
+
+    browser.log_in()
+    browser.search("916-555-4301")
+    browser.find("li.result a.name").click()
+    browser.wait_text("Eve: hi there")
+    browser.find("#edit-details input[name=name]").send_keys("Eve Adams")
+    browser.click('#edit-details button[data-action="edit_customer"]')
+    browser.applied()
+    browser.back()
+    browser.wait_text("Customer: Eve Adams (+19165554301)")
+
+    browser.find("#add-phone input[name=phone]").send_keys("(916) 555-4309")
+    browser.click('#add-phone button[data-action="add_phone"]')
+    browser.applied()
+    browser.back()
+    browser.wait_for(lambda: "+19165554309" in browser.find("#phones").text, "the new phone on the page")
+    assert browser.find("#customer-name").text == "Eve Adams"
+    browser.screenshot("edit-section")
+
+    browser.find("#add-phone input[name=phone]").send_keys("(916) 555-1234")  # John's phone
+    browser.click('#add-phone button[data-action="add_phone"]')
+    browser.wait_for(
+        lambda: "Refused by the resolver" in browser.find("#command-state").text, "the resolver's refusal"
+    )
+    state = browser.find("#command-state").text
+    assert "the phone belongs to customer" in state and "merge the two customers" in state, state
+    browser.screenshot("refused-decision")
+    browser.back()
+    assert "+19165551234" not in browser.find("#phones").text
+
+
+def test_create_a_customer_from_the_console(browser: Browser) -> None:
+    browser.log_in()
+    browser.open("/")
+    browser.click("#new-customer")
+    browser.wait_text("New customer")
+    browser.find("input[name=name]").send_keys("Wanda Walk-In")
+    browser.find("input[name=email]").send_keys("wanda@example.com")
+    browser.find("input[name=phone]").send_keys("(916) 555-4401")
+    browser.screenshot("new-customer-form")
+    browser.click('button[data-action="create_customer"]')
+    browser.applied()
+    browser.back()
+    browser.wait_text("Customer: Wanda Walk-In (+19165554401)")
+    assert browser.find("#customer-email").text == "wanda@example.com"
+    browser.screenshot("customer-created")

@@ -183,6 +183,20 @@ class RepositoryContract:
             "booking_form",
         )
 
+    def test_details_a_person_set_stand_against_observations(self, db: Backend) -> None:
+        c = customer_id("a")
+        committed(db, lambda store: store.create_customer(c, later(10), "@ana", "ana@example.com"))
+        committed(db, lambda store: store.set_customer_details(c, "Ana Lopez", None, "admin:ops", later(30)))
+        # A later real name and a newer email: the email may still change, the name not.
+        committed(db, lambda store: store.note_customer_details(c, "Ana Berg", "a@example.com", later(40)))
+        (row,) = rows(db, t.customers)
+        assert (row["name"], row["name_by"], row["email"], row["email_by"]) == (
+            "Ana Lopez",
+            "admin:ops",
+            "a@example.com",
+            None,
+        )
+
     def test_merges_follow_pointers_and_answer_the_open_questions(self, db: Backend) -> None:
         a, b, c = customer_id("a"), customer_id("b"), customer_id("c")
         question = {
@@ -243,6 +257,25 @@ class RepositoryContract:
         ]
         committed(db, lambda store: store.set_shared(PHONE, False, "admin:ops", later(2), "v1"))
         assert rows(db, t.phones, e164=PHONE)[0]["shared_by"] is None
+
+    def test_a_released_phone_is_unowned_and_remembers_whose_it_was(self, db: Backend) -> None:
+        a, sender = customer_id("a"), derived_id("identity", "sms-sender")
+
+        def work(store: IdentityRepository) -> None:
+            store.create_customer(a, AT, None, None)
+            store.claim_phone(PHONE, a, AT, "v1")
+            store.upsert_identity(sender, "sms", LINE, "+1 916 555 1234", None, None, AT)
+            store.record_address("sms", "+1 916 555 1234", PHONE, "v1", AT)
+            assert store.identities_attested_by(PHONE) == [sender]  # this unit of work's own
+
+        committed(db, work)
+        assert committed(db, lambda store: store.identities_attested_by(PHONE)) == [sender]
+        assert committed(db, lambda store: store.identities_attested_by(OTHER_PHONE)) == []
+        assert committed(db, lambda store: store.release_phone(PHONE)) == a
+        (row,) = rows(db, t.phones)
+        assert (row["customer_id"], row["released_from"]) == (None, a)
+        phone = committed(db, lambda store: store.phone(PHONE))
+        assert (phone.owner, phone.released_from) == (None, a)
 
     def test_addresses_are_remembered_once_beside_their_number(self, db: Backend) -> None:
         def work(store: IdentityRepository) -> None:
@@ -562,3 +595,14 @@ class RepositoryContract:
         assert committed(db, lambda store: store.outbox_get("sms:1")) == events
         (row,) = rows(db, t.resolved_messages)
         assert (row["idempotency_key"], row["events"], row["resolved_at"]) == ("sms:1", events, AT)
+
+    def test_a_refused_command_is_recorded_once_with_its_reason(self, db: Backend) -> None:
+        def refuse(store: IdentityRepository) -> None:
+            store.refuse_command("command:1", "no customer 1", AT)
+            store.refuse_command("command:1", "another reason", AT)
+
+        committed(db, refuse)
+        committed(db, lambda store: store.refuse_command("command:1", "a third", later(1)))
+        assert committed(db, lambda store: store.outbox_get("command:1")) == []
+        (row,) = rows(db, t.resolved_messages)
+        assert (row["events"], row["refused"], row["resolved_at"]) == ([], "no customer 1", AT)

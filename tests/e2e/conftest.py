@@ -42,6 +42,7 @@ def health_url(name: str, s: Settings) -> str:
         "writer": f"http://127.0.0.1:{s.writer_metrics_port}/metrics",
         "ingest": f"http://127.0.0.1:{s.ingest_port}/healthz",
         "api": f"http://127.0.0.1:{s.api_port}/healthz",
+        "profiles": f"http://127.0.0.1:{s.profile_metrics_port}/metrics",
     }[name]
 
 

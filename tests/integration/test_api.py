@@ -22,7 +22,7 @@ from phoneunify.kafka_admin import ensure_topics
 from phoneunify.privacy import phone_key
 from phoneunify.settings import Settings
 from schema import tables as t
-from schema.commands import Command
+from schema.commands import Command, CommandError
 from schema.topics import Topics
 from tests.identity_scenarios import ident, thread
 from tests.integration.builders import (
@@ -565,6 +565,16 @@ BAD_COMMANDS: list[tuple[dict[str, Any], str]] = [
     # The ledger's actor is the credential's name: a body may not claim to be someone (or "rule").
     ({"action": "split", "params": {"customer_id": "{a}"}, "actor": "rule"}, "actor: the actor is your"),
     ({"action": "split", "params": {"customer_id": "{a}"}, "note": "x" * 501}, "body.note"),
+    # The Edit section's commands.
+    ({"action": "create_customer", "params": {"email": "x@example.com"}}, "create_customer needs name"),
+    ({"action": "create_customer", "params": {"name": "Ann", "email": "not-mail"}}, "email is not an email"),
+    ({"action": "create_customer", "params": {"name": "Ann", "phone": "call me"}}, "phone is not a phone"),
+    ({"action": "create_customer", "params": {"name": "A\u0000nn"}}, "control characters"),
+    ({"action": "edit_customer", "params": {"customer_id": "{a}"}}, "needs name or email"),
+    ({"action": "edit_customer", "params": {"customer_id": "{a}", "name": 7}}, "name must be text"),
+    ({"action": "add_phone", "params": {"customer_id": "{a}"}}, "add_phone needs phone"),
+    ({"action": "add_phone", "params": {"customer_id": "{a}", "phone": "12"}}, "phone is not a phone"),
+    ({"action": "remove_phone", "params": {"customer_id": "nope", "phone": "9165551234"}}, "not a UUID"),
 ]
 
 
@@ -607,6 +617,46 @@ def test_a_command_naming_something_unknown_is_404(
         )
         assert response.status_code == 400
     assert published.records == []
+
+
+def test_edit_commands_are_checked_keyed_by_phone_and_a_refusal_says_why(
+    pipe: Pipeline, settings: Settings, engine: Engine
+) -> None:
+    pipe.run(pipe.sms(TEL, "hi"))
+    pipe.run(pipe.sms(OTHER, "hello"))
+    published = RecordingPublisher()
+    nobody = str(uuid.uuid4())
+    with api_client(settings, engine, published) as client:
+        a, b = customer_id(client, TEL), customer_id(client, OTHER)
+
+        def post(action: str, **params: str) -> Any:
+            return client.post("/api/v1/admin/commands", json={"action": action, "params": params})
+
+        made = post("create_customer", name="Nina Park", phone="(916) 555-7878")
+        assert made.status_code == 202, made.text
+        assert uuid.UUID(made.json()["customer_id"])
+        exists = post("create_customer", customer_id=a, name="X")
+        assert (exists.status_code, exists.json()["error"]) == (409, f"customer {a} exists already")
+        unknown = post("add_phone", customer_id=nobody, phone=TEL)
+        assert (unknown.status_code, unknown.json()["error"]) == (404, f"no customer {nobody}")
+        # Who owns a phone can change before the command applies: the resolver decides, and says.
+        assert post("add_phone", customer_id=a, phone=OTHER).status_code == 202
+        # Commands that give or take a phone are keyed by the phone's keyed hash (never the number).
+        assert [r.key for r in published.records] == [
+            phone_key("+19165557878", settings.phone_hash_key),
+            phone_key(OTHER, settings.phone_hash_key),
+        ]
+        command = Command.from_json(published.records[1].value)
+        with pytest.raises(CommandError):
+            pipe.handler.apply(command)  # what the workers' commands agent does with it
+        refused = client.get(f"/api/v1/admin/commands/{command.command_id}").json()
+        assert refused == {
+            "command_id": command.command_id,
+            "status": "rejected",
+            "events": [],
+            "reason": f"the phone belongs to customer {b}: merge the two customers, or remove the phone"
+            " from that customer first",
+        }
 
 
 def test_a_good_command_is_on_the_commands_topic_and_applies(

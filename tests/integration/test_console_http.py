@@ -179,6 +179,7 @@ def test_every_admin_action_the_api_has_is_a_button_in_the_console(
         review,
         browser.get(thread.group(1), params={"q": "john"}).text,
         browser.get("/console/merge", params={"survivor": pat[-36:], "merged": john[-36:]}).text,
+        browser.get("/console/customers/new").text,
     ]
     offered = {action for page in pages for action in re.findall(r'data-action="([a-z_]+)"', page)}
     admin_actions = set(ACTIONS) - SYSTEM_ACTIONS  # renormalize is the system's, not a button

@@ -22,6 +22,7 @@ from tests.identity_scenarios import (
     Backend,
     ConflictsMergesSplits,
     ContactDetails,
+    EditsByPeople,
     Journeys,
     MergeProtection,
     Redelivery,
@@ -96,6 +97,10 @@ class TestConflictsMergesSplitsOnPostgres(ConflictsMergesSplits):
 
 
 class TestContactDetailsOnPostgres(ContactDetails):
+    pass
+
+
+class TestEditsByPeopleOnPostgres(EditsByPeople):
     pass
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
@@ -39,7 +39,7 @@ DASHBOARD_PROVIDERS = ROOT / "deploy" / "grafana" / "provisioning" / "dashboards
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "phoneunify.json"
 CODE_PACKAGES = ("phoneunify", "ingest", "workers", "schema", "api")
 
-APP_SERVICES = ("migrate", "ingest", "workers", "resolver", "writer", "api")
+APP_SERVICES = ("migrate", "ingest", "workers", "resolver", "writer", "profiles", "api")
 REQUIRED_SERVICES = {"kafka", "postgres", *APP_SERVICES, "prometheus", "grafana"}
 # Labels Prometheus adds to every scraped series.
 TARGET_LABELS = frozenset({"job", "instance"})
@@ -65,6 +65,7 @@ SERVERS = {
     "workers": Server("worker_web_host", "worker_web_port"),
     "resolver": Server("worker_web_host", "worker_web_port"),
     "writer": Server("writer_metrics_host", "writer_metrics_port"),
+    "profiles": Server("profile_metrics_host", "profile_metrics_port"),
     "api": Server("api_host", "api_port"),
 }
 
@@ -153,6 +154,7 @@ def _apps() -> dict[str, Any]:
     from phoneunify.lag import LagExporter
     from tests.fakes import FakePublisher
     from workers.bootstrap import workers_app
+    from workers.profiles.service import ProfileMetrics
     from workers.timeline.writer import WriterMetrics
 
     settings = Settings()
@@ -169,13 +171,17 @@ def _apps() -> dict[str, Any]:
     registry = CollectorRegistry()
     WriterMetrics.create(registry)
     out["writer"] = (None, registry)
+    registry = CollectorRegistry()
+    ProfileMetrics.create(registry)
+    Gauge("phoneunify_profile_fetcher_enabled", "(workers/profiles/__main__.py)", registry=registry)
+    out["profiles"] = (None, registry)
     return out
 
 
 def served_paths(service: str) -> set[str]:
     """The HTTP paths a process answers (the writer's prometheus_client server answers any path)."""
     app, _ = _apps()[service]
-    if service == "writer":
+    if service in ("writer", "profiles"):
         return {"/metrics"}
     if service in ("workers", "resolver"):
         return set(app.web.views)
@@ -351,7 +357,7 @@ def test_app_services_build_one_image_from_the_dockerfile() -> None:
 
 def test_commands_are_cli_subcommands() -> None:
     parser = build_parser()
-    for service in ("ingest", "workers", "writer", "api"):
+    for service in ("ingest", "workers", "writer", "profiles", "api"):
         command = services()[service]["command"]
         assert command == [service]
         assert parser.parse_args(command).command == service
@@ -439,7 +445,7 @@ def test_start_order() -> None:
         return {dep: spec["condition"] for dep, spec in services()[name].get("depends_on", {}).items()}
 
     assert conditions("migrate") == {"postgres": "service_healthy", "kafka": "service_healthy"}
-    for name in ("ingest", "workers", "resolver", "writer", "api"):
+    for name in ("ingest", "workers", "resolver", "writer", "profiles", "api"):
         assert conditions(name) == {"migrate": "service_completed_successfully"}
         assert services()[name]["restart"] in {"always", "unless-stopped", "on-failure"}
     assert conditions("grafana") == {"prometheus": "service_healthy"}

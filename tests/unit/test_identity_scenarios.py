@@ -10,9 +10,11 @@ from tests.identity_scenarios import (
     Backlinking,
     ConflictsMergesSplits,
     ContactDetails,
+    EditsByPeople,
     Journeys,
     MergeProtection,
     OtherPeoplesNumbers,
+    ProfilesAsObservations,
     Redelivery,
     Replay,
     Script,
@@ -69,4 +71,12 @@ class TestRedelivery(Redelivery):
 
 
 class TestReplay(Replay):
+    pass
+
+
+class TestEditsByPeople(EditsByPeople):
+    pass
+
+
+class TestProfilesAsObservations(ProfilesAsObservations):
     pass

@@ -25,12 +25,14 @@ RANK = {
     "workers.adapters": 3,
     "workers.services": 4,
     "workers.timeline": 4,
+    "workers.profiles": 4,  # the profile fetcher: its use case and its process loop
     "ingest": 4,
     "workers.streams": 5,
     "workers.bootstrap": 6,  # the composition root: builds every process's objects
     "api": 6,
     "workers": 7,  # the workers' entry points (python -m workers, extract CLI)
     "workers.timeline.__main__": 7,  # the writer's entry point (python -m workers.timeline)
+    "workers.profiles.__main__": 7,  # the profile fetcher's entry point (phoneunify profiles)
     "cli": 8,  # the `phoneunify` command, demo, terminal, simulator: nothing imports it
 }
 
@@ -41,6 +43,7 @@ FORBIDDEN = (
     ("workers.services", "workers.adapters"),
     ("workers.streams", "workers.adapters"),
     ("workers.timeline", "workers.adapters"),
+    ("workers.profiles", "workers.adapters"),
 )
 
 # The pure core does no I/O: none of these may be imported from workers/domain.

@@ -124,13 +124,17 @@ def test_a_persons_shared_mark_goes_with_the_line() -> None:
     ]
 
 
-def test_workers_on_another_normalizer_refuse_the_command_and_write_nothing() -> None:
+def test_workers_on_another_normalizer_refuse_the_command_and_change_nothing() -> None:
     db = FakeDatabase()
     seed(db)
-    commits = db.commits
+    before = {name: db.rows(name) for name in db.tables if name != "resolved_messages"}
     with pytest.raises(CommandError, match="upgrade the workers"):
         renormalize(db, version="1999.1")
-    assert db.commits == commits and db.rows("phone_addresses")[0]["e164"] == OLD
+    assert {name: db.rows(name) for name in db.tables if name != "resolved_messages"} == before
+    (refusal,) = db.rows("resolved_messages")  # the refusal, for the API's command status
+    assert "upgrade the workers" in refusal["refused"]
+    # After the upgrade, the next run's command (an id of its own) applies.
+    assert [e.type for e in renormalize(db, command_id="rn-after-upgrade")] == ["phone.linked"]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,11 @@ NOBODY = Number()
         (SHARED, SHARED, Move(Keep("already_shared"))),
         (SHARED, Number(owner=BO, holder=BO), Move(Review("renormalized_phone_shared", None, BO))),
         (NOBODY, NOBODY, Move(Keep("no_owner"))),
+        # a person took a number from a customer: neither spelling goes back to them by itself
+        (OWNED, Number(released_from=ANA), Move(Review("renormalized_phone_released", ANA, None))),
+        (Number(released_from=ANA), NOBODY, Move(Review("renormalized_phone_released", ANA, None))),
+        (Number(released_from=ANA), Number(released_from=ANA), Move(Keep("no_owner"))),
+        (OWNED, Number(released_from=BO), Move(Claim(ANA_ROW))),
         (NOBODY, Number(owner=BO, holder=BO), Move(Keep("no_owner"))),
         # a person's mark goes with the line, unless the new number has one of its own
         (Number(shared=True, mark="shared"), NOBODY, Move(Share(), carry_mark="shared")),

@@ -129,7 +129,10 @@ def test_a_command_that_names_nothing_or_is_malformed_is_dead_lettered() -> None
     assert out.outcomes == {"dead_letter": 1} and "not an identity command" in dead_reasons(out)[0]
     out = worker.apply_command(b"\xff")
     assert out.outcomes == {"dead_letter": 1} and "not JSON" in dead_reasons(out)[0]
-    assert db.commits == 0
+    # Only the refusal of the command that decoded is written, with its reason and no events.
+    assert db.commits == 1
+    (refusal,) = db.rows("resolved_messages")
+    assert (refusal["events"], refusal["refused"]) == ([], f"no identity {nobody}")
 
 
 def test_a_bug_while_applying_a_command_is_raised() -> None:

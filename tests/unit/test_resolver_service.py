@@ -89,7 +89,7 @@ def test_a_unit_of_work_stale_again_and_again_is_a_transient_error() -> None:
     assert len(attempts) == 3
 
 
-def test_a_command_that_cannot_apply_writes_nothing() -> None:
+def test_a_command_that_cannot_apply_writes_only_its_refusal() -> None:
     db = FakeDatabase()
     handler = bootstrap.command_handler(SETTINGS, db.units())
     command = Command(
@@ -97,7 +97,13 @@ def test_a_command_that_cannot_apply_writes_nothing() -> None:
     )
     with pytest.raises(CommandError, match="no customer"):
         handler.apply(command)
-    assert db.commits == 0 and db.rows("resolved_messages") == []
+    (refusal,) = db.rows("resolved_messages")
+    assert refusal["idempotency_key"] == "command:" + command.command_id
+    assert (refusal["events"], refusal["refused"]) == ([], f"no customer {uuid.UUID(int=1)}")
+    assert db.rows("identity_ledger") == [] and db.rows("identity_constraints") == []
+    # Redelivered, it is answered from the outbox: nothing applies, the refusal stands.
+    assert handler.apply(command) == []
+    assert len(db.rows("resolved_messages")) == 1
 
 
 def test_a_command_without_an_issue_time_takes_the_clock() -> None:

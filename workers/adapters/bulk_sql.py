@@ -26,6 +26,7 @@ SQL_TYPES = {
     "identity_id": "uuid",
     "thread_id": "uuid",
     "merged_into": "uuid",
+    "released_from": "uuid",
     "name_at": "timestamptz",
     "email_at": "timestamptz",
     "created_at": "timestamptz",

@@ -67,6 +67,10 @@ _OPEN = (
     "SELECT kind, identity_id, e164, customer_id, other_customer_id FROM identity_conflicts"
     " WHERE status = 'open' AND identity_id = ANY(%(ids)s::uuid[])"
 )
+_ATTESTED = (
+    "SELECT i.id FROM identities i JOIN phone_addresses a"
+    " ON a.channel = i.platform AND a.address = i.provider_user_id WHERE a.e164 = %(e164)s ORDER BY i.id"
+)
 _NEVER = (
     "SELECT kind, identity_id, customer_id, other_customer_id FROM identity_constraints"
     " WHERE active AND kind IN ('never_link', 'never_merge') AND (identity_id = ANY(%(identities)s::uuid[])"
@@ -272,6 +276,9 @@ class PostgresRows:
     def open_conflicts(self, identity_ids: Sequence[uuid.UUID]) -> list[ConflictKey]:
         found = self._rows(_OPEN, {"ids": [str(i) for i in identity_ids]})
         return [(k, i, e, c, o) for k, i, e, c, o in found]
+
+    def attested_identities(self, e164: str) -> list[uuid.UUID]:
+        return [uuid.UUID(str(i)) for (i,) in self._rows(_ATTESTED, {"e164": e164})]
 
     def never_constraints(
         self, identity_ids: Sequence[uuid.UUID], customer_ids: Sequence[uuid.UUID]

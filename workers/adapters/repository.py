@@ -105,6 +105,8 @@ class Repository:
                 "email_at": at if email else None,
                 "created_at": at,
                 "merged_into": None,
+                "name_by": None,
+                "email_by": None,
                 "email_source": email_source if email else None,
             }
         )
@@ -121,14 +123,15 @@ class Repository:
         if row is None:
             return None
         changed = False
-        if name and better_name(name, at, row["name"], row["name_at"]):
+        # A detail a person set (name_by, email_by) is never changed by an observation.
+        if name and not row["name_by"] and better_name(name, at, row["name"], row["name_at"]):
             row["name"], row["name_at"] = name, at
             changed = True
         met = None
         if email:
             seen = EmailSeen(email, email_source, at)
             kept = _kept_email(row)
-            if better_email(seen, kept):
+            if not row["email_by"] and better_email(seen, kept):
                 row["email"], row["email_at"], row["email_source"] = email, at, email_source
                 changed = True
             if kept is not None and kept.email != email:
@@ -161,13 +164,32 @@ class Repository:
         for identity, keys in self._rows.open.items():
             self._rows.open[identity] = [k for k in keys if {k[3], k[4]} != both]
 
+    def set_customer_details(
+        self, customer_id: uuid.UUID, name: str | None, email: str | None, by: str, at: datetime
+    ) -> None:
+        row = self._rows.customer(customer_id)
+        if row is None:
+            return
+        if name is not None:
+            row["name"], row["name_at"], row["name_by"] = name, at, by
+        if email is not None:
+            row["email"], row["email_at"], row["email_by"] = email, at, by
+            row["email_source"] = "admin"
+        self._rows.customers.touch(customer_id)
+
     # --- phones ---------------------------------------------------------------------------
     def phone(self, e164: str) -> PhoneState:
         row = self._rows.row(self._rows.phones, e164)
         if row is None:
             return PhoneState(e164)
         owner = self.effective(row["customer_id"])
-        return PhoneState(e164, self.customer(owner), bool(row["shared"]), holder=row["customer_id"])
+        return PhoneState(
+            e164,
+            self.customer(owner),
+            bool(row["shared"]),
+            holder=row["customer_id"],
+            released_from=self.effective(row["released_from"]),
+        )
 
     def phone_claimants(self, e164: str, holder: uuid.UUID | None) -> tuple[str, ...]:
         """The stored rows overlaid with this unit of work's: a cached identity row is the
@@ -215,6 +237,31 @@ class Repository:
             self._rows.phones.touch(e164)
         owner: uuid.UUID | None = row["customer_id"]
         return owner
+
+    def release_phone(self, e164: str) -> uuid.UUID | None:
+        row = self._rows.row(self._rows.phones, e164)
+        if row is None:
+            return None
+        holder: uuid.UUID | None = row["customer_id"]
+        row["customer_id"] = None
+        if holder is not None:
+            row["released_from"] = holder
+        self._rows.phones.touch(e164)
+        return holder
+
+    def identities_attested_by(self, e164: str) -> list[uuid.UUID]:
+        found = set(self._store.attested_identities(e164))
+        # This unit of work's own addresses, not stored yet.
+        for (channel, address), row in self._buffer.addresses.items():
+            if row["e164"] == e164:
+                found.update(
+                    identity_id
+                    for identity_id, cached in self._rows.identities.rows.items()
+                    if cached is not None
+                    and cached["platform"] == channel
+                    and cached["provider_user_id"] == address
+                )
+        return sorted(found)
 
     def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
         self.ensure_phone(e164, at, version)
@@ -494,18 +541,35 @@ class Repository:
                 "customer_id": customer_id,
                 "events": Encoded(events),
                 "resolved_at": at,
+                "refused": None,
+            }
+        )
+
+    def refuse_command(self, key: str, reason: str, at: datetime) -> None:
+        if key not in self._rows.outbox:
+            self._rows.load_outbox([key])
+        if self._rows.outbox[key] is not None:
+            return  # the first answer stands
+        self._rows.outbox[key] = "[]"
+        self._buffer.add_outbox(
+            {
+                "idempotency_key": key,
+                "thread_id": None,
+                "customer_id": None,
+                "events": Encoded("[]"),
+                "resolved_at": at,
+                "refused": reason,
             }
         )
 
 
 def _kept_email(row: Row) -> EmailSeen | None:
     """The customer's kept email as an observation (a row from before sources were recorded
-    held a booking form's address: the only source there was)."""
+    held a booking form's address: the only source there was; one a person set, theirs)."""
     if not row["email"]:
         return None
-    return EmailSeen(
-        row["email"], row["email_source"] or "booking_form", row["email_at"] or row["created_at"]
-    )
+    source = "admin" if row["email_by"] else row["email_source"] or "booking_form"
+    return EmailSeen(row["email"], source, row["email_at"] or row["created_at"])
 
 
 def _phone_row(e164: str, customer_id: uuid.UUID | None, at: datetime, version: str) -> Row:
@@ -517,6 +581,7 @@ def _phone_row(e164: str, customer_id: uuid.UUID | None, at: datetime, version: 
         "shared_by": None,
         "normalizer_version": version,
         "created_at": at,
+        "released_from": None,
     }
 
 

@@ -43,11 +43,24 @@ class TableSpec:
 
 CUSTOMERS = TableSpec(
     "customers",
-    ("id", "name", "email", "name_at", "email_at", "created_at", "merged_into", "email_source"),
+    (
+        "id",
+        "name",
+        "email",
+        "name_at",
+        "email_at",
+        "created_at",
+        "merged_into",
+        "name_by",
+        "email_by",
+        "email_source",
+    ),
     "id",
 )
 PHONES = TableSpec(
-    "phones", ("e164", "customer_id", "shared", "shared_by", "normalizer_version", "created_at"), "e164"
+    "phones",
+    ("e164", "customer_id", "shared", "shared_by", "normalizer_version", "created_at", "released_from"),
+    "e164",
 )
 IDENTITIES = TableSpec(
     "identities",
@@ -139,7 +152,7 @@ CONSTRAINTS = TableSpec(
     ),
 )
 OUTBOX = TableSpec(
-    "resolved_messages", ("idempotency_key", "thread_id", "customer_id", "events", "resolved_at")
+    "resolved_messages", ("idempotency_key", "thread_id", "customer_id", "events", "resolved_at", "refused")
 )
 
 
@@ -214,6 +227,9 @@ class RowStore(Protocol):
 
     def open_conflicts(self, identity_ids: Sequence[uuid.UUID]) -> list[ConflictKey]:
         """The open conflicts of these identities."""
+
+    def attested_identities(self, e164: str) -> list[uuid.UUID]:
+        """Identities whose (platform, provider user id) is one of the phone's stored addresses."""
 
     def never_constraints(
         self, identity_ids: Sequence[uuid.UUID], customer_ids: Sequence[uuid.UUID]

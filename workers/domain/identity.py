@@ -8,7 +8,8 @@ Rules, in order (each is a test in tests/unit/test_identity_decide.py):
 1. Evidence that does not identify the sender (someone else's number, the business's own) decides nothing.
 2. A shared phone links nobody automatically; an unlinked identity claiming it goes to review.
 3. A person's decision about an identity stands: automation may add an unowned phone to the
-   customer a person linked, but never moves, merges or re-links it.
+   customer a person linked, but never moves, merges or re-links it; and a phone a person
+   removed from a customer never goes back to that customer automatically.
 4. Below the link threshold nothing links: a claim on an owned phone goes to review.
 5. An unlinked identity joins the phone's owner, unless a person said never, or the names
    clash (a family phone, a front desk: a shared-phone candidate for review); an unowned
@@ -59,7 +60,8 @@ class PhoneState:
     """What we know about a number. `owner` is the effective customer (merge pointers followed);
     `claimants` are the names of the people who claimed it before (its owner and the identities
     linked to it or waiting for review on it); `not_shared` is a person's "this phone is not shared";
-    `holder` is the customer row the phone belongs to (the owner before merge pointers)."""
+    `holder` is the customer row the phone belongs to (the owner before merge pointers);
+    `released_from` the (effective) customer a person took it from, which it never rejoins."""
 
     e164: str
     owner: CustomerState | None = None
@@ -67,6 +69,7 @@ class PhoneState:
     claimants: tuple[str, ...] = ()
     not_shared: bool = False
     holder: uuid.UUID | None = None
+    released_from: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ def decide(
     strong_enough = evidence.confidence >= policy.link_threshold
 
     if identity.decided_by is not None:
-        if linked is not None and owner is None and strong_enough:
+        if linked is not None and owner is None and strong_enough and phone.released_from != linked.id:
             return AddPhone(linked.id, "phone_for_admin_linked_identity")
         if linked is not None and owner is not None and owner.id != linked.id:
             return Review("identity_phone_conflict", linked.id, owner.id)
@@ -182,6 +185,8 @@ def decide(
         return LinkIdentity(owner.id, _rule(evidence, "phone_owner"))
 
     if owner is None:
+        if phone.released_from == linked.id:
+            return NoChange("removed_by_a_person")
         if strong_enough:
             return AddPhone(linked.id, _rule(evidence, "second_phone"))
         return NoChange("below_threshold")

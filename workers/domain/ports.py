@@ -108,6 +108,12 @@ class IdentityRepository(Protocol):
         """Merge (or, with None, split) a customer. A merge resolves the open questions about
         the two being one person."""
 
+    def set_customer_details(
+        self, customer_id: uuid.UUID, name: str | None, email: str | None, by: str, at: datetime
+    ) -> None:
+        """A person's name or email for the customer (None leaves that one as it is): it stands
+        against every later observation (`note_customer_details` never changes it)."""
+
     # --- phones ---------------------------------------------------------------------------
     def phone(self, e164: str) -> PhoneState:
         """The phone with its effective owner (claimants and not_shared are not filled in)."""
@@ -124,6 +130,15 @@ class IdentityRepository(Protocol):
 
     def claim_phone(self, e164: str, customer_id: uuid.UUID, at: datetime, version: str) -> uuid.UUID | None:
         """Give an unowned, unshared phone to a customer; returns its owner afterwards."""
+
+    def release_phone(self, e164: str) -> uuid.UUID | None:
+        """A person took the phone from the customer row holding it: it is unowned, and
+        automation never gives it back to that customer (`PhoneState.released_from`). Returns
+        the row that held it."""
+
+    def identities_attested_by(self, e164: str) -> list[uuid.UUID]:
+        """The identities that are this phone as a provider attests it (the SMS or WhatsApp
+        sender at one of its addresses), in id order."""
 
     def record_address(self, channel: str, address: str, e164: str, version: str, at: datetime) -> None:
         """Remember the routable address as the provider sent it, beside its number."""
@@ -258,6 +273,10 @@ class IdentityRepository(Protocol):
     ) -> None:
         """Store what a message or command produced, once: `events`, the JSON array of its
         linked events as sent (encoded once, for the outbox and for Kafka alike)."""
+
+    def refuse_command(self, key: str, reason: str, at: datetime) -> None:
+        """Record once, under the command's outbox key, that a command was refused and why: it
+        produced no events, and a redelivery of it changes nothing."""
 
 
 class UnitOfWork(Protocol):

@@ -8,9 +8,10 @@ stored data there first, and it never decides silently what a person should:
 - the new number takes over what the old one had: its owner (the customer row holding it), or
   its shared mark; a person's shared / not-shared mark on the old number is carried to the new
   one when the new one has none (people decide last, and it is the same line);
-- when that would join two customers (the new number belongs to someone else), or clash with
-  a mark (one number shared, the other owned, or a person's marks disagree), nothing changes
-  hands: the question goes to review, where a person merges, marks or dismisses it;
+- when that would join two customers (the new number belongs to someone else), clash with a
+  mark (one number shared, the other owned, or a person's marks disagree), or go against a
+  person who took either number from a customer, nothing changes hands: the question goes to
+  review, where a person merges, marks, gives or dismisses it;
 - consent is carried whatever the outcome (the resolver copies the old number's signals), so
   an opt-out is never lost to a new spelling.
 """
@@ -32,12 +33,14 @@ def as_mark(kind: str | None) -> Mark | None:
 @dataclass(frozen=True)
 class Number:
     """One side of the move: the number's effective owner and the customer row holding it,
-    whether it is shared, and the latest shared / not-shared mark a person set on it."""
+    whether it is shared, the latest shared / not-shared mark a person set on it, and the
+    (effective) customer a person took it from."""
 
     owner: uuid.UUID | None = None
     holder: uuid.UUID | None = None
     shared: bool = False
     mark: Mark | None = None
+    released_from: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,15 @@ def decide_move(old: Number, new: Number) -> Move:
             return Move(Review("renormalized_phone_shared", None, new.owner))
         return Move(Keep("already_shared") if new.shared else Share(), carry)
     if old.owner is None or old.holder is None:
+        if old.released_from is not None and new.owner is None and new.released_from != old.released_from:
+            # A person took the line from a customer: the new spelling must not go back to them.
+            return Move(Review("renormalized_phone_released", old.released_from, None))
         return Move(Keep("no_owner"), carry)
     if new.shared:
         return Move(Review("renormalized_phone_shared", old.owner, None))
     if new.owner is None:
+        if new.released_from == old.owner:
+            return Move(Review("renormalized_phone_released", old.owner, None))
         return Move(Claim(old.holder), carry)
     if new.owner == old.owner:
         return Move(Keep("same_customer"), carry)

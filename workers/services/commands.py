@@ -51,11 +51,22 @@ class CommandHandler:
 
     def apply(self, command: Command) -> list[LinkedEvent]:
         """The command's events. Raises CommandError when it cannot apply (it names nothing that
-        exists, say): nothing is written. Raises TransientError when the store is unreachable."""
-        return committed(self.uow, lambda store: self._apply(store, command), f"command {command.action}")
+        exists, or would break a rule such as one owner per phone): nothing of it is written,
+        but the refusal and its reason are recorded under the command's outbox key, where the
+        API's status route reads them. Raises TransientError when the store is unreachable."""
+        try:
+            return committed(self.uow, lambda store: self._apply(store, command), f"command {command.action}")
+        except CommandError as exc:
+            at, reason = _issued_at(command, self.clock), str(exc)
+            committed(
+                self.uow,
+                lambda store: store.refuse_command(_outbox_key(command), reason, at),
+                f"refusal of command {command.action}",
+            )
+            raise
 
     def _apply(self, store: IdentityRepository, command: Command) -> list[LinkedEvent]:
-        key = "command:" + command.command_id
+        key = _outbox_key(command)
         stored = store.outbox_get(key)
         if stored is not None:
             return [LinkedEvent.from_dict(e) for e in stored]
@@ -66,6 +77,10 @@ class CommandHandler:
             key, None, None, (b"[" + b",".join(e.to_json() for e in run.events) + b"]").decode(), at
         )
         return run.events
+
+
+def _outbox_key(command: Command) -> str:
+    return "command:" + command.command_id
 
 
 def _issued_at(command: Command, clock: Callable[[], datetime]) -> datetime:
@@ -185,10 +200,16 @@ class _Run:
         )
         self._relink_threads_of(identity, customer)
 
-    def unlink_identity(self, verification: str | None = None) -> None:
-        identity = self._identity()
+    def unlink_identity(
+        self, verification: str | None = None, identity: uuid.UUID | None = None, decided: bool = True
+    ) -> None:
+        """`decided`: the identity itself is the person's decision (it then links nowhere by
+        rule); otherwise only "never to this customer" is (see remove_phone)."""
+        identity = identity or self._identity()
         previous = self.store.identity_owner(identity)
-        self.store.link_identity(identity, None, 0.0, decided_by=self.actor, verification=verification)
+        self.store.link_identity(
+            identity, None, 0.0, decided_by=self.actor if decided else None, verification=verification
+        )
         if previous is not None:
             self.store.add_constraint(
                 "never_link", self.actor, self.at, identity_id=identity, customer_id=previous
@@ -290,6 +311,94 @@ class _Run:
             raise CommandError(f"no conflict {conflict}")
         self.ledger("conflict.resolved", confidence=None)
 
+    # --- a customer's details and phones (the console's Edit section) -------------------------
+    def create_customer(self) -> None:
+        """A customer a person created (the API chose its id), with the phone when given."""
+        customer = self.command.uuid("customer_id")
+        if self.store.customer_exists(customer):
+            raise CommandError(f"customer {customer} exists already")
+        e164 = self._phone() if self.command.text("phone") else None
+        if e164 is not None:
+            self._check_phone_free(e164, None)
+        name, email = self.command.text("name"), self.command.text("email")
+        self.store.create_customer(customer, self.at, None, None)
+        self.store.set_customer_details(customer, name, email, self.actor, self.at)
+        self.ledger("customer.created", customer_id=customer)
+        self.emit(
+            "customer.created",
+            customer,
+            {"customer_id": str(customer), "name": name, "email": email, "phone": e164, "source": "admin"},
+        )
+        if e164 is not None:
+            self._give_phone(e164, customer)
+
+    def edit_customer(self) -> None:
+        """A person's name and/or email: automation never changes them afterwards."""
+        customer = self.store.effective(self._customer("customer_id")) or self.command.uuid("customer_id")
+        name, email = self.command.text("name"), self.command.text("email")
+        self.store.set_customer_details(customer, name, email, self.actor, self.at)
+        self.ledger("customer.updated", customer_id=customer)
+        changed = {key: value for key, value in (("name", name), ("email", email)) if value is not None}
+        self.emit("customer.updated", customer, {"customer_id": str(customer), **changed})
+
+    def add_phone(self) -> None:
+        """Give an unowned phone to the customer. A phone another customer owns never moves
+        silently: the command is refused with the way out (merge, or remove it there first)."""
+        customer = self.store.effective(self._customer("customer_id")) or self.command.uuid("customer_id")
+        e164 = self._phone()
+        self._check_phone_free(e164, customer)
+        self._give_phone(e164, customer)
+
+    def remove_phone(self) -> None:
+        """Take a phone from the customer: it is unowned afterwards, and automation never gives
+        it back to this customer. The identities that are the phone (its SMS and WhatsApp
+        senders) leave the customer too, with their conversations, and are never linked to it
+        again: the next message from that number makes a customer of its own, which its
+        conversation follows. Channel identities linked through other evidence stay."""
+        customer = self.store.effective(self._customer("customer_id"))
+        e164 = self._phone()
+        phone = self.store.phone(e164)
+        if phone.owner is None or phone.owner.id != customer:
+            raise CommandError("the phone is not this customer's")
+        holder = self.store.release_phone(e164)
+        self.ledger("phone.unlinked", customer_id=holder, e164=e164)
+        self.emit(
+            "phone.unlinked",
+            customer,
+            {"customer_id": str(holder) if holder else None, "phone": e164},
+            e164,
+        )
+        for identity in self.store.identities_attested_by(e164):
+            if self.store.effective(self.store.identity_owner(identity)) == customer:
+                self.unlink_identity(identity=identity, decided=False)
+
+    def _check_phone_free(self, e164: str, customer: uuid.UUID | None) -> None:
+        """Refuse (with the way out) a phone that cannot be given to a customer. The reason
+        never holds the number: it reaches logs and the dead-letter topic."""
+        phone = self.store.phone(e164)
+        if phone.shared:
+            raise CommandError("the phone is marked shared, so it links nobody: mark it not shared first")
+        if phone.owner is not None and phone.owner.id == customer:
+            raise CommandError("the phone is this customer's already")
+        if phone.owner is not None:
+            raise CommandError(
+                f"the phone belongs to customer {phone.owner.id}: merge the two customers,"
+                " or remove the phone from that customer first"
+            )
+
+    def _give_phone(self, e164: str, customer: uuid.UUID) -> None:
+        self.store.ensure_phone(e164, self.at, phones.NORMALIZER_VERSION)
+        self.store.claim_phone(e164, customer, self.at, phones.NORMALIZER_VERSION)
+        # A person said whose phone it is: the shared-phone rule does not take it away again.
+        self.store.add_constraint("not_shared", self.actor, self.at, e164=e164)
+        self.ledger("phone.linked", customer_id=customer, e164=e164)
+        self.emit(
+            "phone.linked",
+            self.store.effective(customer),
+            {"customer_id": str(customer), "phone": e164, "rule": "admin_command", "confidence": 1.0},
+            e164,
+        )
+
     # --- system actions ----------------------------------------------------------------------
     def renormalize(self) -> None:
         """Read stored channel addresses again with the current normalizer (the command names
@@ -323,6 +432,7 @@ class _Run:
             holder=phone.holder,
             shared=phone.shared,
             mark=as_mark(self.store.phone_mark(e164)),
+            released_from=phone.released_from,
         )
 
     def _carry(self, old: str, new: str, channel: str) -> None:

@@ -95,6 +95,8 @@ class Resolver:
         # (the edge writes every time that way), is not encoded again.
         when = env.occurred_at if _CANONICAL_TIME.fullmatch(env.occurred_at) else utc_iso(at)
         ctx = _Context(store, self, request, at, when)
+        if env.kind == "profile":
+            return ctx.apply_profile()
         identity = ctx.identity_id
         store.upsert_identity(
             identity,
@@ -199,6 +201,63 @@ class _Context:
             evidence={"idempotency_key": self.env.idempotency_key, **values.pop("evidence", {})},
             **values,
         )
+
+    def apply_profile(self) -> tuple[list[LinkedEvent], list[bytes], str]:
+        """Who the sender is, from the provider's user-profile API (the profile fetcher): the
+        identity takes the handle and name, and from then on they take part in the identity
+        rules like any observed name (rule 5's name check, the claimants of a shared phone). Its
+        customer takes the name by the usual rule (a real name beats an @handle, never the
+        reverse). A customer whose name clashes with the profile's, linked by a rule and not
+        by a person, is a question for a person: the link stays until one answers."""
+        store, env = self.store, self.env
+        identity = self.identity_id
+        store.upsert_identity(
+            identity,
+            env.channel,
+            env.business_account,
+            _user_id(env),
+            env.customer.handle,
+            env.customer.name,
+            self.at,
+        )
+        owner = store.identity_owner(identity)
+        customer = store.customer(store.effective(owner))
+        if customer is not None:
+            name, _ = _details(env)
+            store.note_customer_details(customer.id, name, None, self.at)
+            renamed = store.customer(customer.id)
+            if renamed is not None and renamed.name != customer.name:
+                self.emit(
+                    "customer.updated", customer.id, {"customer_id": str(customer.id), "name": renamed.name}
+                )
+            state = store.identity(identity)
+            if (
+                state.decided_by is None
+                and not rules.names_compatible(env.customer.name, customer.name)
+                and not store.open_conflict_exists("profile_name_clash", identity, None, customer.id, None)
+            ):
+                self._ask_about_name(customer.id, customer.name)
+        self.emit(
+            "identity.updated",
+            customer.id if customer is not None else None,
+            {
+                "identity_id": str(identity),
+                "thread_id": str(self.thread_id),
+                "platform": env.channel,
+                "handle": env.customer.handle,
+                "name": env.customer.name,
+                "customer_id": str(owner) if owner else None,
+            },
+        )
+        payloads = [e.to_json() for e in self.events]
+        store.outbox_put(
+            env.idempotency_key, self.thread_id, owner, (b"[" + b",".join(payloads) + b"]").decode(), self.at
+        )
+        return self.events, payloads, "profile"
+
+    def _ask_about_name(self, customer: uuid.UUID, customer_name: str | None) -> None:
+        proof = {"source": "profile", "profile_name": self.env.customer.name, "customer_name": customer_name}
+        self._ask("profile_name_clash", customer, None, None, None, proof)
 
     def apply_evidence(self, evidence: PhoneEvidence) -> str | None:
         """Decide on one piece of evidence and apply the decision."""
@@ -468,24 +527,38 @@ class _Context:
         proof = proof if proof is not None else _evidence_record(evidence)
         if self.store.open_conflict_exists(kind, self.identity_id, evidence.e164, customer, other):
             return "review"  # the same question already waits for a person
+        self._ask(kind, customer, other, evidence.e164, evidence.confidence, proof)
+        return "review"
+
+    def _ask(
+        self,
+        kind: str,
+        customer: uuid.UUID | None,
+        other: uuid.UUID | None,
+        e164: str | None,
+        confidence: float | None,
+        proof: dict[str, Any],
+    ) -> None:
+        """Record a question for a person about this message's identity: the conflict, its ledger
+        entry and its event."""
         self.store.conflict(
             kind=kind,
             identity_id=self.identity_id,
             thread_id=self.thread_id,
             customer_id=customer,
             other_customer_id=other,
-            e164=evidence.e164,
-            confidence=evidence.confidence,
+            e164=e164,
+            confidence=confidence,
             evidence=proof,
             created_at=self.at,
         )
         self.ledger(
             "conflict.recorded",
             kind,
-            confidence=evidence.confidence,
+            confidence=confidence,
             customer_id=customer,
             other_customer_id=other,
-            e164=evidence.e164,
+            e164=e164,
             identity_id=self.identity_id,
             thread_id=self.thread_id,
             evidence=proof,
@@ -499,12 +572,11 @@ class _Context:
                 "identity_id": str(self.identity_id),
                 "customer_id": str(customer) if customer else None,
                 "other_customer_id": str(other) if other else None,
-                "confidence": evidence.confidence,
+                "confidence": confidence,
             },
             kind,
-            evidence.e164,
+            *((e164,) if e164 else ()),
         )
-        return "review"
 
     def follow_identity(self) -> None:
         """A thread follows its identity's customer. Linking an unlinked thread back-links its

@@ -27,7 +27,9 @@ from workers.timeline.sentiment import sentiment
 IDENTITY_SUMMARIES = {
     "customer.created": "Customer created",
     "phone.linked": "Phone number linked",
+    "phone.unlinked": "Phone number removed",
     "identity.linked": "Channel identity linked",
+    "identity.updated": "Channel profile",
     "identity.unlinked": "Channel identity unlinked",
     "identity.verified": "Channel identity verified",
     "identity.rejected": "Channel identity rejected",
@@ -149,6 +151,10 @@ def _summary(event: LinkedEvent) -> str:
         return f"{base}: {data.get('status')} on {data.get('channel')}" + (f" ({why})" if why else "")
     if event.type == "identity.linked":
         return f"{base}: {data.get('platform')} {data.get('handle') or data.get('name') or ''}".rstrip()
+    if event.type == "identity.updated":
+        handle = ("@" + str(data["handle"]).lstrip("@")) if data.get("handle") else None
+        who = " ".join(str(part) for part in (handle, data.get("name")) if part)
+        return f"{base}: {data.get('platform')} {who}".rstrip()
     if event.type == "thread.backlinked":
         return f"{base}: {data.get('messages', 0)} earlier message(s)"
     if event.type == "conflict.recorded":

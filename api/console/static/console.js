@@ -35,26 +35,35 @@ function liveCustomer(region) {
       window.location.assign(body.redirect);
       return;
     }
+    // Never swap a form out from under the admin's typing: the next tick tries again.
+    const typing = document.activeElement;
+    if (typing && region.contains(typing) && typing.matches("input, textarea, select")) return;
     region.innerHTML = body.html;
     region.dataset.version = body.version;
     wire(region);
   }, 3000);
 }
 
-// A decision's page: ask until the resolver applied it.
+// A decision's page: ask until the resolver applied it, or refused it (then say why).
 function commandProgress(box) {
-  if (box.dataset.applied === "yes") return;
+  if (box.dataset.applied !== "no") return;
   const timer = setInterval(async () => {
     const response = await poll(box.dataset.statusUrl);
     if (!response || response.status !== 200) return;
     const body = await response.json();
-    if (!body.applied) return;
+    if (!body.applied && !body.refused) return;
     clearInterval(timer);
-    box.dataset.applied = "yes";
     const state = box.querySelector("#command-state");
+    box.querySelector("#command-help").textContent = "";
+    if (body.refused) {
+      box.dataset.applied = "refused";
+      state.textContent = "Refused by the resolver: " + body.refused;
+      state.className = "state refused";
+      return;
+    }
+    box.dataset.applied = "yes";
     state.textContent = "Applied by the resolver.";
     state.className = "state applied";
-    box.querySelector("#command-help").textContent = "";
     const list = box.querySelector("#command-events");
     for (const event of body.events) {
       const item = document.createElement("li");
