@@ -15,10 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from api import failures, models, queries
+from api import consent, failures, models, queries
 from api.console.app import create_console
 from api.cursors import CursorCodec
 from api.guard import Guard, admin_of
+from api.phone_input import e164_of
 from api.read_routes import read_router
 from api.submit import CommandSubmitter, Refused
 from ingest.publisher import Publisher
@@ -26,7 +27,8 @@ from phoneunify.credentials import Credentials
 from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
 from schema.commands import ACTIONS, SYSTEM_ACTIONS
-from schema.topics import Topics
+from schema.topics import CONSENT_CHANNELS, Topics
+from workers.domain.consent import PURPOSES
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -131,7 +133,7 @@ def create_app(
         "/api/v1/customers/{customer_id}/timeline",
         response_model=models.Timeline,
         response_model_exclude_unset=True,
-        responses=redirects,
+        responses={**redirects, 410: {"model": models.Error, "description": "The customer was erased."}},
     )
     def timeline(
         customer_id: uuid.UUID,
@@ -152,6 +154,8 @@ def create_app(
             survivor = queries.survivor_of(conn, customer_id)
             if survivor is None:
                 raise HTTPException(404, f"no customer {customer_id}")
+            if queries.erased(conn, survivor):
+                raise HTTPException(410, f"customer {customer_id} was erased")
             if survivor != customer_id:
                 return redirect_to(request, survivor, "timeline")
             ids = queries.members(conn, survivor)
@@ -159,12 +163,34 @@ def create_app(
                 conn, ids, limit, after, include_status, include_superseded
             )
             return {
-                "customer": queries.customer_card(conn, survivor),
+                "customer": queries.customer_card(conn, survivor, settings.phone_hash_key),
                 "social_identities": queries.identities_of(conn, ids),
                 "conversations": items,
                 "stats": queries.stats(conn, ids),
                 "next_cursor": cursors.encode(next_cursor) if next_cursor else None,
             }
+
+    @app.get("/api/v1/consent", response_model=models.ConsentAnswer, responses=errors)
+    def consent_for(
+        phone: Annotated[str, Query(min_length=1, max_length=64)],
+        channel: Annotated[str, Query(description="One of: " + ", ".join(CONSENT_CHANNELS))],
+        purpose: Annotated[
+            str, Query(description="marketing (the default, the strict rule) or transactional")
+        ] = "marketing",
+        who: str = auth,
+    ) -> dict[str, Any]:
+        """May the business text this number on this channel, for this purpose? The current
+        consent status (opted_in, opted_out or unknown), since when, the evidence and the rule
+        that decided (docs/api.md, Consent). Unknown is not yes for marketing."""
+        if channel not in CONSENT_CHANNELS:
+            raise HTTPException(400, f"channel must be one of {', '.join(CONSENT_CHANNELS)}")
+        if purpose not in PURPOSES:
+            raise HTTPException(400, f"purpose must be one of {', '.join(PURPOSES)}")
+        e164 = e164_of(phone, settings.default_region)
+        with engine.connect() as conn:
+            owner, _shared = queries.customer_by_phone(conn, e164)
+            ids = queries.members(conn, owner) if owner is not None else []
+            return consent.answer(conn, e164, channel, purpose, ids, settings.phone_hash_key)
 
     @app.get("/api/v1/customers/{customer_id}/ledger", response_model=models.Ledger, responses=redirects)
     def ledger(customer_id: uuid.UUID, request: Request, who: str = auth) -> Any:
@@ -198,7 +224,12 @@ def create_app(
         status_code=202,
         response_model=models.CommandAccepted,
         response_model_exclude_none=True,
-        responses={**errors, 409: {"model": models.Error}, 503: {"model": models.Error}},
+        responses={
+            **errors,
+            409: {"model": models.Error},
+            410: {"model": models.Error},
+            503: {"model": models.Error},
+        },
     )
     def admin_command(body: CommandIn, who: str = auth) -> dict[str, Any]:
         """Queue an identity decision for the resolver (the single writer of identity). 202 means

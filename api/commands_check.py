@@ -30,7 +30,14 @@ def command_phone(command: Command, region: str) -> str:
 
 
 # Actions whose phone parameter is read as a number (create_customer's is optional).
-PHONE_ACTIONS = ("mark_shared", "unmark_shared", "create_customer", "add_phone", "remove_phone")
+PHONE_ACTIONS = (
+    "mark_shared",
+    "unmark_shared",
+    "create_customer",
+    "add_phone",
+    "remove_phone",
+    "set_consent",
+)
 
 
 def invalid_params(command: Command, region: str) -> str | None:
@@ -69,6 +76,26 @@ def missing_reference(conn: Connection, command: Command) -> str | None:
         conflict = int(command.params["conflict_id"])
         if conn.execute(select(t.conflicts.c.id).where(t.conflicts.c.id == conflict)).first() is None:
             return f"no conflict {conflict}"
+    return None
+
+
+def erased_reference(conn: Connection, command: Command) -> str | None:
+    """The first customer the command names that was erased, or identity or thread of one, in
+    words (nothing more can be decided about an erased person, and one cannot be erased twice)."""
+    erased = t.customers.c.erased_at.is_not(None)
+    for name, (what, table) in _ID_TABLES.items():
+        if name not in command.params:
+            continue
+        ident = command.uuid(name)
+        if what == "customer":
+            found = select(t.customers.c.id).where(t.customers.c.id == ident, erased)
+            gone = f"customer {ident} was erased"
+        else:
+            owner = t.customers.c.id == table.c.customer_id
+            found = select(table.c.id).join(t.customers, owner).where(table.c.id == ident, erased)
+            gone = f"{what} {ident} belongs to a customer who was erased"
+        if conn.execute(found).first() is not None:
+            return gone
     return None
 
 

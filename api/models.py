@@ -13,12 +13,32 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ConsentStatus(BaseModel):
-    phone: str = Field(description="E.164 number the status is about.")
-    channel: str = Field(description="sms or whatsapp: consent is per phone and per channel.")
+    phone: str | None = Field(
+        description=(
+            "E.164 number the status is about (null: said by a channel identity of a customer"
+            " known by no number yet)."
+        )
+    )
+    channel: str = Field(
+        description="sms, whatsapp, messenger or instagram: consent is per phone and channel."
+    )
     status: Literal["opted_in", "opted_out"]
     source: str = Field(description="keyword (the customer texted it), provider, admin or booking_form.")
     keyword: str | None = Field(description="The keyword that decided it, when there was one.")
     at: str = Field(description="When the deciding message was sent (the event's own time).")
+
+
+class ConsentAnswer(BaseModel):
+    phone: str = Field(description="The number as E.164.")
+    channel: str
+    purpose: Literal["marketing", "transactional"]
+    status: Literal["opted_in", "opted_out", "unknown"]
+    may_send: bool = Field(description="Whether the business may text this number on this channel now.")
+    since: str | None = Field(description="When the deciding consent was said (null when unknown).")
+    evidence: dict[str, Any] = Field(
+        description="What decided: source, keyword, who said it (phone or identity) and its own evidence."
+    )
+    rule: str = Field(description="The rule that decided may_send (docs/api.md, Consent).")
 
 
 class Customer(BaseModel):

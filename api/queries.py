@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, tuple_
 
+from api import consent
 from schema import tables as t
 
 MAX_MERGE_HOPS = 32
@@ -56,6 +57,12 @@ def survivor_of(conn: Connection, customer_id: uuid.UUID) -> uuid.UUID | None:
     return current
 
 
+def erased(conn: Connection, customer_id: uuid.UUID) -> bool:
+    """Was the customer erased (its personal data removed at a person's request)?"""
+    at = conn.execute(select(t.customers.c.erased_at).where(t.customers.c.id == customer_id)).scalar()
+    return at is not None
+
+
 def members(conn: Connection, survivor: uuid.UUID) -> list[uuid.UUID]:
     """The survivor and every customer merged into it, however deep."""
     found = [survivor]
@@ -80,7 +87,9 @@ def customer_by_phone(conn: Connection, e164: str) -> tuple[uuid.UUID | None, bo
     return owner, bool(row.shared)
 
 
-def customer_card(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
+def customer_card(conn: Connection, customer_id: uuid.UUID, hash_key: str | None = None) -> dict[str, Any]:
+    """The customer as the timeline and the lookup show it. `hash_key` (the phone hash key) lets
+    the consent read the rows that name a number only by its keyed hash (see api/consent.py)."""
     ids = members(conn, customer_id)
     rows = conn.execute(
         select(t.customers.c.id, t.customers.c.name, t.customers.c.email, t.customers.c.created_at).where(
@@ -107,7 +116,7 @@ def customer_card(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
         "name": name,
         "merged_ids": [str(i) for i in ids if i != customer_id],
         "created_at": main.created_at.isoformat(),
-        "consent": consent_status(conn, consent_phones(conn, ids, phones)),
+        "consent": consent.card_statuses(conn, ids, consent_phones(conn, ids, phones), hash_key),
     }
 
 
@@ -122,45 +131,6 @@ def consent_phones(conn: Connection, ids: list[uuid.UUID], owned: list[str]) -> 
         .where(idn.customer_id.in_(ids))
     ).scalars()
     return sorted(set(owned) | set(attested))
-
-
-def consent_status(conn: Connection, phones: list[str]) -> list[dict[str, Any]]:
-    """Current consent per (phone, channel): the ledger row latest by the event's own time, so a
-    replay in another order gives the same answer; at the same instant an opt-out wins."""
-    if not phones:
-        return []
-    cl = t.consent_ledger.c
-    latest = (
-        select(
-            cl.e164,
-            cl.channel,
-            cl.status,
-            cl.source,
-            cl.at,
-            cl.keyword,
-            func.row_number()
-            .over(
-                partition_by=(cl.e164, cl.channel),
-                # 'opted_out' sorts after 'opted_in': descending puts the opt-out first on a tie.
-                order_by=(cl.at.desc(), cl.status.desc(), cl.seq.desc()),
-            )
-            .label("n"),
-        )
-        .where(cl.e164.in_(phones))
-        .subquery()
-    )
-    rows = conn.execute(select(latest).where(latest.c.n == 1).order_by(latest.c.e164, latest.c.channel)).all()
-    return [
-        {
-            "phone": r.e164,
-            "channel": r.channel,
-            "status": r.status,
-            "source": r.source,
-            "keyword": r.keyword,
-            "at": r.at.isoformat(),
-        }
-        for r in rows
-    ]
 
 
 def identities_of(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:

@@ -13,9 +13,8 @@ from sqlalchemy import Engine
 
 from api import models, queries, search
 from api.cursors import CursorCodec
-from api.phone_input import canonical_phone
+from api.phone_input import e164_of
 from phoneunify.settings import Settings
-from workers.domain import phones
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": models.Error},
@@ -63,23 +62,24 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
         with engine.connect() as conn:
             found, next_cursor = search.search(conn, q or "", settings.default_region, limit, after)
             cards = [
-                {**queries.customer_card(conn, f.customer_id), "last_active_at": f.last_active_at.isoformat()}
+                {
+                    **queries.customer_card(conn, f.customer_id, settings.phone_hash_key),
+                    "last_active_at": f.last_active_at.isoformat(),
+                }
                 for f in found
             ]
         return {"customers": cards, "next_cursor": encode_cursor(next_cursor)}
 
     def by_phone(phone: str) -> dict[str, Any]:
-        try:
-            e164 = canonical_phone(phone, settings.default_region)
-        except phones.PhoneError as exc:
-            raise HTTPException(400, f"not a phone number: {exc.reason}") from exc
+        e164 = e164_of(phone, settings.default_region)
         with engine.connect() as conn:
             owner, shared = queries.customer_by_phone(conn, e164)
             if owner is None:
                 if shared:
                     return {"phone": e164, "shared": True, "customers": []}
                 raise HTTPException(404, "no customer has this phone")
-            return {"phone": e164, "shared": False, "customers": [queries.customer_card(conn, owner)]}
+            card = queries.customer_card(conn, owner, settings.phone_hash_key)
+            return {"phone": e164, "shared": False, "customers": [card]}
 
     @router.get(
         "/api/v1/threads/{thread_id}/messages",
@@ -100,6 +100,8 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
             thread = queries.thread_card(conn, thread_id)
             if thread is None:
                 raise HTTPException(404, f"no thread {thread_id}")
+            if thread["customer_id"] and queries.erased(conn, uuid.UUID(thread["customer_id"])):
+                raise HTTPException(410, f"thread {thread_id} belongs to a customer who was erased")
             items, next_cursor = queries.thread_messages(conn, thread_id, limit, after)
         return {
             "thread": thread,

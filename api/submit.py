@@ -41,7 +41,8 @@ class CommandSubmitter:
     def submit(self, actor: str, action: str, params: dict[str, Any], note: str = "") -> Command:
         """Queue one command on behalf of `actor` (a credential's name). Raises Refused: 400 for a
         malformed command, 404 for an id that names nothing (409: create_customer's id exists),
-        503 when the broker did not take it."""
+        410 for a customer who was erased (or an identity or thread of one), 503 when the broker
+        did not take it."""
         if action == "create_customer" and not params.get("customer_id"):
             # The API names the new customer, so the command replays to the same id and the
             # caller can follow it (the resolver refuses an id that exists).
@@ -61,9 +62,12 @@ class CommandSubmitter:
             raise Refused(400, problem)
         with self.engine.connect() as conn:
             missing = commands_check.missing_reference(conn, command)
+            gone = None if missing else commands_check.erased_reference(conn, command)
         if missing:
             # An id that names nothing is 404; a new customer's id that exists already, 409.
             raise Refused(409 if command.action == "create_customer" else 404, missing)
+        if gone:
+            raise Refused(410, gone)
         key = commands_check.partition_key(command, self.region, self.hash_key)
         try:
             self.publisher.publish([Record(self.topics.commands, key, command.to_json())])

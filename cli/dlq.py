@@ -26,17 +26,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
-
 from api.commands_check import partition_key
 from ingest.edge import records_for
 from ingest.publisher import KafkaPublisher, Record
+from phoneunify.kafka_admin import MissingTopicError, read_to_end
 from phoneunify.privacy import redact
 from phoneunify.settings import Settings
 from schema.commands import Command
@@ -80,30 +78,11 @@ def read(settings: Settings, stage: str, timeout_s: float = 30.0) -> Iterator[De
     """Every dead letter of a stage's topic, oldest first per partition (no consumer group: reading
     commits nothing)."""
     topic = Topics(settings.topic_prefix).dlq(stage)
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        group_id=None,
-        enable_auto_commit=False,
-        request_timeout_ms=int(timeout_s * 1000),
-    )
     try:
-        # topics() fetches the metadata: partitions_for_topic alone may answer before it arrived.
-        if topic not in consumer.topics():
-            return
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end within {timeout_s:g} s")
-            for tp, records in consumer.poll(timeout_ms=500).items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        yield DeadLetter(topic, tp.partition, record.offset, _body(record.value))
-    finally:
-        consumer.close()
+        for record in read_to_end(settings, topic, timeout_s):
+            yield DeadLetter(topic, record.partition, record.offset, _body(record.value))
+    except MissingTopicError:
+        return
 
 
 def _body(value: bytes | None) -> dict[str, Any]:

@@ -117,7 +117,8 @@ def render(
         if consent["status"] == "opted_out":
             channel = CHANNEL_NAMES.get(consent["channel"], consent["channel"])
             why = f" ({consent['keyword']})" if consent.get("keyword") else f" ({consent.get('source')})"
-            lines.append(_row(f"Opted out: {channel} {consent['phone']}{why}"))
+            # No number: said by one of their channel identities (a WhatsApp username).
+            lines.append(_row(f"Opted out: {channel} {consent['phone'] or 'by username'}{why}"))
     lines += [_row(), _row("Timeline:")]
     if not items:
         lines.append(_row("  nothing yet"))
@@ -182,7 +183,7 @@ def show_timeline(
                 page, cursor = queries.timeline_page(conn, ids, PAGE, cursor)
                 items.extend(i for i in page if shown(i))
                 more = cursor is not None
-            render(queries.customer_card(conn, owner), items[:limit], out, where)
+            render(queries.customer_card(conn, owner, settings.phone_hash_key), items[:limit], out, where)
             if more or len(items) > limit:
                 print(f"(the first {limit} events; --limit shows more)", file=out)
     finally:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from kafka import TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, OffsetSpec
 from kafka.errors import TopicAlreadyExistsError
 
@@ -26,14 +28,38 @@ from schema.topics import Topics
 log = logging.getLogger(__name__)
 
 
+DAY_MS = 24 * 60 * 60 * 1000
+
+
 def topic_configs(settings: Settings, topic: str = "") -> dict[str, str]:
     """The per-topic configs phoneunify manages. A dead-letter topic takes twice the record
     limit: a dead letter carries its message as a JSON string, where every quote and backslash
-    of the message's own JSON is escaped."""
+    of the message's own JSON is escaped. Retention: see `retention_configs`."""
     limit = settings.message_max_bytes
     if topic.startswith(f"{settings.topic_prefix}dlq."):
         limit += settings.record_limit
-    return {"max.message.bytes": str(limit), "min.insync.replicas": str(settings.topic_min_insync_replicas)}
+    return {
+        "max.message.bytes": str(limit),
+        "min.insync.replicas": str(settings.topic_min_insync_replicas),
+        **retention_configs(settings, topic),
+    }
+
+
+def retention_configs(settings: Settings, topic: str) -> dict[str, str]:
+    """The erasure fence is compacted and kept for ever (the latest record of each subject).
+    Every other topic carries messages, names and numbers: kept `topic_retention_days`, in
+    segments of at most a day, so the broker deletes a record within a day of its retention
+    (it deletes whole segments, and only closed ones)."""
+    if topic == Topics(settings.topic_prefix).erasures:
+        return {"cleanup.policy": "compact", "retention.ms": "-1"}
+    if settings.topic_retention_days == 0:
+        return {"cleanup.policy": "delete", "retention.ms": "-1"}
+    retention = settings.topic_retention_days * DAY_MS
+    return {
+        "cleanup.policy": "delete",
+        "retention.ms": str(retention),
+        "segment.ms": str(min(DAY_MS, retention)),
+    }
 
 
 def admin_client(
@@ -81,6 +107,41 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         return wanted
     finally:
         admin.close()
+
+
+# ---- reading a topic whole ---------------------------------------------------------------------
+
+
+class MissingTopicError(LookupError):
+    """The topic does not exist (`phoneunify topics` creates phoneunify's)."""
+
+
+def read_to_end(settings: Settings, topic: str, timeout_s: float = 30.0) -> Iterator[Any]:
+    """Every record of a topic, oldest first per partition, up to the end offsets it had when
+    reading began, with no consumer group (reading commits nothing). Raises MissingTopicError
+    when the topic does not exist, TimeoutError when it cannot be read to its end in time."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        group_id=None,
+        enable_auto_commit=False,
+        request_timeout_ms=int(timeout_s * 1000),
+    )
+    try:
+        # topics() fetches the metadata: partitions_for_topic alone may answer before it arrived.
+        if topic not in consumer.topics():
+            raise MissingTopicError(f"topic {topic} does not exist")
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to its end within {timeout_s:g} s")
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                yield from (record for record in records if record.offset < ends[tp])
+    finally:
+        consumer.close()
 
 
 # ---- consumer lag ------------------------------------------------------------------------------

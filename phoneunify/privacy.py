@@ -19,10 +19,13 @@ _PHONE_LIKE = re.compile(r"\+\d[\d\s().-]{6,18}\d|\b\d[\d\s().-]{8,16}\d\b")
 _URL_PASSWORD = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@/\s]+@")
 
 
+def _keyed(prefix: str, text: str, key: str) -> str:
+    return prefix + hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def phone_key(e164: str, key: str) -> str:
     """Keyed pseudonym of a phone number: the same number always gives the same key."""
-    digest = hmac.new(key.encode(), e164.encode(), hashlib.sha256).hexdigest()
-    return "ph_" + digest[:32]
+    return _keyed("ph_", e164, key)
 
 
 def mask(value: str) -> str:
@@ -51,5 +54,11 @@ def derive_key(secret: str, purpose: str) -> bytes:
 def thread_key_hash(thread_key: str, key: str) -> str:
     """Kafka key for a raw thread. Keyed, because SMS thread keys are made of phone numbers
     and an unkeyed hash of a 10-digit number is reversed by brute force in seconds."""
-    digest = hmac.new(key.encode(), thread_key.encode(), hashlib.sha256).hexdigest()
-    return "th_" + digest[:32]
+    return _keyed("th_", thread_key, key)
+
+
+def identity_key(channel: str, account: str, user_id: str, key: str) -> str:
+    """Keyed pseudonym of a channel identity (its channel, the business account and the
+    provider's user id, which for SMS and WhatsApp is a phone number): what an erasure keeps of
+    it, so its opt-out and its erasure outlive its data."""
+    return _keyed("id_", "\x1f".join((channel, account, user_id)), key)

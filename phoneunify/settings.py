@@ -90,6 +90,17 @@ class Settings:
             )
         },
     )
+    topic_retention_days: int = field(
+        default=30,
+        metadata={
+            "doc": (
+                "Days the topics that carry messages (raw.*, identity.*, customer.linked, dlq.*) keep"
+                " them: how far back a replay reaches, and how long an erased person's raw messages"
+                " outlive the erasure (docs/privacy.md); 0 keeps them for ever. privacy.erasures is"
+                " compacted and never expires."
+            )
+        },
+    )
     default_region: str = field(
         default="US",
         metadata={"doc": "Region (ISO 3166 alpha-2) for numbers written without a country code."},
@@ -467,6 +478,7 @@ def _problems(s: Settings) -> list[str]:
         "topic_min_insync_replicas",
         "must be 1..the replication factor",
     )
+    check(0 <= s.topic_retention_days <= 36500, "topic_retention_days", "must be 0 (for ever)..36500 days")
     check(bool(_REGION.fullmatch(s.default_region)), "default_region", "an ISO 3166 alpha-2 code, e.g. US")
     for name in ("ingest_port", "worker_web_port", "writer_metrics_port", "api_port", "profile_metrics_port"):
         check(0 < getattr(s, name) < 65536, name, "must be a port, 1..65535")

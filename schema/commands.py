@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schema.invalid import InvalidMessage, decode_json
+from schema.topics import CONSENT_CHANNELS
 
 COMMAND_SCHEMA_VERSION = 1
 
@@ -33,6 +34,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "edit_customer": ("customer_id",),
     "add_phone": ("customer_id", "phone"),
     "remove_phone": ("customer_id", "phone"),
+    "erase_customer": ("customer_id",),
+    "set_consent": ("phone", "channel", "status", "reason"),
     # addresses: [{"channel": ..., "address": ...}], read again with normalizer `version`.
     "renormalize": ("version", "addresses"),
 }
@@ -41,6 +44,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "create_customer": ("email", "phone"),
     "edit_customer": ("name", "email"),
 }
+CONSENT_STATUSES = ("opted_in", "opted_out")
 # Issued by phoneunify itself (`phoneunify renormalize`), never through the API: the ledger's
 # actor is system:<actor>.
 SYSTEM_ACTIONS = frozenset({"renormalize"})
@@ -88,6 +92,13 @@ class Command:
         problem = details_problem(self.action, self.params)
         if problem:
             raise CommandError(problem)
+        if self.action == "set_consent":
+            if self.params["status"] not in CONSENT_STATUSES:
+                raise CommandError(f"status must be one of {', '.join(CONSENT_STATUSES)}")
+            if self.params["channel"] not in CONSENT_CHANNELS:
+                raise CommandError(f"channel must be one of {', '.join(CONSENT_CHANNELS)}")
+            if not isinstance(self.params["reason"], str) or len(self.params["reason"]) > 500:
+                raise CommandError("reason must be text of at most 500 characters")
         if self.action == "renormalize":
             _check_addresses(self.params["addresses"])
 

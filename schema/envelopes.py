@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from schema import jsoncodec
 from schema.invalid import InvalidMessage, decode_json
+from schema.topics import CONSENT_CHANNELS
 
 RAW_SCHEMA_VERSION = 1
 
@@ -67,6 +68,12 @@ class Booking:
     date: str | None = None
     total: str | None = None
     notes: str | None = None
+    # The customer's opt-in given with the form, when there was one: the exact text they agreed
+    # to, when (ISO-8601 UTC), and the channels it covers (sms, whatsapp, ...). Optional fields
+    # added within v1: envelopes without them read as before.
+    consent_text: str | None = None
+    consent_at: str | None = None
+    consent_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ class RawEnvelope:
                 text=data.get("text"),
                 business=Party(**(data.get("business") or {})),
                 attachments=tuple(data.get("attachments") or ()),
-                booking=Booking(**booking) if booking else None,
+                booking=_booking(booking) if booking else None,
                 status=data.get("status"),
                 refers_to=data.get("refers_to"),
                 raw=data.get("raw") or {},
@@ -169,6 +176,13 @@ class RawEnvelope:
 _TEXT_FIELDS = ("text", "status", "refers_to")
 
 
+def _booking(data: dict[str, Any]) -> Booking:
+    channels = data.get("consent_channels")
+    if isinstance(channels, list):
+        data = {**data, "consent_channels": tuple(channels)}
+    return Booking(**data)
+
+
 def _check_types(envelope: RawEnvelope) -> None:
     """The field types of the contract (JSON Schema says them; the workers do not run it)."""
     if not isinstance(envelope.customer, Party) or not isinstance(envelope.business, Party):
@@ -191,10 +205,17 @@ def _check_types(envelope: RawEnvelope) -> None:
         if not isinstance(booking, Booking):
             raise EnvelopeError("booking must be an object or null")
         for f in fields(Booking):
+            if f.name == "consent_channels":
+                continue
             value = getattr(booking, f.name)
             wanted = int if f.name == "guests" else str
             if value is not None and (not isinstance(value, wanted) or isinstance(value, bool)):
                 raise EnvelopeError(f"booking.{f.name} must be {wanted.__name__} or null")
+        channels = booking.consent_channels
+        if not isinstance(channels, tuple) or not set(channels) <= set(CONSENT_CHANNELS):
+            raise EnvelopeError(f"booking.consent_channels must be a list of {', '.join(CONSENT_CHANNELS)}")
+        if booking.consent_at is not None:
+            parse_time(booking.consent_at)
 
 
 _ENVELOPE_FIELDS = fields(RawEnvelope)

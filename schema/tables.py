@@ -244,9 +244,17 @@ Index(
 consent_ledger = Table(
     "consent_ledger",
     metadata,
-    # Append-only consent evidence per phone and channel; the current status is the latest row.
+    # Append-only consent evidence per phone (or channel identity) and channel; the current
+    # status is the latest row by its own time (see workers/domain/consent.py).
     Column("seq", BigInteger, primary_key=True, autoincrement=True),
-    Column("e164", Text, nullable=False),
+    # The number, while its person is known; NULL for a channel identity's own signal (a
+    # WhatsApp user known by username only) and after the person was erased.
+    Column("e164", Text),
+    # Keyed hash of the phone (ph_...) or of the channel identity (id_...): what an erasure
+    # keeps, so an opt-out outlives the person's data (phoneunify/privacy.py).
+    Column("subject", Text),
+    # The channel identity whose message said it (NULL for an admin's).
+    Column("identity_id", UUID(as_uuid=True)),
     Column("channel", Text, nullable=False),
     Column("status", Text, nullable=False),  # opted_in | opted_out
     Column("source", Text, nullable=False),  # keyword | provider | admin | booking_form
@@ -255,8 +263,24 @@ consent_ledger = Table(
     Column("evidence", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("at", DateTime(timezone=True), nullable=False),
     CheckConstraint("status IN ('opted_in','opted_out')", name="ck_consent_status"),
+    CheckConstraint("e164 IS NOT NULL OR subject IS NOT NULL", name="ck_consent_about_someone"),
 )
 Index("ix_consent_phone", consent_ledger.c.e164, consent_ledger.c.channel, consent_ledger.c.seq)
+Index("ix_consent_subject", consent_ledger.c.subject, consent_ledger.c.channel)
+
+privacy_fence = Table(
+    "privacy_fence",
+    metadata,
+    # Erasure sticks: every erased subject (keyed hash of a phone, a thread key or a channel
+    # identity) with the time of its latest erasure. Messages from a subject that began before
+    # that time are dropped by the resolver, live or in a replay (which restores this table
+    # from the compacted privacy.erasures topic); later ones start a new person.
+    Column("subject", Text, primary_key=True),
+    Column("kind", Text, nullable=False),  # phone | thread | identity
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("command_id", Text),
+    CheckConstraint("kind IN ('phone','thread','identity')", name="ck_fence_kind"),
+)
 
 profile_fetches = Table(
     "profile_fetches",

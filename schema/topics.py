@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHANNELS: tuple[str, ...] = ("sms", "whatsapp", "messenger", "instagram", "booking")
+# The channels a business sends messages on, so the ones consent is about (not the booking form).
+CONSENT_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c != "booking")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class Topics:
         """Public contract: linked-customer events; key: customer id (thread key while unlinked)."""
         return f"{self.prefix}customer.linked"
 
+    @property
+    def erasures(self) -> str:
+        """The erasure fence (compacted, never deleted); key: the erased subject's keyed hash.
+        See schema/erasures.py."""
+        return f"{self.prefix}privacy.erasures"
+
     def dlq(self, stage: str) -> str:
         """Dead letters of one stage, each with the reason."""
         return f"{self.prefix}dlq.{stage}"
@@ -54,6 +62,7 @@ class Topics:
             self.resolve,
             self.commands,
             self.linked,
+            self.erasures,
             self.dlq("extract"),
             self.dlq("resolve"),
             self.dlq("timeline"),

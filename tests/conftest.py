@@ -19,7 +19,7 @@ from sqlalchemy.exc import ProgrammingError
 from phoneunify.settings import DEFAULT_DATABASE_URL, Settings
 
 # Suites written once as mixins and run on several stores: pytest rewrites their asserts too.
-pytest.register_assert_rewrite("tests.identity_scenarios", "tests.contract")
+pytest.register_assert_rewrite("tests.identity_scenarios", "tests.privacy_scenarios", "tests.contract")
 
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 DATABASE_URL = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)

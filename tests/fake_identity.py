@@ -25,15 +25,23 @@ from schema import tables as t
 from workers.adapters.repository import Repository
 from workers.adapters.rows import (
     ADDRESSES,
+    CONFLICTS_PRIVATE,
     CONSENT,
+    CONSENT_ROWS,
+    CONSTRAINTS_PRIVATE,
     CUSTOMERS,
     IDENTITIES,
+    LEDGER_PRIVATE,
+    OUTBOX_EVENTS,
     PHONES,
     THREADS,
+    About,
     BatchRows,
+    ClusterRows,
     ConflictKey,
     Encoded,
     PhoneClaims,
+    PrivateRows,
     Row,
     TableSpec,
     Write,
@@ -51,6 +59,8 @@ TABLES = (
     t.constraints,
     t.resolved_messages,
     t.consent_ledger,
+    t.privacy_fence,
+    t.profile_fetches,
 )
 # Tables whose primary key is a sequence PostgreSQL assigns.
 SEQUENCES = {
@@ -278,6 +288,62 @@ class FakeRows:
                 changed += 1
         return changed
 
+    def cluster(self, customer_id: uuid.UUID) -> ClusterRows:
+        customers = self.tables["customers"]
+        survivor: uuid.UUID | None = customer_id if customer_id in customers else None
+        for _ in range(32):
+            if survivor is None or customers[survivor]["merged_into"] is None:
+                break
+            survivor = customers[survivor]["merged_into"]
+        if survivor is None:
+            return ClusterRows(None, [], [], [], [])
+        members, frontier = [survivor], [survivor]
+        while frontier:
+            below = sorted((c["id"] for c in customers.values() if c["merged_into"] in frontier), key=str)
+            frontier = [c for c in below if c not in members]
+            members.extend(frontier)
+        ours = set(members)
+        phones = sorted(p["e164"] for p in self._rows("phones") if p["customer_id"] in ours)
+        identities = [
+            {k: i[k] for k in ("id", "platform", "business_account", "provider_user_id")}
+            for i in sorted(self._rows("identities"), key=lambda r: _order(r["id"]))
+            if i["customer_id"] in ours
+        ]
+        theirs = {i["id"] for i in identities}
+        threads = [
+            {"id": th["id"], "thread_key": th["thread_key"]}
+            for th in sorted(self._rows("threads"), key=lambda r: _order(r["id"]))
+            if th["customer_id"] in ours or th["identity_id"] in theirs
+        ]
+        return ClusterRows(survivor, members, phones, identities, threads)
+
+    def private_rows(self, about: About) -> PrivateRows:
+        customers, identities, threads = set(about.customers), set(about.identities), set(about.threads)
+        phones, subjects = set(about.phones), set(about.subjects)
+
+        def decision(r: Row) -> bool:
+            return bool(
+                r["customer_id"] in customers
+                or r["other_customer_id"] in customers
+                or r["identity_id"] in identities
+                or r["thread_id"] in threads
+                or r["e164"] in phones
+            )
+
+        def read(spec: TableSpec, keep: Any) -> list[Row]:
+            found = [self._tracked(spec, r) for r in self._rows(spec.name) if keep(r)]
+            return in_key_order(spec.name, found)
+
+        return PrivateRows(
+            ledger=read(LEDGER_PRIVATE, decision),
+            conflicts=read(CONFLICTS_PRIVATE, decision),
+            constraints=read(CONSTRAINTS_PRIVATE, lambda r: r["e164"] in phones),
+            consent=read(CONSENT_ROWS, lambda r: r["e164"] in phones or r["subject"] in subjects),
+            outbox=read(
+                OUTBOX_EVENTS, lambda r: r["customer_id"] in customers and r["thread_id"] not in threads
+            ),
+        )
+
     def write(self, writes: Sequence[Write]) -> None:
         self._maybe_fail("write")
         self._logged("write", writes)
@@ -318,6 +384,13 @@ class FakeRows:
                 self._add(table.name, row)
             else:
                 stored[found] = {**stored[found], **self._tracked(table, _stored(table.name, row))}
+
+    def _delete(self, table: TableSpec, rows: Sequence[Row]) -> None:
+        doomed = {row[table.key] for row in rows}
+        stored = self.tables[table.name]
+        for key, row in list(stored.items()):
+            if row[table.key] in doomed:
+                del stored[key]
 
     def _append(self, table: TableSpec, rows: Sequence[Row]) -> None:
         for row in rows:
@@ -372,8 +445,13 @@ def _copy(tables: Tables) -> Tables:
     return {name: dict(rows) for name, rows in tables.items()}
 
 
+def unique(rows: Any, columns: tuple[str, ...], name: str) -> None:
+    keys = [tuple(row[c] for c in columns) for row in rows]
+    assert len(keys) == len(set(keys)), f"unique constraint {name} violated"
+
+
 def _check(tables: Tables) -> None:
-    """The foreign keys and checks of schema/tables.py that the repository could break."""
+    """The foreign keys, unique keys and checks of schema/tables.py that the repository could break."""
     customers, phones, identities = tables["customers"], tables["phones"], tables["identities"]
 
     def refers(value: Any, to: dict[Any, Row], what: str) -> None:
@@ -387,6 +465,10 @@ def _check(tables: Tables) -> None:
         refers(p["customer_id"], customers, "customer")
         assert _E164.match(p["e164"]), "phones.e164 must be E.164"
         assert not (p["shared"] and p["customer_id"] is not None), "a shared phone links nobody"
+    unique(
+        identities.values(), ("platform", "business_account", "provider_user_id"), "uq_identities_provider_id"
+    )
+    unique(tables["threads"].values(), ("thread_key",), "threads_thread_key_key")
     for i in identities.values():
         refers(i["customer_id"], customers, "customer")
         assert 0 <= i["confidence"] <= 1 and i["verification"] in ("unverified", "verified", "rejected")
@@ -397,3 +479,6 @@ def _check(tables: Tables) -> None:
         refers(a["e164"], phones, "phone")
     for consent in tables["consent_ledger"].values():
         assert consent["status"] in ("opted_in", "opted_out")
+        assert consent["e164"] is not None or consent["subject"] is not None, "consent about nobody"
+    for fence in tables["privacy_fence"].values():
+        assert fence["kind"] in ("phone", "thread", "identity")

@@ -35,7 +35,7 @@ from workers.domain.profiles import Profile, Sender
 from workers.domain.requests import ResolveRequest
 from workers.profiles.service import profile_envelope
 from workers.services.evidence import EvidencePolicy, gather
-from workers.timeline.projection import project
+from workers.timeline.projection import Reproject, project
 
 BUSINESS = "+19165550000"
 EVIDENCE = EvidencePolicy.build("US", [BUSINESS])
@@ -333,7 +333,7 @@ def timelines(db: Backend, script: Script) -> dict[uuid.UUID, set[str]]:
             if key not in owner:  # the writer's insert is idempotent on the key
                 owner[key] = row.values["customer_id"]
                 thread_of[key] = row.values["thread_id"]
-        if reproject is not None:
+        if isinstance(reproject, Reproject):
             for key, thread_id in thread_of.items():
                 if thread_id == reproject.thread_id and (owner[key] is None or not reproject.only_unlinked):
                     owner[key] = reproject.customer_id

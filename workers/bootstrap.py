@@ -27,10 +27,12 @@ from workers.domain.identity import Policy
 from workers.domain.ports import UnitOfWork, UnitOfWorkFactory
 from workers.profiles.fetcher import ProfileFetcher
 from workers.profiles.service import ProfileMetrics, ProfilePolicy, ProfileService
+from workers.services import erasure
 from workers.services.commands import CommandHandler
 from workers.services.resolve import Resolver
 from workers.streams.app import create_app
-from workers.streams.resolver_process import ResolverChild, ResolverPool
+from workers.streams.fence_topic import read_fence
+from workers.streams.resolver_process import ResolverChild, ResolverPool, with_retry
 from workers.timeline.store import write_batch
 from workers.timeline.writer import TimelineWriter
 
@@ -74,9 +76,18 @@ def resolver_child(settings: Settings, uow: UnitOfWorkFactory | None = None) -> 
     )
 
 
+def start_resolver(settings: Settings) -> ResolverChild:
+    """The resolver child process's start: the erasure fence restored from its topic into the
+    database first (an empty database included), then the child's work built."""
+    units = postgres_units(make_engine(settings.database_url))
+    fence = read_fence(settings)
+    with_retry(lambda: erasure.restore(units, fence))
+    return resolver_child(settings, units)
+
+
 def workers_app(settings: Settings, registry: CollectorRegistry, loglevel: str = "info") -> faust.App:
     """The faust workers, with the resolver child process they start."""
-    return create_app(settings, registry, ResolverPool(settings, build=resolver_child, loglevel=loglevel))
+    return create_app(settings, registry, ResolverPool(settings, build=start_resolver, loglevel=loglevel))
 
 
 def timeline_writer(settings: Settings, registry: CollectorRegistry) -> TimelineWriter:

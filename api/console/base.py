@@ -14,6 +14,7 @@ from api.console import views
 from api.console.session import SESSION_COOKIE, Admin, Signer, same_token
 from phoneunify.credentials import Credentials
 from phoneunify.settings import Settings
+from schema.topics import CONSENT_CHANNELS
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_BYTES = 16 * 1024
@@ -74,6 +75,7 @@ def templates() -> Jinja2Templates:
         web_link=views.web_link,
         CONSOLE=views.CONSOLE,
         ROUTINE=views.ROUTINE_CHANGES,
+        CONSENT_CHANNELS=CONSENT_CHANNELS,
     )
     return found
 

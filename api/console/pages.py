@@ -71,6 +71,14 @@ def page_routes(
     def not_found(request: Request, what: str) -> Response:
         return console.problem(request, 404, f"No such {what}", f"There is no {what} with that id.")
 
+    def gone(request: Request) -> Response:
+        return console.problem(
+            request,
+            410,
+            "Customer erased",
+            "This person's data was erased at their request (docs/privacy.md).",
+        )
+
     # --- search ---------------------------------------------------------------------------------
     @router.get("/")
     def search_page(request: Request, q: str = "", cursor: str = "") -> Response:
@@ -106,7 +114,7 @@ def page_routes(
         conn: Connection, survivor: uuid.UUID, before: queries.Cursor | None
     ) -> dict[str, Any]:
         ids = queries.members(conn, survivor)
-        card = queries.customer_card(conn, survivor)
+        card = queries.customer_card(conn, survivor, settings.phone_hash_key)
         items, earlier = queries.timeline_before(conn, ids, TIMELINE_PAGE, before)
         consent: dict[str, list[dict[str, Any]]] = {}
         for status in card["consent"]:
@@ -139,6 +147,8 @@ def page_routes(
             survivor = queries.survivor_of(conn, ident) if ident else None
             if survivor is None:
                 return not_found(request, "customer")
+            if queries.erased(conn, survivor):
+                return gone(request)
             if survivor != ident:
                 target = request.url.replace(path=f"{views.CONSOLE}/customers/{survivor}")
                 return RedirectResponse(str(target), status_code=303)
@@ -155,6 +165,8 @@ def page_routes(
             survivor = queries.survivor_of(conn, ident) if ident else None
             if survivor is None:
                 return Response(status_code=404)
+            if queries.erased(conn, survivor):
+                return Response(status_code=410)
             if survivor != ident:
                 return JSONResponse({"redirect": f"{views.CONSOLE}/customers/{survivor}"})
             if reads.timeline_version(conn, queries.members(conn, survivor)) == v:
@@ -174,6 +186,8 @@ def page_routes(
             survivor = queries.survivor_of(conn, ident) if ident else None
             if survivor is None:
                 return not_found(request, "customer")
+            if queries.erased(conn, survivor):
+                return gone(request)
             if survivor != ident:
                 return RedirectResponse(f"{views.CONSOLE}/customers/{survivor}/why", status_code=303)
             ids = queries.members(conn, survivor)
@@ -231,6 +245,8 @@ def page_routes(
             thread = queries.thread_card(conn, ident) if ident else None
             if thread is None or ident is None:
                 return not_found(request, "conversation")
+            if thread["customer_id"] and queries.erased(conn, uuid.UUID(thread["customer_id"])):
+                return gone(request)
             messages, next_cursor = queries.thread_messages(conn, ident, THREAD_PAGE, _cursor(cursor))
             owner = summary(conn, uuid.UUID(thread["customer_id"])) if thread["customer_id"] else None
             candidates = []

@@ -12,6 +12,11 @@ At least one of name, email and phone is required; the phone is kept exactly as 
 Without an `id` the booking's id is a hash of its canonical JSON, so a double submit of the
 same form is one booking downstream.
 
+An opt-in given with the form (a ticked box) travels with the booking: `"consent": true`, the
+exact text the customer agreed to in `consent_text` (required then), optionally `consent_at`
+(when they agreed; the submit time otherwise) and `consent_channels` (default ["sms"]).
+An unticked box (`false` or absent) records nothing: it is not an opt-out.
+
 Versions: a booking re-sent with the same `id` and different content is an update, not a
 duplicate. Its message id is `<id>#<version>`, the version being a hash of the whole form, so
 a redelivery of the same content is still the same message, and each change is a new one on
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from ingest.edge import Reply, json_reply, outcome_of
@@ -31,6 +37,7 @@ from ingest.providers.base import Mapped, PayloadError, opt_ident
 from ingest.providers.shared_key import SharedKeyAdapter
 from ingest.timeutil import normalize
 from schema.envelopes import Booking, Party, RawEnvelope
+from schema.topics import CONSENT_CHANNELS
 
 MAX_TEXT = 4000
 VERSION_CHARS = 16  # hex digits of the content hash naming a version: 64 bits
@@ -80,11 +87,12 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
         total=_total(payload),
         notes=texts["notes"],
     )
+    submitted = normalize(payload.get("submitted_at"), received_at)
+    booking = _with_consent(booking, payload, submitted)
     digest = _digest(payload)
     form_id = opt_ident(payload, "id", "booking")
     booking_id = form_id or "sha256:" + digest
     source = _text(payload, "source") or "website"
-    submitted = normalize(payload.get("submitted_at"), received_at)
     envelope = RawEnvelope(
         channel="booking",
         provider="booking_form",
@@ -107,6 +115,33 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
         raw=payload,
     )
     return Mapped((envelope,))
+
+
+def _with_consent(booking: Booking, payload: dict[str, Any], submitted_at: str) -> Booking:
+    """The booking with the opt-in the customer gave on the form, if they gave one."""
+    given = payload.get("consent")
+    if given is None or given is False:
+        return booking
+    if given is not True:
+        raise PayloadError("consent: true or false")
+    text = payload.get("consent_text")
+    if not isinstance(text, str) or not text.strip():
+        raise PayloadError("consent_text: the exact text the customer agreed to is required with consent")
+    if len(text) > MAX_TEXT:
+        raise PayloadError(f"consent_text: longer than {MAX_TEXT} characters")
+    channels = payload.get("consent_channels", ["sms"])
+    if (
+        not isinstance(channels, list)
+        or not channels
+        or not all(isinstance(c, str) and c in CONSENT_CHANNELS for c in channels)
+    ):
+        raise PayloadError(f"consent_channels: a list of {', '.join(CONSENT_CHANNELS)}")
+    return replace(
+        booking,
+        consent_text=text,  # exactly as agreed to: not trimmed
+        consent_at=normalize(payload.get("consent_at"), submitted_at),
+        consent_channels=tuple(dict.fromkeys(channels)),
+    )
 
 
 def _text(payload: dict[str, Any], name: str) -> str | None:

@@ -20,7 +20,7 @@ import pytest
 from schema import tables as t
 from schema.linked import derived_id
 from tests.identity_scenarios import Backend, rows
-from workers.domain.ports import BatchKeys, ConcurrentWriteError, IdentityRepository
+from workers.domain.ports import BatchKeys, ConcurrentWriteError, Erasure, IdentityRepository
 
 T = TypeVar("T")
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -606,3 +606,176 @@ class RepositoryContract:
         assert committed(db, lambda store: store.outbox_get("command:1")) == []
         (row,) = rows(db, t.resolved_messages)
         assert (row["events"], row["refused"], row["resolved_at"]) == ([], "no customer 1", AT)
+
+    # --- privacy --------------------------------------------------------------------------
+    def test_the_fence_keeps_the_latest_erasure_of_a_subject_and_its_opt_outs(self, db: Backend) -> None:
+        stop = {"channel": "sms", "status": "opted_out", "source": "keyword", "keyword": "STOP", "at": AT}
+
+        def first(store: IdentityRepository) -> None:
+            assert store.fences(["ph_a", "th_b"]) == {}
+            store.fence("ph_a", "phone", later(10), "cmd-1", [stop])
+            assert store.fences(["ph_a", "th_b"]) == {"ph_a": later(10)}
+
+        committed(db, first)
+        committed(db, lambda store: store.fence("ph_a", "phone", later(5), "cmd-0", [stop]))  # older: nothing
+        assert committed(db, lambda store: store.fences(["ph_a"])) == {"ph_a": later(10)}
+        committed(db, lambda store: store.fence("ph_a", "phone", later(20), "cmd-2", []))
+        (row,) = rows(db, t.privacy_fence)
+        assert (row["subject"], row["kind"], row["erased_at"], row["command_id"]) == (
+            "ph_a",
+            "phone",
+            later(20),
+            "cmd-2",
+        )
+        (kept,) = rows(db, t.consent_ledger)
+        assert (kept["subject"], kept["e164"], kept["status"], kept["keyword"], kept["at"]) == (
+            "ph_a",
+            None,
+            "opted_out",
+            "STOP",
+            AT,
+        )
+        assert kept["idempotency_key"] == "suppression:cmd-1:sms:ph_a"
+
+    def test_a_cluster_is_the_survivor_and_everyone_merged_into_it(self, db: Backend) -> None:
+        a, b, c = customer_id("a"), customer_id("b"), customer_id("c")
+
+        def seed(store: IdentityRepository) -> None:
+            for cid in (a, b, c):
+                store.create_customer(cid, AT, None, None)
+            store.claim_phone(PHONE, b, AT, "v1")
+            iid = identity(store, PHONE, "Bo")
+            store.link_identity(iid, b, 1.0)
+            thread(store, "t-bo", iid)
+            store.link_thread(thread(store, "t-direct", None), c)
+            store.set_merged_into(b, a, AT)
+            store.set_merged_into(c, b, AT)
+
+        committed(db, seed)
+        for named in (a, b, c):
+            cluster = committed(db, lambda store, named=named: store.cluster(named))
+            assert (cluster.survivor, cluster.members, cluster.phones) == (
+                a,
+                tuple(sorted((a, b, c), key=str)),
+                (PHONE,),
+            )
+            (linked,) = cluster.identities
+            assert (linked.platform, linked.account, linked.user_id) == ("sms", LINE, PHONE)
+            assert sorted(th.thread_key for th in cluster.threads) == ["t-bo", "t-direct"]
+            assert cluster.lock_keys[-1] == "phone:" + PHONE
+        with pytest.raises(LookupError), db.units() as uow:
+            uow.identities.cluster(customer_id("nobody"))
+
+    def test_an_erasure_rewrites_every_row_about_the_person(self, db: Backend) -> None:
+        ana, bo = customer_id("ana"), customer_id("bo")
+        iid = derived_id("identity", PHONE)
+        tid = derived_id("thread", "t-ana")
+
+        def seed(store: IdentityRepository) -> None:
+            store.create_customer(ana, AT, "Ana Ruiz", "ana@example.com")
+            store.create_customer(bo, AT, "Bo", None)
+            store.claim_phone(PHONE, ana, AT, "v1")
+            store.record_address("sms", PHONE, PHONE, "v1", AT)
+            identity(store, PHONE, "Ana Ruiz", handle="ana.r")
+            store.link_identity(iid, ana, 1.0)
+            thread(store, "t-ana", iid)
+            store.link_thread(tid, ana)
+            store.ledger(
+                at=AT,
+                action="identity.linked",
+                actor="rule",
+                rule="r",
+                policy_version="p",
+                customer_id=ana,
+                identity_id=iid,
+                e164=PHONE,
+                evidence={"idempotency_key": "sms:1", "span": [0, 12], "text": "hi"},
+            )
+            store.ledger(at=AT, action="other", actor="rule", rule="r", policy_version="p", customer_id=bo)
+            store.conflict(kind="shared_phone_candidate", customer_id=ana, e164=PHONE, created_at=AT)
+            store.add_constraint("not_shared", "admin:ops", AT, e164=PHONE)
+            store.consent(
+                e164=PHONE,
+                channel="sms",
+                status="opted_out",
+                source="keyword",
+                keyword="STOP",
+                idempotency_key="sms:2",
+                evidence={"text": "STOP"},
+                at=later(1),
+            )
+            store.consent(
+                e164=PHONE,
+                channel="whatsapp",
+                status="opted_in",
+                source="keyword",
+                idempotency_key="wa:1",
+                at=later(1),
+            )
+            store.outbox_put(
+                "sms:1", tid, ana, json.dumps([{"type": "timeline.event", "data": {"content": "hi"}}]), AT
+            )
+            store.outbox_put("sms:9", None, bo, "[]", AT)
+
+        committed(db, seed)
+        erasure = Erasure(
+            at=later(5),
+            command_id="cmd-1",
+            phones={PHONE: "ph_ana"},
+            threads={tid: "th_ana"},
+            identities={iid: "id_ana"},
+        )
+
+        def erase(store: IdentityRepository) -> dict[str, list[dict[str, Any]]]:
+            cluster = store.cluster(ana)
+            store.lock(cluster.lock_keys)
+            return store.erase(cluster, erasure)
+
+        kept = committed(db, erase)
+        assert kept == {
+            "ph_ana": [
+                {
+                    "channel": "sms",
+                    "status": "opted_out",
+                    "source": "keyword",
+                    "keyword": "STOP",
+                    "at": later(1),
+                }
+            ],
+            "id_ana": [],
+        }
+        erased, other = rows(db, t.customers, id=ana)[0], rows(db, t.customers, id=bo)[0]
+        assert (erased["name"], erased["email"], erased["name_at"], erased["erased_at"]) == (
+            None,
+            None,
+            None,
+            later(5),
+        )
+        assert (other["name"], other["erased_at"]) == ("Bo", None)
+        assert committed(db, lambda store: (store.customer_erased(ana), store.customer_erased(bo))) == (
+            True,
+            False,
+        )
+        assert rows(db, t.phones) == [] and rows(db, t.phone_addresses) == []
+        (row,) = rows(db, t.identities)
+        assert (row["provider_user_id"], row["handle"], row["display_name"], row["customer_id"]) == (
+            f"id_ana/{iid}",
+            None,
+            None,
+            ana,
+        )
+        (row,) = rows(db, t.threads)
+        assert (row["thread_key"], row["customer_id"]) == (f"th_ana/{tid}", ana)
+        mine, others = rows(db, t.identity_ledger)
+        assert (mine["action"], mine["e164"], mine["evidence"]) == (
+            "identity.linked",
+            None,
+            {"idempotency_key": "sms:1", "erased": True},
+        )
+        assert (others["action"], others["evidence"]) == ("other", {})
+        (conflict,) = rows(db, t.conflicts)
+        assert (conflict["status"], conflict["resolved_at"], conflict["e164"]) == ("resolved", later(5), None)
+        (constraint,) = rows(db, t.constraints)
+        assert (constraint["e164"], constraint["active"], constraint["kind"]) == (None, False, "not_shared")
+        assert rows(db, t.consent_ledger) == []  # the opt-out comes back with the fence (`fence`)
+        assert [r["idempotency_key"] for r in rows(db, t.resolved_messages)] == ["sms:9"]

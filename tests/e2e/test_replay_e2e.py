@@ -25,7 +25,7 @@ canonical order of its own.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -110,6 +110,12 @@ def snapshot(engine: Engine) -> dict[str, Any]:
 
 def copy_raw_topics(source: Settings, target: Settings) -> int:
     """Copy every raw message, channel by channel in reverse, keeping partition, key and order."""
+    return copy_topics(source, target, [lambda topics, c=c: topics.raw(c) for c in reversed(CHANNELS)])
+
+
+def copy_topics(source: Settings, target: Settings, names: Sequence[Callable[[Topics], str]]) -> int:
+    """Copy every record of the named topics (named under each prefix by `names`), one topic
+    after the other, keeping partition, key and order within a partition."""
     consumer = KafkaConsumer(
         bootstrap_servers=source.kafka_bootstrap,
         enable_auto_commit=False,
@@ -120,8 +126,8 @@ def copy_raw_topics(source: Settings, target: Settings) -> int:
     producer = KafkaProducer(bootstrap_servers=target.kafka_bootstrap, acks="all", linger_ms=5)
     copied = 0
     try:
-        for channel in reversed(CHANNELS):
-            topic = Topics(source.topic_prefix).raw(channel)
+        for name in names:
+            topic = name(Topics(source.topic_prefix))
             partitions = [
                 TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
             ]
@@ -134,7 +140,7 @@ def copy_raw_topics(source: Settings, target: Settings) -> int:
                 while consumer.position(tp) < ends[tp]:
                     for record in consumer.poll(timeout_ms=1000).get(tp, []):
                         producer.send(
-                            Topics(target.topic_prefix).raw(channel),
+                            name(Topics(target.topic_prefix)),
                             key=record.key,
                             value=record.value,
                             partition=tp.partition,

@@ -26,7 +26,7 @@ from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope, utc_iso
 from schema.linked import LinkedEvent
 from tests.identity_scenarios import BUSINESS, T0, Script
-from workers.timeline.projection import Reproject, Row, project
+from workers.timeline.projection import Change, Row, project
 from workers.timeline.store import write_batch
 
 __all__ = ["BUSINESS", "T0", "Pipeline", "api_client", "at", "retimed"]
@@ -84,7 +84,7 @@ class Pipeline(Script):
 
 def write_events(engine: Engine, events: Sequence[LinkedEvent]) -> int:
     rows: list[Row] = []
-    reprojections: list[Reproject] = []
+    reprojections: list[Change] = []
     for event in events:
         row, reproject = project(event)
         rows.append(row)

@@ -332,10 +332,11 @@ def test_health_metrics_and_openapi_are_open(settings: Settings, engine: Engine,
             "/api/v1/review/conflicts",
             "/api/v1/admin/commands",
             "/api/v1/admin/commands/{command_id}",
+            "/api/v1/consent",
             "/api/v1/threads/{thread_id}/messages",
         }
         timeline_doc = paths["/api/v1/customers/{customer_id}/timeline"]["get"]
-        assert {"200", "308", "400", "401", "404"} <= set(timeline_doc["responses"])
+        assert {"200", "308", "400", "401", "404", "410"} <= set(timeline_doc["responses"])
         schemas = spec.json()["components"]["schemas"]
         assert set(schemas["Timeline"]["properties"]) == {
             "customer",

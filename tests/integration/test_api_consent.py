@@ -72,6 +72,13 @@ def statuses(client: TestClient, phone: str) -> dict[tuple[str, str], str]:
     return {(c["phone"], c["channel"]): c["status"] for c in card(client, phone)["consent"]}
 
 
+def may_send(client: TestClient, phone: str) -> bool:
+    """The consent API's answer for SMS, for a message about the customer's own business."""
+    params = {"phone": phone, "channel": "sms", "purpose": "transactional"}
+    answer: bool = client.get("/api/v1/consent", params=params).json()["may_send"]
+    return answer
+
+
 def test_stop_then_start(pipe: Pipeline, client: TestClient) -> None:
     pipe.run(retimed(pipe.sms(TEL, "Hi, table for two?"), at(0)))
     assert card(client, TEL)["consent"] == []
@@ -200,6 +207,7 @@ def test_an_opt_out_survives_merge_and_split(pipe: Pipeline, client: TestClient)
     pipe.admin("merge", survivor_id=a, merged_id=b)
     # The survivor shows the merged side's opt-out next to its own opt-in: nothing inherited away.
     assert statuses(client, TEL) == {(TEL, "sms"): "opted_in", (OTHER, "sms"): "opted_out"}
+    assert may_send(client, OTHER) is False and may_send(client, TEL) is True
     # An opt-in from the survivor's number does not touch the merged number's opt-out.
     pipe.run(pipe.sms(TEL, "YES"))
     assert statuses(client, OTHER) == {(TEL, "sms"): "opted_in", (OTHER, "sms"): "opted_out"}
@@ -208,6 +216,7 @@ def test_an_opt_out_survives_merge_and_split(pipe: Pipeline, client: TestClient)
     assert card(client, OTHER)["id"] == b
     assert statuses(client, OTHER) == {(OTHER, "sms"): "opted_out"}  # the side with the phone
     assert statuses(client, TEL) == {(TEL, "sms"): "opted_in"}
+    assert may_send(client, OTHER) is False and may_send(client, TEL) is True
 
 
 def test_an_opt_out_stays_when_the_customer_gains_a_new_number(pipe: Pipeline, client: TestClient) -> None:

@@ -191,3 +191,49 @@ def customer_url(client: TestClient, query: str) -> str:
     match = re.search(r'href="(/console/customers/[0-9a-f-]{36})"', found.text)
     assert match, found.text
     return match.group(1)
+
+
+def test_erasing_from_the_console_and_recording_consent(
+    pipe: Pipeline, browser: TestClient, published: RecordingPublisher
+) -> None:
+    """The customer page's two privacy forms take the JSON API's path; once the resolver has
+    applied the erasure, the person's pages answer 410."""
+    from schema.commands import Command
+
+    seed_john(pipe)
+    log_in(browser)
+    john = customer_url(browser, "(916) 555-1234")
+    page = browser.get(john).text
+    token = csrf_of(page)
+    consent = browser.post(
+        "/console/commands",
+        data={
+            "csrf": token,
+            "action": "set_consent",
+            "back": john,
+            "phone": TEL,
+            "channel": "sms",
+            "status": "opted_out",
+            "reason": "asked on the phone",
+        },
+    )
+    erase = browser.post(
+        "/console/commands",
+        data={
+            "csrf": token,
+            "action": "erase_customer",
+            "back": john,
+            "customer_id": john[-36:],
+            "note": "GDPR 7",
+        },
+    )
+    assert consent.status_code == erase.status_code == 303
+    queued = [Command.from_json(r.value) for r in published.records]
+    assert [(c.action, c.actor) for c in queued] == [("set_consent", "ops"), ("erase_customer", "ops")]
+    assert queued[0].params["reason"] == "asked on the phone" and queued[1].note == "GDPR 7"
+    for command in queued:
+        pipe.handler.apply(command)  # what the workers' commands agent does with them
+    gone = browser.get(john)
+    assert gone.status_code == 410 and "Customer erased" in gone.text
+    assert browser.get(john + "/why").status_code == 410
+    assert "John" not in browser.get("/console/", params={"q": "john"}).text

@@ -39,6 +39,7 @@ from tests.identity_scenarios import (
     thread_customer,
     types,
 )
+from tests.privacy_scenarios import Consent, Erasure
 from workers import bootstrap
 from workers.domain.ports import TransientError
 from workers.services.evidence import gather
@@ -109,6 +110,14 @@ class TestRedeliveryOnPostgres(Redelivery):
 
 
 class TestReplayOnPostgres(Replay):
+    pass
+
+
+class TestErasureOnPostgres(Erasure):
+    pass
+
+
+class TestConsentOnPostgres(Consent):
     pass
 
 

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import Engine
 
 from phoneunify.db import make_engine
-from tests.contract.repository_contract import RepositoryContract
-from tests.identity_scenarios import Backend, postgres_backend
+from schema import tables as t
+from schema.linked import derived_id
+from tests.contract.repository_contract import AT, RepositoryContract
+from tests.identity_scenarios import Backend, postgres_backend, rows
 from workers import bootstrap
-from workers.domain.ports import TransientError
+from workers.domain.ports import ConcurrentWriteError, Erasure, TransientError
 
 pytestmark = pytest.mark.infra
 
@@ -49,3 +51,22 @@ def test_an_unreachable_database_is_a_transient_error() -> None:
     units = bootstrap.postgres_units(make_engine("postgresql+psycopg2://nobody:x@127.0.0.1:1/none"))
     with pytest.raises(TransientError), units() as uow:
         uow.identities.phone("+19165551234")
+
+
+def test_an_erasure_is_stale_when_the_person_changed_since_it_was_read(db: Backend) -> None:
+    """The cluster is read without locks (its keys are locked before its rows are read for
+    change): a phone given to the person meanwhile, by a writer that does not share those
+    locks (an admin command), shows when the erasure reads the rows, and it runs again."""
+    ana = derived_id("customer", "ana")
+    with db.units() as uow:
+        uow.identities.create_customer(ana, AT, "Ana", None)
+        uow.commit()
+    with db.units() as uow:
+        cluster = uow.identities.cluster(ana)
+        with db.units() as admin:
+            admin.identities.claim_phone("+19165551234", ana, AT, "v1")
+            admin.commit()
+        with pytest.raises(ConcurrentWriteError):
+            uow.identities.erase(cluster, Erasure(AT, "cmd", {}, {}, {}))
+    (row,) = rows(db, t.customers)
+    assert (row["name"], row["erased_at"]) == ("Ana", None)

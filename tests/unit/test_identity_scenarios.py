@@ -1,5 +1,6 @@
 """Every identity scenario on the dict store: the resolver and the admin commands as wired by
-the composition root, with no database (tests/identity_scenarios.py has the scenarios)."""
+the composition root, with no database (tests/identity_scenarios.py has the scenarios, and
+tests/privacy_scenarios.py the erasure and consent ones)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.identity_scenarios import (
     SeveralNumbers,
     fake_backend,
 )
+from tests.privacy_scenarios import Consent, Erasure
 
 
 @pytest.fixture
@@ -79,4 +81,12 @@ class TestEditsByPeople(EditsByPeople):
 
 
 class TestProfilesAsObservations(ProfilesAsObservations):
+    pass
+
+
+class TestErasure(Erasure):
+    pass
+
+
+class TestConsent(Consent):
     pass

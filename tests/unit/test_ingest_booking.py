@@ -147,3 +147,60 @@ def test_unconfigured_key_is_503():
 def test_broker_down_is_503(h):
     h.publisher.down = True
     assert h.send.booking(fixture_bytes("booking", "booking.json")).status_code == 503
+
+
+AGREED = "I agree to receive booking texts from Cafe Rosa. Msg & data rates may apply. Reply STOP to opt out."
+
+
+def test_an_opt_in_given_with_the_form_travels_with_the_booking(h):
+    body = {**json.loads(fixture_bytes("booking", "booking.json")), "consent": True, "consent_text": AGREED}
+    assert h.send.booking(json.dumps(body).encode()).status_code == 202
+    booking = only(h).booking
+    # The exact text (not trimmed), when (the submit time unless given), for SMS unless told.
+    assert (booking.consent_text, booking.consent_at, booking.consent_channels) == (
+        AGREED,
+        "2026-06-20T10:00:00.000Z",
+        ("sms",),
+    )
+    assert schema_errors(h.publisher.records[0].value) == []
+
+    body.update(
+        id="web-2", consent_at="2026-06-20T09:58:00+02:00", consent_channels=["sms", "whatsapp", "sms"]
+    )
+    h.send.booking(json.dumps(body).encode())
+    second = h.publisher.envelopes()[-1].booking
+    assert (second.consent_at, second.consent_channels) == ("2026-06-20T07:58:00.000Z", ("sms", "whatsapp"))
+    assert schema_errors(h.publisher.records[-1].value) == []
+
+
+@pytest.mark.parametrize("given", [False, None])
+def test_an_unticked_box_records_nothing(h, given):
+    body = {"phone": "916 555 0142", "consent": given, "consent_text": AGREED}
+    h.send.booking(json.dumps(body).encode())
+    booking = only(h).booking
+    assert (booking.consent_text, booking.consent_at, booking.consent_channels) == (None, None, ())
+
+
+@pytest.mark.parametrize(
+    ("consent", "reason"),
+    [
+        ({"consent": "yes", "consent_text": AGREED}, "consent: true or false"),
+        ({"consent": True}, "consent_text: the exact text the customer agreed to is required with consent"),
+        (
+            {"consent": True, "consent_text": "  "},
+            "consent_text: the exact text the customer agreed to is required with consent",
+        ),
+        (
+            {"consent": True, "consent_text": AGREED, "consent_channels": ["fax"]},
+            "consent_channels: a list of sms, whatsapp, messenger, instagram",
+        ),
+        (
+            {"consent": True, "consent_text": AGREED, "consent_channels": []},
+            "consent_channels: a list of sms, whatsapp, messenger, instagram",
+        ),
+    ],
+)
+def test_a_malformed_opt_in_is_400(h, consent, reason):
+    response = h.send.booking(json.dumps({"phone": "916 555 0142", **consent}).encode())
+    assert (response.status_code, response.json()) == (400, {"error": reason})
+    assert h.publisher.records == []

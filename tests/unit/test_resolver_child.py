@@ -16,6 +16,7 @@ import pytest
 from phoneunify.retry import Backoff
 from phoneunify.settings import Settings
 from schema.commands import Command
+from schema.erasures import FenceRecord
 from tests.fake_identity import FakeDatabase
 from tests.identity_scenarios import BUSINESS, EVIDENCE, Envelopes
 from workers import bootstrap
@@ -116,6 +117,23 @@ def test_a_command_is_applied_and_its_events_keyed_by_customer() -> None:
     assert out.dead == [] and out.outcomes == {"mark_shared": 1}
     assert [key for key, _ in out.linked] == [str(customer["id"]).encode()]
     assert db.rows("phones")[0]["shared"] is True
+
+
+def test_an_erasure_gives_the_fence_records_to_send_and_again_when_redelivered() -> None:
+    db = FakeDatabase()
+    worker = child(db)
+    worker.resolve_values(request_values(1))
+    (customer,) = db.rows("customers")
+    erase = _command("erase_customer", customer_id=str(customer["id"]))
+    out = worker.apply_command(erase)
+    assert out.dead == [] and out.outcomes == {"erase_customer": 1}
+    subjects = {row["subject"] for row in db.rows("privacy_fence")}
+    assert len(subjects) == 3  # the phone, the thread, the identity
+    assert {key.decode() for key, _ in out.erasures} == subjects
+    assert {FenceRecord.from_json(value).subject for _, value in out.erasures} == subjects
+    again = worker.apply_command(erase)  # the batch read again after a crash: the same records
+    assert again.erasures == out.erasures and again.linked == out.linked
+    assert worker.apply_command(_command("mark_shared", phone="+19165551000")).erasures == []
 
 
 def test_a_command_that_names_nothing_or_is_malformed_is_dead_lettered() -> None:

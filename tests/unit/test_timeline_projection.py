@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from schema.linked import make_event
-from workers.timeline.projection import project
+from workers.timeline.projection import Erase, project
 
 CUSTOMER = uuid.uuid4()
 THREAD = uuid.uuid4()
@@ -123,3 +123,24 @@ def test_a_status_or_an_unsend_keeps_the_key_of_the_message_it_is_about() -> Non
     assert row.values["payload"]["status"] == "delivered"
     plain, _ = project(_message())  # type: ignore[arg-type]
     assert plain.values["refers_to"] is None
+
+
+def test_an_erasure_blanks_its_customers_and_threads_and_its_own_row_names_nothing() -> None:
+    merged = uuid.uuid4()
+    event = make_event(
+        "customer.erased",
+        "2026-03-06T17:30:00.000Z",
+        CUSTOMER,
+        {
+            "customer_id": str(CUSTOMER),
+            "erased_ids": [str(CUSTOMER), str(merged)],
+            "thread_ids": [str(THREAD)],
+            "fence": [{"subject": "ph_x", "kind": "phone", "opt_outs": []}],
+            "command_id": "cmd-1",
+        },
+        "cmd-1",
+    )
+    row, change = project(event)
+    assert change == Erase((CUSTOMER, merged), (THREAD,))
+    assert row.values["customer_id"] == CUSTOMER and row.values["content"] == "Customer erased"
+    assert not {"fence", "erased_ids", "thread_ids"} & set(row.values["payload"])

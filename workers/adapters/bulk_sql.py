@@ -42,7 +42,15 @@ SQL_TYPES = {
     "message_count": "integer",
     "evidence": "jsonb",
     "events": "json",
+    "seq": "bigint",
+    "erased_at": "timestamptz",
 }
+# Where a column's type differs by table: the conflicts' and constraints' ids are sequences.
+TABLE_TYPES = {("identity_conflicts", "id"): "bigint", ("identity_constraints", "id"): "bigint"}
+
+
+def sql_type(table: str, column: str) -> str:
+    return TABLE_TYPES.get((table, column)) or SQL_TYPES.get(column, "text")
 
 
 class Script:
@@ -62,13 +70,21 @@ class Script:
         """INSERT ... SELECT FROM unnest(...) [tail]."""
         prefix = self._prefix()
         self.statements.append(_insert_sql(table, columns, tail, prefix))
-        self.params.update(_arrays(columns, rows, prefix))
+        self.params.update(_arrays(table, columns, rows, prefix))
 
     def update(self, table: str, key: str, columns: tuple[str, ...], rows: Sequence[Row]) -> None:
         """Set every column of each row (by its key) to the row's value."""
         prefix = self._prefix()
         self.statements.append(_update_sql(table, key, columns, prefix))
-        self.params.update(_arrays(columns, rows, prefix))
+        self.params.update(_arrays(table, columns, rows, prefix))
+
+    def delete(self, table: str, key: str, rows: Sequence[Row]) -> None:
+        """Delete every row whose `key` column holds one of the rows' values."""
+        prefix = self._prefix()
+        self.statements.append(
+            f"DELETE FROM {table} WHERE {key} = ANY(CAST(%({prefix}p0)s AS {sql_type(table, key)}[]))"  # noqa: S608
+        )
+        self.params.update(_arrays(table, (key,), rows, prefix))
 
     def add(self, sql: str, params: dict[str, Any] | None = None) -> None:
         """A statement of the caller's own (its parameter names must not clash with s<n>_...)."""
@@ -85,30 +101,28 @@ class Script:
 @cache
 def _insert_sql(table: str, columns: tuple[str, ...], tail: str, prefix: str) -> str:
     names = ", ".join(columns)
-    return f"INSERT INTO {table} ({names}) SELECT {names} FROM {_unnest(columns, prefix)} {tail}"  # noqa: S608
+    return f"INSERT INTO {table} ({names}) SELECT {names} FROM {_unnest(table, columns, prefix)} {tail}"  # noqa: S608
 
 
 @cache
 def _update_sql(table: str, key: str, columns: tuple[str, ...], prefix: str) -> str:
     sets = ", ".join(f"{c} = v.{c}" for c in columns if c != key)
-    return f"UPDATE {table} AS t SET {sets} FROM {_unnest(columns, prefix)} WHERE t.{key} = v.{key}"  # noqa: S608
+    return f"UPDATE {table} AS t SET {sets} FROM {_unnest(table, columns, prefix)} WHERE t.{key} = v.{key}"  # noqa: S608
 
 
-def _unnest(columns: tuple[str, ...], prefix: str) -> str:
-    arrays = ", ".join(
-        f"CAST(%({prefix}p{i})s AS {SQL_TYPES.get(c, 'text')}[])" for i, c in enumerate(columns)
-    )
+def _unnest(table: str, columns: tuple[str, ...], prefix: str) -> str:
+    arrays = ", ".join(f"CAST(%({prefix}p{i})s AS {sql_type(table, c)}[])" for i, c in enumerate(columns))
     return f"unnest({arrays}) AS v({', '.join(columns)})"
 
 
-def _arrays(columns: tuple[str, ...], rows: Sequence[Row], prefix: str) -> dict[str, list[Any]]:
+def _arrays(table: str, columns: tuple[str, ...], rows: Sequence[Row], prefix: str) -> dict[str, list[Any]]:
     params: dict[str, list[Any]] = {}
     for index, column in enumerate(columns):
-        sql_type = SQL_TYPES.get(column, "text")
+        kind = sql_type(table, column)
         name = f"{prefix}p{index}"
-        if sql_type == "uuid":
+        if kind == "uuid":
             params[name] = [None if (v := row.get(column)) is None else str(v) for row in rows]
-        elif sql_type in ("jsonb", "json"):
+        elif kind in ("jsonb", "json"):
             params[name] = [None if (v := row.get(column)) is None else _json(v) for row in rows]
         else:
             params[name] = [row.get(column) for row in rows]

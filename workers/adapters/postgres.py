@@ -29,15 +29,23 @@ from workers.adapters import bulk_sql
 from workers.adapters.repository import Repository
 from workers.adapters.rows import (
     ADDRESSES,
+    CONFLICTS_PRIVATE,
     CONSENT,
+    CONSENT_ROWS,
+    CONSTRAINTS_PRIVATE,
     CUSTOMERS,
     IDENTITIES,
+    LEDGER_PRIVATE,
+    OUTBOX_EVENTS,
     PHONES,
     THREADS,
+    About,
     BatchRows,
     Claimant,
+    ClusterRows,
     ConflictKey,
     PhoneClaims,
+    PrivateRows,
     Row,
     TableSpec,
     Write,
@@ -103,6 +111,33 @@ _CONSENT_OF = (
     " WHERE e164 = %(e164)s ORDER BY seq"
 )
 _RESOLVE_ONE = "UPDATE identity_conflicts SET status = 'resolved', resolved_at = %(at)s WHERE id = %(id)s"
+# A person: up the merge pointers to the survivor, then every customer merged into it (the
+# survivor first). Plain reads: an erasure locks the person's keys before it reads for change.
+_CLUSTER = (
+    "WITH RECURSIVE up(id, merged_into, depth) AS ("
+    " SELECT id, merged_into, 0 FROM customers WHERE id = %(id)s"
+    " UNION ALL SELECT c.id, c.merged_into, up.depth + 1 FROM customers c JOIN up ON c.id = up.merged_into"
+    " WHERE up.depth < 32),"
+    " down(id, depth) AS (SELECT id, 0 FROM up WHERE merged_into IS NULL"
+    " UNION SELECT c.id, down.depth + 1 FROM customers c JOIN down ON c.merged_into = down.id"
+    " WHERE down.depth < 1000)"
+    " SELECT id FROM down GROUP BY id ORDER BY min(depth), id"
+)
+_CLUSTER_PHONES = "SELECT e164 FROM phones WHERE customer_id = ANY(%(members)s::uuid[]) ORDER BY e164"
+_CLUSTER_IDENTITIES = (
+    "SELECT id, platform, business_account, provider_user_id FROM identities"
+    " WHERE customer_id = ANY(%(members)s::uuid[]) ORDER BY id"
+)
+_CLUSTER_THREADS = (
+    "SELECT id, thread_key FROM threads WHERE customer_id = ANY(%(members)s::uuid[])"
+    " OR identity_id = ANY(%(identities)s::uuid[]) ORDER BY id"
+)
+# The ledger entries and conflicts an erasure rewrites: those naming any part of the person.
+_ABOUT_DECISION = (
+    "customer_id = ANY(%(customers)s::uuid[]) OR other_customer_id = ANY(%(customers)s::uuid[])"
+    " OR identity_id = ANY(%(identities)s::uuid[]) OR thread_id = ANY(%(threads)s::uuid[])"
+    " OR e164 = ANY(%(phones)s::text[])"
+)
 
 
 def _batch_query() -> tuple[str, dict[str, tuple[tuple[str, ...], Callable[[Any], Any]]]]:
@@ -177,7 +212,7 @@ def _batch_query() -> tuple[str, dict[str, tuple[tuple[str, ...], Callable[[Any]
 # Typed columns of the batch read's UNION: enough of each type for the widest table.
 _SLOTS = (
     ("uuid", 3),
-    ("timestamptz", 3),
+    ("timestamptz", 4),
     ("text", 7),
     ("double precision", 1),
     ("integer", 1),
@@ -312,6 +347,49 @@ class PostgresRows:
             self._execute(_RESOLVE_ONE, {"at": at, "id": conflict_id})
         return int(self._cursor.rowcount)
 
+    def cluster(self, customer_id: uuid.UUID) -> ClusterRows:
+        members = [row[0] for row in self._rows(_CLUSTER, {"id": str(customer_id)})]
+        if not members:
+            return ClusterRows(None, [], [], [], [])
+        ids = {"members": [str(m) for m in members]}
+        phones = [row[0] for row in self._rows(_CLUSTER_PHONES, ids)]
+        identities = [
+            dict(zip(("id", "platform", "business_account", "provider_user_id"), row, strict=True))
+            for row in self._rows(_CLUSTER_IDENTITIES, ids)
+        ]
+        threads = [
+            dict(zip(("id", "thread_key"), row, strict=True))
+            for row in self._rows(_CLUSTER_THREADS, {**ids, "identities": [str(i["id"]) for i in identities]})
+        ]
+        return ClusterRows(members[0], members, phones, identities, threads)
+
+    def private_rows(self, about: About) -> PrivateRows:
+        params = {
+            "customers": [str(c) for c in about.customers],
+            "identities": [str(i) for i in about.identities],
+            "threads": [str(t) for t in about.threads],
+            "phones": list(about.phones),
+            "subjects": list(about.subjects),
+        }
+
+        def read(spec: TableSpec, where: str) -> list[Row]:
+            sql = f"SELECT {', '.join(spec.columns)} FROM {spec.name} WHERE {where} ORDER BY {spec.key}"  # noqa: S608
+            return [dict(zip(spec.columns, values, strict=True)) for values in self._rows(sql, params)]
+
+        return PrivateRows(
+            ledger=read(LEDGER_PRIVATE, _ABOUT_DECISION),
+            conflicts=read(CONFLICTS_PRIVATE, _ABOUT_DECISION),
+            constraints=read(CONSTRAINTS_PRIVATE, "e164 = ANY(%(phones)s::text[])"),
+            consent=read(
+                CONSENT_ROWS, "e164 = ANY(%(phones)s::text[]) OR subject = ANY(%(subjects)s::text[])"
+            ),
+            outbox=read(
+                OUTBOX_EVENTS,
+                "customer_id = ANY(%(customers)s::uuid[])"
+                " AND (thread_id IS NULL OR NOT thread_id = ANY(%(threads)s::uuid[]))",
+            ),
+        )
+
     def write(self, writes: Sequence[Write]) -> None:
         """Every write in one round trip. A new row another transaction inserted first fails
         its plain INSERT on the primary key (after waiting for that transaction to end)."""
@@ -322,6 +400,8 @@ class PostgresRows:
                 script.insert(table.name, table.columns, write.rows)
             elif write.kind == "update":
                 script.update(table.name, table.key, table.columns, write.rows)
+            elif write.kind == "delete":
+                script.delete(table.name, table.key, write.rows)
             elif write.kind == "insert_missing":
                 script.insert(
                     table.name,
@@ -402,7 +482,7 @@ class PostgresUnitOfWork:
 
 @cache
 def _load_sql(table: TableSpec) -> str:
-    key_type = bulk_sql.SQL_TYPES.get(table.key, "text")
+    key_type = bulk_sql.sql_type(table.name, table.key)
     return (
         f"SELECT {', '.join(table.columns)} FROM {table.name}"  # noqa: S608 - fixed names, values bound
         f" WHERE {table.key} = ANY(%(keys)s::{key_type}[]) ORDER BY {table.key} FOR UPDATE"

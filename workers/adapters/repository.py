@@ -22,12 +22,13 @@ from datetime import datetime
 from typing import Any
 
 from schema import jsoncodec
+from workers.adapters.erasure import Eraser, cluster_of, suppression
 from workers.adapters.row_cache import MAX_MERGE_HOPS, RowCache
-from workers.adapters.rows import Encoded, Row, RowStore
+from workers.adapters.rows import FENCE, Encoded, Row, RowStore
 from workers.adapters.write_buffer import WriteBuffer, conflict_key
 from workers.domain.email_choice import EmailMet, EmailSeen, better_email
 from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState, better_name
-from workers.domain.ports import BatchKeys
+from workers.domain.ports import BatchKeys, Cluster, Erasure
 
 CLAIM_KINDS = ("shared_phone_candidate", "shared_phone")
 
@@ -107,6 +108,7 @@ class Repository:
                 "merged_into": None,
                 "name_by": None,
                 "email_by": None,
+                "erased_at": None,
                 "email_source": email_source if email else None,
             }
         )
@@ -512,6 +514,46 @@ class Repository:
 
     def consent(self, **values: Any) -> None:
         self._buffer.add_consent(values)
+
+    # --- privacy --------------------------------------------------------------------------
+    def fences(self, subjects: Iterable[str]) -> dict[str, datetime]:
+        cache = self._rows.fence
+        wanted = list(subjects)
+        missing = cache.missing(wanted)
+        if missing:
+            cache.loaded(missing, self._store.load(FENCE, missing))
+        return {s: row["erased_at"] for s in wanted if (row := cache.rows.get(s)) is not None}
+
+    def fence(
+        self,
+        subject: str,
+        kind: str,
+        at: datetime,
+        command_id: str,
+        opt_outs: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        row = self._rows.row(self._rows.fence, subject)
+        if row is None:
+            self._rows.fence.add(
+                {"subject": subject, "kind": kind, "erased_at": at, "command_id": command_id}
+            )
+        elif at > row["erased_at"]:
+            row.update(erased_at=at, command_id=command_id)
+            self._rows.fence.touch(subject)
+        else:
+            return
+        for entry in opt_outs:
+            self._buffer.add_consent(suppression(subject, entry, command_id))
+
+    def cluster(self, customer_id: uuid.UUID) -> Cluster:
+        return cluster_of(self._store.cluster(customer_id))
+
+    def customer_erased(self, customer_id: uuid.UUID) -> bool:
+        row = self._rows.customer(customer_id)
+        return row is not None and row["erased_at"] is not None
+
+    def erase(self, cluster: Cluster, erasure: Erasure) -> dict[str, list[dict[str, Any]]]:
+        return Eraser(self._store, self._rows, self._buffer).erase(cluster, erasure)
 
     def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
         if key not in self._rows.outbox:

@@ -15,6 +15,7 @@ from typing import Any
 
 from workers.adapters.rows import (
     CUSTOMERS,
+    FENCE,
     IDENTITIES,
     PHONES,
     THREADS,
@@ -68,6 +69,12 @@ class TableCache:
         if key not in self.new:
             self.dirty.add(key)
 
+    def drop(self, key: Any) -> None:
+        """The row is deleted (by a write of the caller's): known absent from now on."""
+        self.rows[key] = None
+        self.new.discard(key)
+        self.dirty.discard(key)
+
     def writes(self) -> list[Write]:
         """The rows created and the rows changed, in key order, and forgets that they changed."""
         new = [row for k in sorted(self.new, key=str) if (row := self.rows.get(k)) is not None]
@@ -88,6 +95,8 @@ class RowCache:
         self.phones = TableCache(PHONES)
         self.identities = TableCache(IDENTITIES)
         self.threads = TableCache(THREADS)
+        # Erased subjects read or recorded (keyed hashes; see schema/tables.py privacy_fence).
+        self.fence = TableCache(FENCE)
         # identity -> ids of its threads, for identities whose every thread is cached.
         self.threads_of: dict[uuid.UUID, set[uuid.UUID]] = {}
         # Outbox keys read or written: their events (as JSON text when put here), or None when
@@ -104,7 +113,7 @@ class RowCache:
         """The keyed tables' changes, in foreign-key order."""
         return [
             w
-            for cache in (self.customers, self.phones, self.identities, self.threads)
+            for cache in (self.customers, self.phones, self.identities, self.threads, self.fence)
             for w in cache.writes()
         ]
 

@@ -53,6 +53,7 @@ CUSTOMERS = TableSpec(
         "merged_into",
         "name_by",
         "email_by",
+        "erased_at",
         "email_source",
     ),
     "id",
@@ -101,7 +102,18 @@ ADDRESSES = TableSpec(
 )
 CONSENT = TableSpec(
     "consent_ledger",
-    ("e164", "channel", "status", "source", "keyword", "idempotency_key", "evidence", "at"),
+    (
+        "e164",
+        "subject",
+        "identity_id",
+        "channel",
+        "status",
+        "source",
+        "keyword",
+        "idempotency_key",
+        "evidence",
+        "at",
+    ),
     unique=("idempotency_key",),
 )
 LEDGER = TableSpec(
@@ -154,6 +166,19 @@ CONSTRAINTS = TableSpec(
 OUTBOX = TableSpec(
     "resolved_messages", ("idempotency_key", "thread_id", "customer_id", "events", "resolved_at", "refused")
 )
+FENCE = TableSpec("privacy_fence", ("subject", "kind", "erased_at", "command_id"), "subject")
+
+# What an erasure reads and rewrites of the other tables: rows by their primary key, only the
+# columns that hold personal data (or say a question is closed), and rows deleted by a column.
+LEDGER_PRIVATE = TableSpec("identity_ledger", ("seq", "e164", "evidence"), "seq")
+CONFLICTS_PRIVATE = TableSpec("identity_conflicts", ("id", "status", "resolved_at", "e164", "evidence"), "id")
+CONSTRAINTS_PRIVATE = TableSpec("identity_constraints", ("id", "e164", "active"), "id")
+CONSENT_ROWS = TableSpec("consent_ledger", ("seq", *CONSENT.columns), "seq")
+OUTBOX_EVENTS = TableSpec("resolved_messages", ("idempotency_key", "events"), "idempotency_key")
+OUTBOX_OF_THREAD = TableSpec("resolved_messages", ("thread_id",), "thread_id")
+ADDRESSES_OF_PHONE = TableSpec("phone_addresses", ("e164",), "e164")
+# The profile fetcher's rows of a thread's sender (its cache and schedule: workers/profiles).
+PROFILE_FETCHES_OF_THREAD = TableSpec("profile_fetches", ("thread_key",), "thread_key")
 
 
 class Encoded:
@@ -171,9 +196,10 @@ class Write:
     """Rows to write to one table: `insert` rows new to a keyed table, `update` every tracked
     column of rows found by key, `insert_missing` rows unless their unique columns are stored
     already, `upsert` rows or, where their unique columns are stored already, their other
-    columns, `append` rows to an append-only table (in order)."""
+    columns, `append` rows to an append-only table (in order), `delete` every row whose key
+    column holds one of the rows' key values (an erasure's)."""
 
-    kind: Literal["insert", "update", "insert_missing", "upsert", "append"]
+    kind: Literal["insert", "update", "insert_missing", "upsert", "append", "delete"]
     table: TableSpec
     rows: Sequence[Row]
 
@@ -200,6 +226,46 @@ class PhoneClaims:
     linked: list[Claimant]
     waiting: list[Claimant]
     mark: str | None
+
+
+@dataclass(frozen=True)
+class ClusterRows:
+    """What `RowStore.cluster` read: the customers of one person, the phones they own, the
+    identities linked to them (id, platform, business_account, provider_user_id), and the
+    threads linked to them or to those identities (id, thread_key)."""
+
+    survivor: uuid.UUID | None  # None when there is no such customer
+    members: list[uuid.UUID]
+    phones: list[str]
+    identities: list[Row]
+    threads: list[Row]
+
+
+@dataclass(frozen=True)
+class About:
+    """The rows an erasure rewrites are those about these customers, identities, threads,
+    phones (by number) and subjects (keyed hashes)."""
+
+    customers: Sequence[uuid.UUID]
+    identities: Sequence[uuid.UUID]
+    threads: Sequence[uuid.UUID]
+    phones: Sequence[str]
+    subjects: Sequence[str]
+
+
+@dataclass(frozen=True)
+class PrivateRows:
+    """What `RowStore.private_rows` read, in primary key order: ledger entries and conflicts
+    naming the customers, identities, threads or phones (LEDGER_PRIVATE, CONFLICTS_PRIVATE
+    columns), constraints on the phones (CONSTRAINTS_PRIVATE), consent rows of the phones or
+    subjects (CONSENT_ROWS), and the outbox rows of the customers' messages on other threads
+    (OUTBOX_EVENTS)."""
+
+    ledger: list[Row]
+    conflicts: list[Row]
+    constraints: list[Row]
+    consent: list[Row]
+    outbox: list[Row]
 
 
 class RowStore(Protocol):
@@ -255,6 +321,13 @@ class RowStore(Protocol):
     ) -> int:
         """Mark answered the open conflicts between two customers, or one conflict by id;
         returns how many rows it changed (written at once, in the transaction)."""
+
+    def cluster(self, customer_id: uuid.UUID) -> ClusterRows:
+        """The customer's cluster (see ClusterRows) from its surviving customer down, as
+        committed, without locking anything."""
+
+    def private_rows(self, about: About) -> PrivateRows:
+        """The rows of the append-only tables an erasure rewrites (see PrivateRows)."""
 
     def write(self, writes: Sequence[Write]) -> None:
         """Apply the writes in order (all of a unit of work's, at commit). An `insert` of a row

@@ -34,6 +34,8 @@ class WriteBuffer:
         self.addresses: dict[tuple[str, str], Row] = {}
         self.moved: dict[tuple[str, str], Row] = {}
         self._consent_keys: set[str] = set()
+        # An erasure's deletes and rewrites, in order, after everything else.
+        self.erasure: list[Write] = []
 
     def add_ledger(self, entry: Row) -> None:
         self.ledger.append(checked(entry, LEDGER, evidence={}))
@@ -95,8 +97,9 @@ class WriteBuffer:
         ):
             if rows:
                 writes.append(Write("append", spec, rows))
+        writes.extend(self.erasure)
         self.ledger, self.conflicts, self.constraints, self.consent, self.outbox = [], [], [], [], []
-        self.addresses, self.moved = {}, {}
+        self.addresses, self.moved, self.erasure = {}, {}, []
         return writes
 
 

@@ -8,6 +8,9 @@ is what carriers honour to undo an opt-out. A keyword counts only as the whole m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from workers.domain.model import ConsentSignal
 
@@ -31,3 +34,37 @@ def keyword_signal(text: str | None, channel: str, direction: str) -> ConsentSig
     if word in OPT_IN:
         return ConsentSignal(status="opted_in", source="keyword", keyword=word)
     return None
+
+
+# --- the current status and what it allows ------------------------------------------------------
+PURPOSES = ("marketing", "transactional")
+
+
+def current(rows: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The row that decides: the latest by the time the customer (or admin) said it, so the
+    answer does not depend on delivery or replay order; at the same instant an opt-out wins;
+    then the later row. None when there is no row (status unknown)."""
+    return max(rows, key=lambda r: (r["at"], r["status"] == "opted_out", r["seq"]), default=None)
+
+
+@dataclass(frozen=True)
+class Permission:
+    may_send: bool
+    rule: str  # which rule decided (docs/api.md, Consent, lists them)
+
+
+def permission(status: str | None, purpose: str, number_given: bool) -> Permission:
+    """May the business text this number, for this purpose? TCPA: an opt-out stops every
+    message; marketing needs an opt-in on record (prior express written consent: unknown is
+    not yes); an informational (transactional) message needs only the customer's prior express
+    consent, which they gave by contacting the business from the number or handing it over
+    (`number_given`: the number belongs to a customer)."""
+    if status == "opted_out":
+        return Permission(False, "opted_out")
+    if status == "opted_in":
+        return Permission(True, "opted_in")
+    if purpose == "marketing":
+        return Permission(False, "marketing_needs_opt_in")
+    if number_given:
+        return Permission(True, "transactional_number_given_by_customer")
+    return Permission(False, "transactional_unknown_number")

@@ -55,15 +55,29 @@ class PhoneEvidence:
 
 @dataclass(frozen=True)
 class ConsentSignal:
-    """An opt-out or opt-in said by the customer (keyword) or reported by the provider."""
+    """An opt-out or opt-in said by the customer (keyword), reported by the provider, or given
+    on the booking form (`channels` it covers, the exact `text` agreed to, and `at`, when)."""
 
     status: Literal["opted_in", "opted_out"]
     source: Literal["keyword", "provider", "booking_form"]
     keyword: str | None = None
+    channels: tuple[str, ...] = ()  # empty: the message's own channel
+    text: str | None = None
+    at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "source": self.source, "keyword": self.keyword}
+        data: dict[str, Any] = {"status": self.status, "source": self.source, "keyword": self.keyword}
+        if self.channels or self.text or self.at:
+            data.update(channels=list(self.channels), text=self.text, at=self.at)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConsentSignal:
-        return cls(status=data["status"], source=data["source"], keyword=data.get("keyword"))
+        return cls(
+            status=data["status"],
+            source=data["source"],
+            keyword=data.get("keyword"),
+            channels=tuple(str(c) for c in data.get("channels") or ()),
+            text=data.get("text"),
+            at=data.get("at"),
+        )

@@ -52,6 +52,58 @@ class BatchKeys:
     outbox_keys: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ClusterIdentity:
+    """A channel identity of a cluster, with the natural key its messages carry."""
+
+    id: uuid.UUID
+    platform: str
+    account: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ClusterThread:
+    id: uuid.UUID
+    thread_key: str
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One person as phoneunify knows them: the surviving customer and every customer merged
+    into it (at any depth), the phones they own, the channel identities linked to them, and the
+    threads linked to them or belonging to those identities. Sorted, so an erasure's ledger and
+    events replay the same."""
+
+    survivor: uuid.UUID
+    members: tuple[uuid.UUID, ...]
+    phones: tuple[str, ...]
+    identities: tuple[ClusterIdentity, ...]
+    threads: tuple[ClusterThread, ...]
+
+    @property
+    def lock_keys(self) -> list[str]:
+        """The natural keys a resolver batch locks for messages of this person (see
+        workers/services/resolve.py `_lock_keys`)."""
+        return [
+            *("thread:" + t.thread_key for t in self.threads),
+            *(f"identity:{i.platform}:{i.account}:{i.user_id}" for i in self.identities),
+            *("phone:" + e164 for e164 in self.phones),
+        ]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure keeps of a cluster's subjects: the keyed hash of each phone, thread key
+    and channel identity (phoneunify/privacy.py), and when."""
+
+    at: datetime
+    command_id: str
+    phones: dict[str, str]  # e164 -> subject
+    threads: dict[uuid.UUID, str]  # thread id -> subject
+    identities: dict[uuid.UUID, str]  # identity id -> subject
+
+
 class IdentityRepository(Protocol):
     """Customers, phones, channel identities, threads and every decision about them.
 
@@ -259,6 +311,40 @@ class IdentityRepository(Protocol):
 
     def consent(self, **values: Any) -> None:
         """Append a consent signal (columns of consent_ledger; once per idempotency key)."""
+
+    # --- privacy --------------------------------------------------------------------------
+    def fences(self, subjects: Iterable[str]) -> dict[str, datetime]:
+        """When each of these subjects (keyed hashes of a phone, a thread key or a channel
+        identity) was last erased; a subject never erased is absent."""
+
+    def fence(
+        self,
+        subject: str,
+        kind: str,
+        at: datetime,
+        command_id: str,
+        opt_outs: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Record an erasure of a subject and the opt-outs it keeps (channel, status, source,
+        keyword, at: one suppression row each). Of two erasures of one subject the later is
+        kept; an earlier one arriving late (a restore) changes nothing."""
+
+    def cluster(self, customer_id: uuid.UUID) -> Cluster:
+        """The person the customer belongs to (see Cluster), as committed: read without locks,
+        so the caller can `lock` its keys before the rows are read for change."""
+
+    def customer_erased(self, customer_id: uuid.UUID) -> bool:
+        """Was this customer erased?"""
+
+    def erase(self, cluster: Cluster, erasure: Erasure) -> dict[str, list[dict[str, Any]]]:
+        """Remove the person's personal data: names and emails, phones and their addresses,
+        identities' handles, names and user ids and threads' keys (replaced by their subjects),
+        the ledger's and conflicts' numbers and evidence texts (decisions, ids, times, rules and
+        actors stay; open questions close), the outbox's copies of their messages, and every
+        consent row of their phones and identities. Returns, per phone and identity subject,
+        the opt-outs the consent API gave (for `fence` to keep). The erased rows keep their ids
+        and links, so a late event about them still finds an erased owner. Raises
+        ConcurrentWriteError when the cluster changed since it was read."""
 
     def outbox_get(self, key: str) -> list[dict[str, Any]] | None:
         """The events stored for a message or command already applied, else None."""

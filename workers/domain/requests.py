@@ -8,8 +8,9 @@ from functools import cached_property
 from typing import Any
 
 from schema import jsoncodec
-from schema.envelopes import Booking, Party, RawEnvelope
+from schema.envelopes import Booking, EnvelopeError, Party, RawEnvelope, parse_time
 from schema.invalid import InvalidMessage, decode_json
+from schema.topics import CONSENT_CHANNELS
 from workers.domain.model import ConsentSignal, PhoneEvidence
 
 RESOLVE_SCHEMA_VERSION = 1
@@ -95,8 +96,15 @@ class ResolveRequest:
             or consent.source not in ("keyword", "provider", "booking_form")
         ):
             raise InvalidMessage("unknown consent status or source")
-        if consent is not None and consent.keyword is not None:
-            _storable("consent keyword", consent.keyword)
+        if consent is not None:
+            _storable("consent", consent.keyword, consent.text, *consent.channels)
+            if not set(consent.channels) <= _CONSENT_CHANNELS:
+                raise InvalidMessage("consent names a channel one cannot send on")
+            if consent.at is not None:
+                try:
+                    parse_time(consent.at)
+                except EnvelopeError as exc:
+                    raise InvalidMessage(f"consent time: {exc}") from exc
         env = self.envelope
         _storable(
             "envelope",
@@ -123,6 +131,7 @@ class ResolveRequest:
 
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_CONSENT_CHANNELS = frozenset(CONSENT_CHANNELS)
 _PARTY_FIELDS = fields(Party)
 _BOOKING_FIELDS = fields(Booking)
 

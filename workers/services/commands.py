@@ -22,6 +22,7 @@ from workers.domain.identity import Policy
 from workers.domain.ports import IdentityRepository, UnitOfWorkFactory
 from workers.domain.renormalize import Claim, Keep, Number, Review, Share, as_mark, decide_move
 from workers.domain.typed_phone import canonical_phone
+from workers.services import erasure
 from workers.services.evidence import address_number
 from workers.services.transactions import committed
 
@@ -32,7 +33,8 @@ def _now() -> datetime:
 
 class CommandHandler:
     """Applies admin commands. `region`: the business's region, for phones typed without a
-    country code (the API reads them with the same region when it checks a command)."""
+    country code (the API reads them with the same region when it checks a command);
+    `hash_key`: the key of the keyed hashes that stand in for numbers (consent, erasure)."""
 
     def __init__(
         self,
@@ -40,13 +42,13 @@ class CommandHandler:
         policy: Policy,
         region: str,
         clock: Callable[[], datetime] = _now,
-        hash_key: str = "",
+        *,
+        hash_key: str,
     ) -> None:
         self.uow = uow
         self.policy = policy
         self.region = region
         self.clock = clock
-        # Keys numbers in the ledger's evidence where a number must not appear (re-normalization).
         self.hash_key = hash_key
 
     def apply(self, command: Command) -> list[LinkedEvent]:
@@ -101,7 +103,7 @@ class _Run:
         at: datetime,
         version: str,
         region: str,
-        hash_key: str = "",
+        hash_key: str,
     ) -> None:
         self.store = store
         self.command = command
@@ -146,19 +148,28 @@ class _Run:
         customer = self.command.uuid(name)
         if self.store.customer(customer) is None:
             raise CommandError(f"no customer {customer}")
+        if self.store.customer_erased(customer):
+            raise CommandError(f"customer {customer} was erased")
         return customer
 
     def _identity(self) -> uuid.UUID:
         identity = self.command.uuid("identity_id")
         if not self.store.identity_exists(identity):
             raise CommandError(f"no identity {identity}")
+        self._not_erased(self.store.identity_owner(identity), f"identity {identity}")
         return identity
 
     def _thread(self) -> uuid.UUID:
         thread = self.command.uuid("thread_id")
         if not self.store.thread_exists(thread):
             raise CommandError(f"no thread {thread}")
+        self._not_erased(self.store.thread(thread).customer_id, f"thread {thread}")
         return thread
+
+    def _not_erased(self, owner: uuid.UUID | None, what: str) -> None:
+        """An erased person's identities and threads stay theirs: nothing more is decided about them."""
+        if owner is not None and self.store.customer_erased(owner):
+            raise CommandError(f"{what} belongs to a customer who was erased")
 
     def _relink_threads_of(self, identity: uuid.UUID, customer: uuid.UUID | None) -> None:
         """Threads that follow an identity (no decision of their own) follow it to its new customer."""
@@ -399,6 +410,53 @@ class _Run:
             e164,
         )
 
+    def set_consent(self) -> None:
+        """A person records consent said elsewhere (on the phone, on paper), with the reason."""
+        e164 = self._phone()
+        params = self.command.params
+        subject = phone_key(e164, self.hash_key)
+        self.store.consent(
+            e164=e164,
+            subject=subject,
+            channel=params["channel"],
+            status=params["status"],
+            source="admin",
+            idempotency_key="command:" + self.command.command_id,
+            evidence={"command_id": self.command.command_id, "by": self.actor, "reason": params["reason"]},
+            at=self.at,
+        )
+        owner = self.store.phone(e164).owner
+        self.emit(
+            "consent.changed",
+            owner.id if owner else None,
+            {
+                "phone_key": subject,
+                "phone": e164,
+                "channel": params["channel"],
+                "status": params["status"],
+                "source": "admin",
+                "keyword": None,
+            },
+        )
+
+    def erase_customer(self) -> None:
+        """Forget a person: the customer and every customer merged with it (one person is the
+        whole cluster). See workers/adapters/erasure.py for what each row becomes and
+        workers/services/fence.py for why it does not come back."""
+        cluster = erasure.cluster_to_erase(self.store, self.command.uuid("customer_id"))
+        fenced = erasure.erase(self.store, cluster, self.at, self.command.command_id, self.hash_key)
+        self.ledger("customer.erased", customer_id=cluster.survivor)
+        self.emit(
+            "customer.erased",
+            cluster.survivor,
+            {
+                "customer_id": str(cluster.survivor),
+                "erased_ids": [str(m) for m in cluster.members],
+                "thread_ids": [str(t.id) for t in cluster.threads],
+                "fence": fenced,
+            },
+        )
+
     # --- system actions ----------------------------------------------------------------------
     def renormalize(self) -> None:
         """Read stored channel addresses again with the current normalizer (the command names
@@ -445,6 +503,8 @@ class _Run:
         for signal in self.store.consent_signals(old):
             self.store.consent(
                 e164=new,
+                subject=phone_key(new, self.hash_key),
+                identity_id=signal.get("identity_id"),
                 channel=signal["channel"],
                 status=signal["status"],
                 source=signal["source"],

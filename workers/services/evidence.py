@@ -117,6 +117,16 @@ def gather(
     provider_status = _PROVIDER_CONSENT.get(envelope.status or "")
     if envelope.kind == "consent" and provider_status is not None:
         consent = ConsentSignal(status=provider_status, source="provider")
+    booking = envelope.booking
+    if booking is not None and booking.consent_text:
+        # The form's opt-in: the customer agreed to this text, then, for these channels.
+        consent = ConsentSignal(
+            status="opted_in",
+            source="booking_form",
+            channels=booking.consent_channels or ("sms",),
+            text=booking.consent_text,
+            at=booking.consent_at,
+        )
     return ResolveRequest(
         envelope=envelope, evidence=tuple(evidence), consent=consent, seen_ms=seen_ms
     ), rejected

@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
-from phoneunify.privacy import phone_key
+from phoneunify.privacy import identity_key, phone_key
 from schema.envelopes import RawEnvelope, idempotency_key, parse_time, utc_iso
 from schema.linked import LinkedEvent, derived_id, make_event
 from workers.domain import identity as rules
@@ -28,6 +28,7 @@ from workers.domain.model import PhoneEvidence
 from workers.domain.phones import NORMALIZER_VERSION
 from workers.domain.ports import BatchKeys, ConcurrentWriteError, IdentityRepository, UnitOfWorkFactory
 from workers.domain.requests import ResolveRequest
+from workers.services import fence
 from workers.services.transactions import committed
 
 TIMELINE_TYPES = {
@@ -67,12 +68,19 @@ class Resolver:
         return committed(self.uow, lambda store: self._run(store, requests), f"batch of {len(requests)}")
 
     def _run(self, store: IdentityRepository, requests: Sequence[ResolveRequest]) -> BatchResult:
-        """Lock what the batch may write, read its rows at once, then apply it message by message."""
+        """Lock what the batch may write, read the fence of its subjects (the locks go out with
+        that read, so an erasure of them is either done or waits), then its rows at once, then
+        apply it message by message."""
         result = BatchResult()
         store.lock(key for request in requests for key in _lock_keys(request))
-        store.prefetch(_batch_keys(requests))
-        for request in requests:
-            events, payloads, outcome = self.resolve_one(store, request)
+        subjects = [
+            fence.subjects_of(request, _user_id(request.envelope), self.hash_key) for request in requests
+        ]
+        fences = store.fences(s for each in subjects for s in each.all)
+        fates = [fence.fate(request, each, fences) for request, each in zip(requests, subjects, strict=True)]
+        store.prefetch(_batch_keys(fates))
+        for request, fate in zip(requests, fates, strict=True):
+            events, payloads, outcome = self.resolve_one(store, request, fate)
             result.events.extend(events)
             result.payloads.extend(payloads)
             result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
@@ -80,22 +88,33 @@ class Resolver:
 
     # --- one message -------------------------------------------------------------------------
     def resolve_one(
-        self, store: IdentityRepository, request: ResolveRequest
+        self, store: IdentityRepository, request: ResolveRequest, fate: fence.Fate | None = None
     ) -> tuple[list[LinkedEvent], list[bytes], str]:
-        """One message inside the batch's unit of work: its events, their JSON, and the outcome."""
+        """One message inside the batch's unit of work: its events, their JSON, and the outcome.
+        `fate`: what the erasure fence makes of it (read here when not given)."""
         env = request.envelope
         key = env.idempotency_key
         stored = store.outbox_get(key)
         if stored is not None:
             events = [LinkedEvent.from_dict(e) for e in stored]
             return events, [e.to_json() for e in events], "redelivered"
+        if fate is None:
+            subjects = fence.subjects_of(request, _user_id(env), self.hash_key)
+            fate = fence.fate(request, subjects, store.fences(subjects.all))
+        if fate.erased:
+            return [], [], "erased"  # the erased person's: nothing of it is kept
+        request = fate.request
 
         at = parse_time(env.occurred_at)
         # The time as the topics write it: the envelope's own text, when written so already
         # (the edge writes every time that way), is not encoded again.
         when = env.occurred_at if _CANONICAL_TIME.fullmatch(env.occurred_at) else utc_iso(at)
-        ctx = _Context(store, self, request, at, when)
+        ctx = _Context(store, self, request, at, when, fate)
         if env.kind == "profile":
+            if fate.identity and not store.identity_exists(ctx.identity_id):
+                # The profile of someone erased who has not written since: it must not make
+                # them again (the fetcher may still have had them due, or read an old message).
+                return [], [], "erased"
             return ctx.apply_profile()
         identity = ctx.identity_id
         store.upsert_identity(
@@ -172,6 +191,7 @@ class _Context:
     request: ResolveRequest
     at: datetime
     when: str
+    fate: fence.Fate
     events: list[LinkedEvent] = field(default_factory=list)
     linked_now: bool = False
 
@@ -182,11 +202,11 @@ class _Context:
     # Cached: each is a SHA-1 (uuid5) and the rules ask for them many times per message.
     @cached_property
     def identity_id(self) -> uuid.UUID:
-        return _ids("identity", self.env.channel, self.env.business_account, _user_id(self.env))
+        return _identity_id(self.fate)
 
     @cached_property
     def thread_id(self) -> uuid.UUID:
-        return _ids("thread", self.env.thread_key)
+        return _thread_id(self.fate)
 
     def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any], *id_parts: str) -> None:
         self.events.append(make_event(type_, self.when, customer, data, self.env.idempotency_key, *id_parts))
@@ -373,8 +393,9 @@ class _Context:
         store = self.store
         # The customer first created for a phone takes its id from the phone alone, so a replay
         # that meets the phone first on another channel creates the same customer. A phone that
-        # comes back unowned (an admin moved it, or it was unshared) gets a fresh customer.
-        customer = _ids("customer", evidence.e164)
+        # comes back unowned (an admin moved it, or it was unshared) gets a fresh customer; so
+        # does one whose person was erased (a new generation's id, the same in a replay).
+        customer = _first_customer(evidence.e164, self.fate)
         if store.customer_exists(customer):
             customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
         name, email = _details(self.env)
@@ -641,35 +662,55 @@ class _Context:
         )
 
     def apply_consent(self, effective: uuid.UUID | None) -> None:
+        """Record the message's consent signal against the number it is about (the one the
+        provider attested; for the booking form's opt-in, the one typed with it), or, when a
+        keyword comes from someone known by no number (a WhatsApp username), against their
+        channel identity. Rows carry the keyed hash of either (the subject), which is what an
+        erasure keeps."""
         signal = self.request.consent
-        attested = [e for e in self.request.evidence if e.source == "attested"]
-        if signal is None or not attested:
+        if signal is None:
             return
-        e164 = attested[0].e164
-        self.store.consent(
-            e164=e164,
-            channel=self.env.channel,
-            status=signal.status,
-            source=signal.source,
-            keyword=signal.keyword,
-            idempotency_key=self.env.idempotency_key,
-            evidence={"idempotency_key": self.env.idempotency_key, "text": self.env.text},
-            at=self.at,
+        env, key = self.env, self.resolver.hash_key
+        own = "form" if signal.source == "booking_form" else "attested"
+        numbers = [e.e164 for e in self.request.sender_evidence if e.source == own]
+        e164 = numbers[0] if numbers else None
+        if e164 is None and signal.source == "booking_form":
+            return  # an opt-in with no number to text is no opt-in
+        subject = (
+            phone_key(e164, key)
+            if e164
+            else identity_key(env.channel, env.business_account, _user_id(env), key)
         )
-        # Every signal goes on the timeline, not only changes against what arrived before: the
-        # events then do not depend on the order a replay reads the channels in.
-        self.emit(
-            "consent.changed",
-            effective,
-            {
-                "phone_key": phone_key(e164, self.resolver.hash_key),
+        at = parse_time(signal.at) if signal.at else self.at
+        text = signal.text if signal.source == "booking_form" else env.text
+        for channel in signal.channels or (env.channel,):
+            # One row and one event per channel; a keyword's keep the message's own key.
+            own_channel = channel == env.channel
+            self.store.consent(
+                e164=e164,
+                subject=subject,
+                identity_id=self.identity_id,
+                channel=channel,
+                status=signal.status,
+                source=signal.source,
+                keyword=signal.keyword,
+                idempotency_key=env.idempotency_key if own_channel else f"{env.idempotency_key}#{channel}",
+                evidence={"idempotency_key": env.idempotency_key, "text": text},
+                at=at,
+            )
+            # Every signal goes on the timeline, not only changes against what arrived before:
+            # the events then do not depend on the order a replay reads the channels in.
+            data: dict[str, Any] = {
+                "phone_key": subject if e164 else None,
                 "phone": e164,
-                "channel": self.env.channel,
+                "channel": channel,
                 "status": signal.status,
                 "source": signal.source,
                 "keyword": signal.keyword,
-            },
-        )
+            }
+            if e164 is None:
+                data["identity_id"] = str(self.identity_id)
+            self.emit("consent.changed", effective, data, *(() if own_channel else (channel,)))
 
 
 def _lock_keys(request: ResolveRequest) -> list[str]:
@@ -682,18 +723,35 @@ def _lock_keys(request: ResolveRequest) -> list[str]:
     ]
 
 
-def _batch_keys(requests: Sequence[ResolveRequest]) -> BatchKeys:
-    """The identities, threads, phones, customers and outbox keys a batch may read."""
+def _batch_keys(fates: Sequence[fence.Fate]) -> BatchKeys:
+    """The identities, threads, phones, customers and outbox keys a batch may read (nothing of
+    the messages the fence drops)."""
     identities, threads, phones, customers, keys = [], [], [], [], []
-    for request in requests:
-        env = request.envelope
-        identities.append(_ids("identity", env.channel, env.business_account, _user_id(env)))
-        threads.append(_ids("thread", env.thread_key))
-        keys.append(env.idempotency_key)
-        for evidence in request.sender_evidence:
+    for fate in fates:
+        keys.append(fate.request.envelope.idempotency_key)
+        if fate.erased:
+            continue
+        identities.append(_identity_id(fate))
+        threads.append(_thread_id(fate))
+        for evidence in fate.request.sender_evidence:
             phones.append(evidence.e164)
-            customers.append(_ids("customer", evidence.e164))
+            customers.append(_first_customer(evidence.e164, fate))
     return BatchKeys(tuple(identities), tuple(threads), tuple(phones), tuple(customers), tuple(keys))
+
+
+def _identity_id(fate: fence.Fate) -> uuid.UUID:
+    env = fate.request.envelope
+    return _ids("identity", env.channel, env.business_account, _user_id(env), *fate.identity)
+
+
+def _thread_id(fate: fence.Fate) -> uuid.UUID:
+    return _ids("thread", fate.request.envelope.thread_key, *fate.thread)
+
+
+def _first_customer(e164: str, fate: fence.Fate) -> uuid.UUID:
+    """The customer first created for a phone takes its id from the phone alone (of the
+    phone's generation: a number whose person was erased starts over with other ids)."""
+    return _ids("customer", e164, *fate.phones.get(e164, ()))
 
 
 def _user_id(env: RawEnvelope) -> str:

@@ -192,12 +192,16 @@ def create_app(settings: Settings, registry: CollectorRegistry, pool: ResolverPo
         async for batch in stream.take(50, within=0.05):  # type: ignore[attr-defined]
             linked: list[Record] = []
             dead: list[Record] = []
+            erasures: list[Record] = []
             for value in batch:
                 out = await pool.command(value)
                 linked.extend(out.linked)
                 dead.extend(out.dead)
+                erasures.extend(out.erasures)
                 for outcome, count in out.outcomes.items():
                     metrics.messages.labels("commands", outcome).inc(count)
+            # The fence first: once downstream hears of an erasure, a replay already knows it.
+            await send(topics.erasures, erasures)
             await send(topics.linked, linked)
             await send(topics.dlq("resolve"), dead)
 

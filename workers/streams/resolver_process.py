@@ -38,6 +38,7 @@ from phoneunify.retry import Backoff, RetriesExhaustedError
 from phoneunify.settings import Settings
 from schema.commands import Command
 from schema.deadletter import dead_letter
+from schema.erasures import fence_records
 from schema.invalid import InvalidMessage
 from workers.domain.ports import TransientError
 from workers.domain.requests import ResolveRequest
@@ -61,6 +62,8 @@ class Output:
     linked: list[Record] = field(default_factory=list)
     dead: list[Record] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
+    # Records of the erasure fence (privacy.erasures), sent before the linked events.
+    erasures: list[Record] = field(default_factory=list)
 
     def count(self, outcome: str, n: int = 1) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + n
@@ -126,6 +129,9 @@ class ResolverChild:
             return out
         out.count(command.action)
         out.linked.extend((event.key.encode(), event.to_json()) for event in events)
+        out.erasures.extend(
+            (record.subject.encode(), record.to_json()) for event in events for record in fence_records(event)
+        )
         return out
 
 

@@ -45,8 +45,9 @@ IDENTITY_SUMMARIES = {
     "customer.updated": "Customer details updated",
     "customer.erased": "Customer erased",
 }
-# Identity payload fields that never go into the timeline row (the phone stays in identity tables).
-_PRIVATE = frozenset({"phone"})
+# Identity payload fields that never go into the timeline row (the phone stays in identity
+# tables; an erasure's fence and lists are for the writer and the privacy topic).
+_PRIVATE = frozenset({"phone", "fence", "erased_ids", "thread_ids"})
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,20 @@ class Reproject:
     only_unlinked: bool
 
 
-def project(event: LinkedEvent) -> tuple[Row, Reproject | None]:
+@dataclass(frozen=True)
+class Erase:
+    """Blank the rows of erased customers and of their threads: what was said, by whom, with
+    what attachments and booking details goes; the row (its id, time, channel, kind) stays."""
+
+    customer_ids: tuple[uuid.UUID, ...]
+    thread_ids: tuple[uuid.UUID, ...]
+
+
+# What a linked event asks of the rows already written, besides its own row.
+Change = Reproject | Erase
+
+
+def project(event: LinkedEvent) -> tuple[Row, Change | None]:
     if event.type == "timeline.event":
         return _message_row(event), None
     data = event.data
@@ -84,6 +98,10 @@ def project(event: LinkedEvent) -> tuple[Row, Reproject | None]:
             "payload": {k: v for k, v in data.items() if k not in _PRIVATE} | {"event_id": event.event_id},
         }
     )
+    if event.type == "customer.erased":
+        erased = tuple(u for v in data.get("erased_ids") or () if (u := _uuid(v)) is not None)
+        threads = tuple(u for v in data.get("thread_ids") or () if (u := _uuid(v)) is not None)
+        return row, Erase(erased, threads)
     reproject: Reproject | None = None
     thread = _uuid(data.get("thread_id"))
     if thread is not None and event.type == "thread.backlinked":

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, and_, select, text, update
 
 from phoneunify.db import advisory_locks_sql
 from schema import tables as t
-from workers.timeline.projection import Reproject, Row
+from workers.timeline.projection import Change, Erase, Row
 
 # (column, PostgreSQL type) in the order of the statement below.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -62,14 +62,31 @@ _OWNER = (
     + ", ".join(f"'{kind}'" for kind in IDENTITY_TYPES)
     + ") THEN th.customer_id ELSE v.customer_id END"
 )
-_SELECTED = ", ".join(
-    _OWNER if name == "customer_id" else _TRAVELS_AS.get(name, f"v.{name}") for name, _ in COLUMNS
-)
+# What an erased owner's row keeps of these: nothing (an event about them that arrives after
+# their erasure, from a partition the writer read late, is written blank; see write_batch).
+_ERASED = {
+    "content": "NULL",
+    "sender": "NULL",
+    "payload": """'{"erased": true}'::jsonb""",
+    "intent_tags": "NULL",
+    "sentiment": "NULL",
+}
+
+
+def _selected(name: str) -> str:
+    value = _TRAVELS_AS.get(name, f"v.{name}")
+    return (
+        f"CASE WHEN cu.erased_at IS NULL THEN {value} ELSE {_ERASED[name]} END" if name in _ERASED else value
+    )
+
+
+_SELECTED = ", ".join(_OWNER if name == "customer_id" else _selected(name) for name, _ in COLUMNS)
 # Rows go in in batch order (WITH ORDINALITY): the first of two copies of one event wins.
 INSERT = text(
     f"INSERT INTO timeline_events ({_NAMES}) "  # noqa: S608 - fixed column names, values are bound
     f"SELECT {_SELECTED} FROM unnest({_SOURCE}) WITH ORDINALITY AS v({_NAMES}, ord) "
     "LEFT JOIN threads th ON th.id = v.thread_id "
+    f"LEFT JOIN customers cu ON cu.id = {_OWNER} "
     "ORDER BY v.ord "
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
@@ -102,11 +119,21 @@ BOOKING_VERSIONS = text(
     " FROM v WHERE te.id = v.id AND (te.superseded_by IS DISTINCT FROM NULLIF(v.latest, v.id)"
     " OR te.payload -> 'version' IS DISTINCT FROM to_jsonb(v.version))"
 )
+BLANK = text(
+    "UPDATE timeline_events SET "  # noqa: S608 - fixed text
+    + ", ".join(f"{name} = {value}" for name, value in _ERASED.items())
+    + " WHERE customer_id = ANY(CAST(:customers AS uuid[])) OR thread_id = ANY(CAST(:threads AS uuid[]))"
+)
 
 
-def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Reproject]) -> int:
+def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Change]) -> int:
     """Insert rows (a redelivered row is skipped by its idempotency key), then re-project
-    threads. Returns the number of new rows.
+    threads and blank what erasures name. Returns the number of new rows.
+
+    An erasure blanks every row of the erased customers and of their threads. An event about
+    them emitted before the erasure may still come after it (it was keyed by a customer merged
+    since, or by its thread while unlinked, so it sits on another partition): its row is
+    written blank, because its owner (the thread's customer, kept by the erasure) is erased.
 
     A row's owner is its thread's current customer whenever the thread is known, because the
     writer may see a thread's link change before the thread's older messages (they were keyed
@@ -121,6 +148,13 @@ def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Rep
             _apply_unsends(conn, rows)
             _apply_versions(conn, rows)
         for rp in reprojections:
+            if isinstance(rp, Erase):
+                ids = {
+                    "customers": [str(c) for c in rp.customer_ids],
+                    "threads": [str(t) for t in rp.thread_ids],
+                }
+                conn.execute(BLANK, ids)
+                continue
             known = conn.execute(select(th.customer_id).where(th.id == rp.thread_id)).first()
             owner = known.customer_id if known is not None else rp.customer_id
             condition = and_(

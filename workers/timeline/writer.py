@@ -28,7 +28,7 @@ from schema.deadletter import dead_letter
 from schema.envelopes import parse_time
 from schema.linked import LinkedEvent
 from schema.topics import Topics
-from workers.timeline.projection import Reproject, Row, project
+from workers.timeline.projection import Change, Row, project
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Producer(Protocol):
     def close(self, timeout: float | None = ...) -> Any: ...
 
 
-Write = Callable[[Sequence[Row], Sequence[Reproject]], int]
+Write = Callable[[Sequence[Row], Sequence[Change]], int]
 # Longest wait for the broker to acknowledge a dead letter before the batch may be committed.
 DLQ_TIMEOUT_S = 10.0
 
@@ -122,7 +122,7 @@ class TimelineWriter:
         if not polled:
             return 0
         rows: list[Row] = []
-        reprojections: list[Reproject] = []
+        reprojections: list[Change] = []
         latencies: list[float] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         dead: list[Any] = []
@@ -164,7 +164,7 @@ class TimelineWriter:
             self.on_batch(len(rows))
         return len(rows)
 
-    def _write_with_retry(self, rows: list[Row], reprojections: list[Reproject]) -> int:
+    def _write_with_retry(self, rows: list[Row], reprojections: list[Change]) -> int:
         backoff = Backoff()
         while True:
             try:

@@ -10,7 +10,7 @@
   for it now (a booking's latest version; for an unsend, the message it hid).
 
 Revision ID: 0004_data
-Revises: 0005_profiles
+Revises: 0006_privacy
 """
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_data"
-down_revision = "0005_profiles"
+down_revision = "0006_privacy"
 branch_labels = None
 depends_on = None
 
