@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from phoneunify.privacy import phone_key
 from schema.commands import Command, CommandError
 from tests.fake_identity import FakeDatabase
 from tests.identity_scenarios import SETTINGS
@@ -84,6 +85,7 @@ def test_the_new_number_goes_to_the_old_numbers_customer_with_its_opt_out() -> N
     assert all(OLD not in str(e["evidence"]) for e in mine)  # the old number only as a keyed hash
     carried = [c for c in db.rows("consent_ledger") if c["e164"] == NEW]
     assert [(c["status"], c["keyword"], c["at"]) for c in carried] == [("opted_out", "STOP", AT)]
+    assert carried[0]["subject"] == phone_key(NEW, SETTINGS.phone_hash_key)  # what the consent API asks
 
     # Applied twice (the command redelivered): nothing more.
     before = {name: db.rows(name) for name in db.tables}
