@@ -9,7 +9,7 @@
 - `timeline_events.superseded_by`: a row shown only on demand, pointing at the one that stands
   for it now (a booking's latest version; for an unsend, the message it hid).
 
-Revision ID: 0004_data
+Revision ID: 0007_data
 Revises: 0006_privacy
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0004_data"
+revision = "0007_data"
 down_revision = "0006_privacy"
 branch_labels = None
 depends_on = None
