@@ -26,7 +26,7 @@ from ingest.publisher import Publisher
 from phoneunify.credentials import Credentials
 from phoneunify.privacy import derive_key
 from phoneunify.settings import Settings
-from schema.commands import ACTIONS
+from schema.commands import ACTIONS, SYSTEM_ACTIONS
 from schema.topics import CONSENT_CHANNELS, Topics
 from workers.domain.consent import PURPOSES
 
@@ -34,7 +34,7 @@ bearer = HTTPBearer(auto_error=False)
 
 
 class CommandIn(BaseModel):
-    action: str = Field(description="One of: " + ", ".join(ACTIONS))
+    action: str = Field(description="One of: " + ", ".join(a for a in ACTIONS if a not in SYSTEM_ACTIONS))
     params: dict[str, Any]
     note: str | None = Field(
         default=None,
@@ -141,6 +141,7 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
         include_status: bool = False,
+        include_superseded: bool = False,
         who: str = auth,
     ) -> Any:
         """The customer's unified timeline across every channel, oldest first by the time each
@@ -158,7 +159,9 @@ def create_app(
             if survivor != customer_id:
                 return redirect_to(request, survivor, "timeline")
             ids = queries.members(conn, survivor)
-            items, next_cursor = queries.timeline_page(conn, ids, limit, after, include_status)
+            items, next_cursor = queries.timeline_page(
+                conn, ids, limit, after, include_status, include_superseded
+            )
             return {
                 "customer": queries.customer_card(conn, survivor, settings.phone_hash_key),
                 "social_identities": queries.identities_of(conn, ids),

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from api.phone_input import canonical_phone
 from phoneunify.privacy import phone_key
 from schema import tables as t
-from schema.commands import Command
+from schema.commands import SYSTEM_ACTIONS, Command
 from workers.domain import phones
 
 _ID_TABLES = {
@@ -42,6 +42,8 @@ PHONE_ACTIONS = (
 
 def invalid_params(command: Command, region: str) -> str | None:
     """Why the parameters cannot be applied, beyond what Command itself checks."""
+    if command.action in SYSTEM_ACTIONS:
+        return f"{command.action} is not an admin command (phoneunify {command.action} issues it)"
     if command.text("phone") and command.action in PHONE_ACTIONS:
         try:
             command_phone(command, region)

@@ -93,6 +93,23 @@ class Conversation(BaseModel):
         le=1,
         description="Inbound messages only: -1 (negative) to 1 (positive); null when not English.",
     )
+    status: str | None = Field(
+        default=None,
+        description=(
+            "On a message: the furthest delivery status the provider reported about it (sent,"
+            " delivered, read, failed...); on a status or consent item, its own."
+        ),
+    )
+    unsent: bool | None = Field(
+        default=None, description="The customer unsent the message: its text is gone, content says so."
+    )
+    version: int | None = Field(
+        default=None, description="A booking's version (1 as first sent; event booking_updated after)."
+    )
+    superseded_by: str | None = Field(
+        default=None,
+        description="Only with include_superseded=true: the item shown instead (a booking's latest version).",
+    )
 
 
 class Stats(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -171,11 +172,14 @@ def timeline_page(
     limit: int,
     cursor: Cursor | None,
     include_status: bool = False,
+    include_superseded: bool = False,
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
     te = t.timeline_events.c
     conditions: list[Any] = [te.customer_id.in_(ids)]
     if not include_status:
         conditions.append(te.kind != "status")
+    if not include_superseded:
+        conditions.append(te.superseded_by.is_(None))
     return _page(conn, conditions, limit, cursor)
 
 
@@ -195,7 +199,7 @@ def _page(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
-    return [_conversation(r) for r in rows], next_cursor
+    return _items(conn, rows), next_cursor
 
 
 def timeline_before(
@@ -205,7 +209,7 @@ def timeline_before(
     cursor of the page before them (None when there is none): the console reads a timeline
     from its newest end."""
     te = t.timeline_events.c
-    conditions: list[Any] = [te.customer_id.in_(ids), te.kind != "status"]
+    conditions: list[Any] = [te.customer_id.in_(ids), te.kind != "status", te.superseded_by.is_(None)]
     if before is not None:
         conditions.append(tuple_(te.occurred_at, te.id) < tuple_(before.occurred_at, before.id))
     rows = conn.execute(
@@ -217,7 +221,51 @@ def timeline_before(
     more = len(rows) > limit
     rows = rows[:limit][::-1]
     earlier = Cursor(rows[0].occurred_at, rows[0].id) if more and rows else None
-    return [_conversation(r) for r in rows], earlier
+    return _items(conn, rows), earlier
+
+
+def _items(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Timeline rows as API items, each message with the furthest status reported about it."""
+    delivery = delivery_statuses(conn, [r.idempotency_key for r in rows if r.kind == "message"])
+    return [_conversation(r, delivery.get(r.idempotency_key)) for r in rows]
+
+
+# How far a message got, by its statuses: the furthest one wins, whatever order they came in
+# (providers do not promise order, and "delivered" can be skipped when "read" comes at once).
+STATUS_RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "read": 4,
+    "played": 4,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
+}
+
+
+def delivery_statuses(conn: Connection, keys: list[str]) -> dict[str, str]:
+    """The furthest status reported about each of these messages (statuses refer to the
+    message's idempotency key), for the messages that have one."""
+    if not keys:
+        return {}
+    te = t.timeline_events.c
+    found = conn.execute(
+        select(te.refers_to, te.payload["status"].astext).where(
+            and_(te.kind == "status", te.refers_to.in_(keys))
+        )
+    ).all()
+    reported: dict[str, set[str]] = {}
+    for key, status in found:
+        if status:
+            reported.setdefault(key, set()).add(status.lower())
+    return {key: max(seen, key=lambda s: (STATUS_RANK.get(s, 0), s)) for key, seen in reported.items()}
+
+
+UNSENT = "message unsent"
 
 
 def _sender_now() -> Any:
@@ -235,7 +283,7 @@ def _sender_now() -> Any:
     )
 
 
-def _conversation(r: Any) -> dict[str, Any]:
+def _conversation(r: Any, delivery: str | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": str(r.id),
         "type": r.type,
@@ -262,10 +310,22 @@ def _conversation(r: Any) -> dict[str, Any]:
         for key, value in (payload.get("booking") or {}).items():
             if value is not None and key not in ("name", "email"):
                 item[key] = value
+        if payload.get("version"):
+            item["version"] = payload["version"]
+            if payload["version"] > 1:
+                item["event"] = "booking_updated"
+    if r.superseded_by is not None:
+        item["superseded_by"] = str(r.superseded_by)
+    if payload.get("unsent") or r.kind == "deleted":
+        # The customer took it back: the text is gone, the line stays.
+        item["unsent"] = True
+        item["content"] = UNSENT
     if payload.get("attachments"):
         item["attachments"] = payload["attachments"]
     if payload.get("status"):
         item["status"] = payload["status"]
+    elif delivery:
+        item["status"] = delivery
     if r.type in ("identity", "consent"):
         item["event"] = r.kind
         if payload.get("by"):
@@ -290,7 +350,9 @@ def stats(conn: Connection, ids: list[uuid.UUID]) -> dict[str, Any]:
         )
     ).scalar_one()
     bookings = conn.execute(
-        select(func.count()).where(and_(te.customer_id.in_(ids), te.kind == "booking"))
+        select(func.count()).where(
+            and_(te.customer_id.in_(ids), te.kind == "booking", te.superseded_by.is_(None))
+        )
     ).scalar_one()
     channels = conn.execute(
         select(func.count(func.distinct(te.channel))).where(
@@ -366,7 +428,7 @@ def last_messages(
             .over(partition_by=te.thread_id, order_by=(te.occurred_at.desc(), te.id.desc()))
             .label("n"),
         )
-        .where(and_(te.thread_id.in_(thread_ids), te.kind.in_(MESSAGE_KINDS)))
+        .where(and_(te.thread_id.in_(thread_ids), te.kind.in_(MESSAGE_KINDS), te.superseded_by.is_(None)))
         .subquery()
     )
     rows = conn.execute(
@@ -398,7 +460,8 @@ def thread_messages(
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
     """A thread's messages and bookings, oldest first, one keyset page at a time."""
     te = t.timeline_events.c
-    return _page(conn, [te.thread_id == thread_id, te.kind.in_(MESSAGE_KINDS)], limit, cursor)
+    shown = [te.thread_id == thread_id, te.kind.in_(MESSAGE_KINDS), te.superseded_by.is_(None)]
+    return _page(conn, shown, limit, cursor)
 
 
 def messages_by_key(conn: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:

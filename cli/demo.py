@@ -5,6 +5,11 @@ Journey 2: an SMS "Do you do birthdays?" and the business's reply, then a Facebo
 with the phone, then the booking form. Each customer's unified timeline is printed as the
 design document's admin box, then where the admin console is and how to log in to it. Message
 ids are fixed, so running the demo twice changes nothing.
+
+The reply is reported by the business's sending system on the outbound endpoint: RingCentral's
+instant-SMS subscription is documented for inbound messages only, so the reply would not
+reliably come back as a webhook (and Twilio and the WhatsApp Cloud API never send the text of
+a reply at all).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from cli.simulate import GraphStandIn, ProviderSimulator, Sent
+from cli.simulate import RC_EXTENSION, GraphStandIn, ProviderSimulator, Sent, ringcentral_conversation
 from cli.terminal import render
 from phoneunify.credentials import plain_token
 from phoneunify.settings import Settings, env_var
@@ -92,13 +97,17 @@ def journeys(sim: ProviderSimulator) -> list[tuple[str, Sent]]:
     sent.append(
         (
             "sms out",
-            sim.ringcentral_sms(
-                "700000000003",
-                "+19165551234",
+            sim.outbound(
+                "sms",
+                "ringcentral",
                 BUSINESS_SMS,
+                "+19165551234",
+                "700000000003",
                 "Yes! We do birthday parties. How many guests?",
-                direction="Outbound",
                 at=_at(19, 15, 5),
+                sender="My Hibachi",
+                account=RC_EXTENSION,
+                conversation_id=ringcentral_conversation("+19165551234"),
             ),
         )
     )

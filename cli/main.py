@@ -140,9 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run the design document's journeys through the running stack").set_defaults(
         func=_demo
     )
-    from cli import dlq
+    from cli import dlq, renormalize
 
     dlq.add_parser(sub)
+    renormalize.add_parser(sub)
     return parser
 
 

@@ -21,6 +21,9 @@ from typing import Any
 from ingest.signatures import hmac_sha256_hex, twilio_signature
 from phoneunify.settings import Settings
 
+# The RingCentral extension the simulated subscription belongs to (its webhooks' ownerId).
+RC_EXTENSION = "62264425001"
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -44,20 +47,24 @@ class ProviderSimulator:
 
     # --- Twilio ------------------------------------------------------------------------------
     def twilio_sms(self, sid: str, from_: str, to: str, body: str, **extra: str) -> Sent:
-        path = "/webhooks/twilio/sms"
         params = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": "AC" + "0" * 32,
-            "From": from_,
-            "To": to,
+            **_twilio_message(sid, from_, to),
             "Body": body,
             "NumMedia": "0",
             "NumSegments": "1",
             "SmsStatus": "received",
-            "ApiVersion": "2010-04-01",
             **extra,
         }
+        return self._twilio(params)
+
+    def twilio_status(self, sid: str, from_: str, to: str, status: str) -> Sent:
+        """A status callback about one of the business's sends (From is the business, no Body)."""
+        params = {**_twilio_message(sid, from_, to), "MessageStatus": status, "SmsStatus": status}
+        return self._twilio(params)
+
+    def _twilio(self, params: dict[str, str]) -> Sent:
+        """POST form parameters signed as Twilio signs them."""
+        path = "/webhooks/twilio/sms"
         url = self.settings.public_base_url.rstrip("/") + path
         signature = twilio_signature(self.settings.twilio_auth_token, url, sorted(params.items()))
         return self._post(
@@ -80,9 +87,9 @@ class ProviderSimulator:
         inbound = direction == "Inbound"
         body = {
             "uuid": f"rc-{message_id}",
-            "event": "/restapi/v1.0/account/~/extension/62264425001/message-store/instant?type=SMS",
+            "event": f"/restapi/v1.0/account/~/extension/{RC_EXTENSION}/message-store/instant?type=SMS",
             "subscriptionId": "sub-demo",
-            "ownerId": "62264425001",
+            "ownerId": RC_EXTENSION,
             "timestamp": moment,
             "body": {
                 "id": message_id,
@@ -96,10 +103,7 @@ class ProviderSimulator:
                 "availability": "Alive",
                 "subject": text,
                 "messageStatus": "Received" if inbound else "Sent",
-                # RingCentral keeps one conversation per pair of numbers; a stable stand-in for its id.
-                "conversationId": str(
-                    7876416245344257449 + int("".join(ch for ch in customer if ch.isdigit()))
-                ),
+                "conversationId": ringcentral_conversation(customer),
             },
         }
         headers = {"Content-Type": "application/json"}
@@ -186,6 +190,36 @@ class ProviderSimulator:
         }
         return self._meta("whatsapp", payload)
 
+    # --- the business's own sends ------------------------------------------------------------
+    def outbound(
+        self,
+        channel: str,
+        provider: str,
+        from_: str,
+        to: str,
+        message_id: str,
+        text: str,
+        at: datetime | None = None,
+        **extra: Any,
+    ) -> Sent:
+        """The business's sending system reporting a message it sent (POST /outbound/v1/messages):
+        `extra` adds sender, attachments, to_user_id, account or conversation_id."""
+        report: dict[str, Any] = {
+            "channel": channel,
+            "provider": provider,
+            "from": from_,
+            "to": to,
+            "message_id": message_id,
+            "text": text,
+            "sent_at": (at or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            **extra,
+        }
+        return self._post(
+            "/outbound/v1/messages",
+            json.dumps(report).encode(),
+            {"Content-Type": "application/json", "X-Api-Key": self.settings.outbound_api_key},
+        )
+
     # --- booking form ------------------------------------------------------------------------
     def booking(self, booking: dict[str, Any]) -> Sent:
         return self._post(
@@ -193,6 +227,23 @@ class ProviderSimulator:
             json.dumps(booking).encode(),
             {"Content-Type": "application/json", "X-Api-Key": self.settings.booking_api_key},
         )
+
+
+def ringcentral_conversation(customer: str) -> str:
+    """RingCentral keeps one conversation per pair of numbers; a stable stand-in for its id."""
+    return str(7876416245344257449 + int("".join(ch for ch in customer if ch.isdigit())))
+
+
+def _twilio_message(sid: str, from_: str, to: str) -> dict[str, str]:
+    """What every Twilio request about one message carries."""
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": from_,
+        "To": to,
+        "ApiVersion": "2010-04-01",
+    }
 
 
 # --- the Graph API's user-profile endpoints ---------------------------------------------------

@@ -63,7 +63,7 @@ def _day(value: object) -> str:
 
 def _label(item: dict[str, Any]) -> str:
     if item.get("type") == "booking":
-        return "BOOKING CREATED"
+        return "BOOKING UPDATED" if item.get("event") == "booking_updated" else "BOOKING CREATED"
     if item.get("type") == "consent":
         return f"{SHORT_NAMES.get(item.get('channel', ''), item.get('channel', ''))} CONSENT"
     channel = SHORT_NAMES.get(item.get("channel", ""), item.get("channel", ""))
@@ -86,6 +86,8 @@ def _body(item: dict[str, Any]) -> list[str]:
         status = "Opted out" if item.get("status") == "opted_out" else "Opted in"
         why = item.get("keyword") or item.get("source")
         return [status + (f" ({why})" if why else "")]
+    if item.get("unsent"):
+        return ["(message unsent)"]
     if content is None:
         return ["(media)" if item.get("attachments") else "(no text)"]
     return textwrap.wrap(f'"{content}"', width) or ['""']

@@ -6,6 +6,7 @@ GET|POST /webhooks/meta/instagram     Instagram (object "instagram"), Instagram 
 GET|POST /webhooks/meta/whatsapp      WhatsApp Cloud API, Meta app secret
 POST     /webhooks/ringcentral/sms    RingCentral message-store instant SMS events
 POST     /webhooks/booking            the business's booking form
+POST     /outbound/v1/messages        the business's sending system reports what it sent
 GET      /healthz, /metrics
 """
 
@@ -26,8 +27,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ingest.async_publisher import AsyncPublisher, as_async
 from ingest.edge import Adapter, Edge
 from ingest.metrics import IngestMetrics
+from ingest.providers import outbound
 from ingest.providers.booking import BookingAdapter
 from ingest.providers.meta import INSTAGRAM, MESSENGER, WHATSAPP, MetaAdapter
+from ingest.providers.outbound import OutboundAdapter
 from ingest.providers.ringcentral import RingCentralAdapter
 from ingest.providers.twilio import TwilioAdapter
 from ingest.publisher import Publisher
@@ -43,6 +46,7 @@ SECRET_OF_PATH = {
     "/webhooks/meta/whatsapp": ("meta_app_secret",),
     "/webhooks/ringcentral/sms": ("ringcentral_verification_token",),
     "/webhooks/booking": ("booking_api_key",),
+    outbound.PATH: ("outbound_api_key",),
 }
 
 
@@ -78,6 +82,7 @@ def adapters(settings: Settings) -> dict[str, tuple[Adapter, tuple[str, ...]]]:
         ),
         "/webhooks/ringcentral/sms": (RingCentralAdapter(settings.ringcentral_verification_token), ("POST",)),
         "/webhooks/booking": (BookingAdapter(settings.booking_api_key), ("POST",)),
+        outbound.PATH: (OutboundAdapter(settings.outbound_api_key), ("POST",)),
     }
 
 

@@ -6,7 +6,8 @@ Input files are JSON lines. A line is either
   "received_at": "..."?}` mapped through the very mapping the webhooks use, without the
   signature check (the payload was verified when it was first received, or is a fixture).
   `provider` is twilio, messenger, instagram, whatsapp, meta (routed by `object`),
-  ringcentral or booking; a Twilio payload is the form body string or a parameter object.
+  ringcentral, booking or outbound (a report of the business's own send); a Twilio payload is
+  the form body string or a parameter object.
 
 A malformed line is counted and reported with its file and line number; it never stops the
 replay. A broker failure does (PublishError propagates): what was not acknowledged must be
@@ -29,7 +30,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ingest.edge import records_for
-from ingest.providers import booking, meta, ringcentral, twilio
+from ingest.providers import booking, meta, outbound, ringcentral, twilio
 from ingest.providers.base import Mapped, PayloadError
 from ingest.publisher import KafkaPublisher, Publisher, Record
 from ingest.timeutil import now_iso, parse
@@ -58,6 +59,7 @@ MAPPERS: dict[str, StoredMapper] = {
     "ringcentral": ringcentral.map_payload,
     "booking": booking.map_payload,
     "booking_form": booking.map_payload,
+    "outbound": outbound.map_report,
 }
 
 

@@ -208,6 +208,17 @@ class Settings:
             "dev": "dev-booking-api-key",
         },
     )
+    outbound_api_key: str = field(
+        default="",
+        metadata={
+            "doc": (
+                "API key the business's sending system presents (X-Api-Key or X-Signature-256) to"
+                " report the messages it sent; empty disables the outbound endpoint."
+            ),
+            "secret": True,
+            "dev": "dev-outbound-api-key",
+        },
+    )
     # --- workers -----------------------------------------------------------------------------
     worker_id: str = field(
         default="phoneunify-workers", metadata={"doc": "Faust application id (consumer group)."}

@@ -36,6 +36,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "remove_phone": ("customer_id", "phone"),
     "erase_customer": ("customer_id",),
     "set_consent": ("phone", "channel", "status", "reason"),
+    # addresses: [{"channel": ..., "address": ...}], read again with normalizer `version`.
+    "renormalize": ("version", "addresses"),
 }
 # action -> optional params (absent or empty: not given)
 OPTIONAL: dict[str, tuple[str, ...]] = {
@@ -43,6 +45,10 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "edit_customer": ("name", "email"),
 }
 CONSENT_STATUSES = ("opted_in", "opted_out")
+# Issued by phoneunify itself (`phoneunify renormalize`), never through the API: the ledger's
+# actor is system:<actor>.
+SYSTEM_ACTIONS = frozenset({"renormalize"})
+MAX_RENORMALIZE_ADDRESSES = 500
 _UUID_PARAMS = frozenset({"identity_id", "customer_id", "thread_id", "survivor_id", "merged_id"})
 MAX_NAME = 200
 MAX_EMAIL = 254
@@ -93,6 +99,13 @@ class Command:
                 raise CommandError(f"channel must be one of {', '.join(CONSENT_CHANNELS)}")
             if not isinstance(self.params["reason"], str) or len(self.params["reason"]) > 500:
                 raise CommandError("reason must be text of at most 500 characters")
+        if self.action == "renormalize":
+            _check_addresses(self.params["addresses"])
+
+    @property
+    def ledger_actor(self) -> str:
+        """Who the ledger says decided: admin:<credential>, or system:<tool> for system actions."""
+        return ("system:" if self.action in SYSTEM_ACTIONS else "admin:") + self.actor
 
     def uuid(self, name: str) -> uuid.UUID:
         return uuid.UUID(str(self.params[name]))
@@ -155,3 +168,17 @@ def details_problem(action: str, params: dict[str, Any]) -> str | None:
     if email and (len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email)):
         return "email is not an email address"
     return None
+
+
+def _check_addresses(addresses: Any) -> None:
+    if not isinstance(addresses, list) or not 0 < len(addresses) <= MAX_RENORMALIZE_ADDRESSES:
+        raise CommandError(f"addresses must be a list of 1 to {MAX_RENORMALIZE_ADDRESSES} addresses")
+    for index, item in enumerate(addresses):
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("channel"), str)
+            and isinstance(item.get("address"), str)
+            and item["channel"]
+            and item["address"]
+        ):
+            raise CommandError(f"addresses[{index}] must be {{channel, address}} strings")

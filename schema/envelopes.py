@@ -29,6 +29,11 @@ Direction = Literal["in", "out"]
 KINDS: tuple[str, ...] = ("message", "status", "booking", "deleted", "consent", "system", "profile")
 
 
+def idempotency_key(channel: str, provider_message_id: str) -> str:
+    """The key a message is deduplicated by everywhere: channel + the provider's message id."""
+    return f"{channel}:{provider_message_id}"
+
+
 def _flat(value: Party | Booking) -> dict[str, Any]:
     """A Party or Booking as a dict (their fields are plain values: no copy needed)."""
     return {f.name: getattr(value, f.name) for f in fields(value)}
@@ -88,12 +93,15 @@ class RawEnvelope:
     attachments: tuple[dict[str, Any], ...] = ()
     booking: Booking | None = None
     status: str | None = None  # for kind=status: sent/delivered/read/failed...; for consent: opt_out/opt_in
+    # For kind=status and kind=deleted: the provider_message_id of the message the event is about
+    # (a delivery receipt attaches to the business's message, an unsend hides the customer's).
+    refers_to: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the provider's own payload fragment, for replay
     schema_version: int = RAW_SCHEMA_VERSION
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.channel}:{self.provider_message_id}"
+        return idempotency_key(self.channel, self.provider_message_id)
 
     def to_dict(self) -> dict[str, Any]:
         """The envelope as JSON-ready data: what `dataclasses.asdict` gives (attachments as a
@@ -134,6 +142,7 @@ class RawEnvelope:
                 attachments=tuple(data.get("attachments") or ()),
                 booking=_booking(booking) if booking else None,
                 status=data.get("status"),
+                refers_to=data.get("refers_to"),
                 raw=data.get("raw") or {},
             )
         except KeyError as exc:
@@ -164,7 +173,7 @@ class RawEnvelope:
         _check_types(self)
 
 
-_TEXT_FIELDS = ("text", "status")
+_TEXT_FIELDS = ("text", "status", "refers_to")
 
 
 def _booking(data: dict[str, Any]) -> Booking:

@@ -49,6 +49,9 @@ customers = Table(
     # The admin who set the name or email by hand ('admin:<name>'): automation never changes it.
     Column("name_by", Text),
     Column("email_by", Text),
+    # Where the kept email came from (workers/domain/email_choice.py): a stronger source's
+    # address is kept over a newer one from a weaker source.
+    Column("email_source", Text),
     CheckConstraint("merged_into IS NULL OR merged_into <> id", name="ck_customers_not_merged_into_self"),
 )
 
@@ -219,6 +222,11 @@ timeline_events = Table(
     # sentiment in -1..1 of those that read as English (workers.timeline.sentiment).
     Column("intent_tags", ARRAY(Text)),
     Column("sentiment", Float),
+    # A status or an unsend: the idempotency key of the message it is about.
+    Column("refers_to", Text),
+    # Shown only on demand: the row that stands for this one now (a booking's latest version;
+    # for an unsend, the message it hid).
+    Column("superseded_by", UUID(as_uuid=True)),
 )
 Index(
     "ix_timeline_customer_time",
@@ -227,6 +235,11 @@ Index(
     timeline_events.c.id,
 )
 Index("ix_timeline_thread_time", timeline_events.c.thread_id, timeline_events.c.occurred_at)
+Index(
+    "ix_timeline_refers_to",
+    timeline_events.c.refers_to,
+    postgresql_where=timeline_events.c.refers_to.isnot(None),
+)
 
 consent_ledger = Table(
     "consent_ledger",

@@ -24,7 +24,9 @@ from schema import jsoncodec
 from schema import tables as t
 from workers.adapters.repository import Repository
 from workers.adapters.rows import (
+    ADDRESSES,
     CONFLICTS_PRIVATE,
+    CONSENT,
     CONSENT_ROWS,
     CONSTRAINTS_PRIVATE,
     CUSTOMERS,
@@ -257,6 +259,14 @@ class FakeRows:
         stored = self.tables["resolved_messages"]
         return {k: stored[k]["events"] for k in keys if k in stored}
 
+    def address(self, channel: str, address: str) -> Row | None:
+        row = self.tables["phone_addresses"].get((channel, address))
+        return self._tracked(ADDRESSES, row) if row is not None else None
+
+    def consent_of(self, e164: str) -> list[Row]:
+        found = [r for r in self._rows("consent_ledger") if r["e164"] == e164]
+        return [self._tracked(CONSENT, r) for r in sorted(found, key=lambda r: r["seq"])]
+
     def resolve_conflicts(
         self,
         at: datetime,
@@ -364,6 +374,16 @@ class FakeRows:
             ):
                 continue
             self._add(table.name, row)
+
+    def _upsert(self, table: TableSpec, rows: Sequence[Row]) -> None:
+        stored = self.tables[table.name]
+        for row in rows:
+            unique = tuple(row[c] for c in table.unique)
+            found = next((k for k, r in stored.items() if tuple(r[c] for c in table.unique) == unique), None)
+            if found is None:
+                self._add(table.name, row)
+            else:
+                stored[found] = {**stored[found], **self._tracked(table, _stored(table.name, row))}
 
     def _delete(self, table: TableSpec, rows: Sequence[Row]) -> None:
         doomed = {row[table.key] for row in rows}

@@ -43,6 +43,7 @@ PATHS = {
     "whatsapp": "/webhooks/meta/whatsapp",
     "ringcentral": "/webhooks/ringcentral/sms",
     "booking": "/webhooks/booking",
+    "outbound": "/outbound/v1/messages",
 }
 
 
@@ -56,6 +57,7 @@ def webhook_settings(**overrides: Any) -> Settings:
         "meta_verify_token": "meatyhamhock",
         "ringcentral_verification_token": "rc-test-verification-token",
         "booking_api_key": "booking-test-api-key",
+        "outbound_api_key": "outbound-test-api-key",
         "phone_hash_key": "test-phone-hash-key",
         "topic_prefix": "test.",
         "max_body_bytes": 256 * 1024,
@@ -198,6 +200,14 @@ class ProviderSide:
         else:
             headers["X-Api-Key"] = self.settings.booking_api_key if api_key is None else api_key
         return self.client.post(PATHS["booking"], content=body, headers=headers)
+
+    def outbound(self, report: Mapping[str, Any], *, api_key: str | None = None) -> httpx.Response:
+        """The business's sending system reporting one send (JSON, X-Api-Key)."""
+        headers = {
+            "Content-Type": "application/json",
+            "X-Api-Key": self.settings.outbound_api_key if api_key is None else api_key,
+        }
+        return self.client.post(PATHS["outbound"], content=json.dumps(report).encode(), headers=headers)
 
     def post(self, provider: str, body: bytes, headers: Mapping[str, str]) -> httpx.Response:
         return self.client.post(PATHS[provider], content=body, headers=dict(headers))

@@ -903,6 +903,30 @@ class Backlinking:
         assert_ledger_explains(db, script)
 
 
+class ContactDetails:
+    """A customer's details stay correct: the newest email of the strongest source is kept,
+    whatever order the messages come in, and the ledger keeps both addresses."""
+
+    def test_the_newer_booking_email_is_kept_in_any_order_and_the_ledger_keeps_both(
+        self, db: Backend, second_db: Backend
+    ) -> None:
+        s = Envelopes(prefix="e")
+        old = s.booking("bk-20", name="Kim Lee", email="kim@old.example", phone="916-555-8080")
+        new = s.booking("bk-21", name="Kim Lee", email="kim@new.example", phone="916-555-8080")
+        for store, order, outcome in ((db, (old, new), "replaced"), (second_db, (new, old), "kept_previous")):
+            script = Script(db=store, prefix="e")
+            for envelope in order:
+                script.send(envelope)
+            (customer,) = customers(store)
+            assert (customer["email"], customer["email_source"]) == ("kim@new.example", "booking_form")
+            (entry,) = rows(store, t.identity_ledger, action="customer.email")
+            met = {entry["evidence"]["email"], entry["evidence"]["previous_email"]}
+            assert met == {"kim@old.example", "kim@new.example"}  # both addresses on record
+            assert entry["evidence"]["outcome"] == outcome
+            assert entry["customer_id"] == customer["id"] and entry["actor"] == "rule"
+            assert_ledger_explains(store, script)
+
+
 class Redelivery:
     """Redelivery changes nothing."""
 

@@ -109,6 +109,7 @@ class Erasure:
             None,
             parse_time(event.occurred_at),
         )
+        assert row["email_source"] is None  # nor where the email came from
         assert rows(db, t.phones) == [] and rows(db, t.phone_addresses) == []
         # Identities and threads keep their ids, links and times; their keys become subjects.
         assert {r["customer_id"] for r in rows(db, t.identities)} == {ana}

@@ -16,6 +16,13 @@ An opt-in given with the form (a ticked box) travels with the booking: `"consent
 exact text the customer agreed to in `consent_text` (required then), optionally `consent_at`
 (when they agreed; the submit time otherwise) and `consent_channels` (default ["sms"]).
 An unticked box (`false` or absent) records nothing: it is not an opt-out.
+
+Versions: a booking re-sent with the same `id` and different content is an update, not a
+duplicate. Its message id is `<id>#<version>`, the version being a hash of the whole form, so
+a redelivery of the same content is still the same message, and each change is a new one on
+the booking's thread (`booking:<source>:<id>`). The version's time is the form's `updated_at`
+when it sends one, else `submitted_at`: the timeline shows the latest by that time, whatever
+order the versions arrive in.
 """
 
 from __future__ import annotations
@@ -25,45 +32,44 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from ingest import signatures
-from ingest.edge import Inbound, Reply, forbidden, json_reply, not_configured, outcome_of, unauthorized
-from ingest.providers.base import Mapped, PayloadError, load_json, opt_ident
+from ingest.edge import Reply, json_reply, outcome_of
+from ingest.providers.base import Mapped, PayloadError, opt_ident
+from ingest.providers.shared_key import SharedKeyAdapter
 from ingest.timeutil import normalize
 from schema.envelopes import Booking, Party, RawEnvelope
 from schema.topics import CONSENT_CHANNELS
 
 MAX_TEXT = 4000
+VERSION_CHARS = 16  # hex digits of the content hash naming a version: 64 bits
 MAX_GUESTS = 100_000
 _TEXT_FIELDS = ("name", "email", "phone", "date", "notes")
 
 
-class BookingAdapter:
+class BookingAdapter(SharedKeyAdapter):
     name = "booking"
     channel = "booking"
+    key_name = "the booking API key"
 
-    def __init__(self, api_key: str) -> None:
-        self._key = api_key
-
-    def handshake(self, inbound: Inbound) -> Reply | None:
-        return None
-
-    def accept(self, inbound: Inbound) -> Mapped:
-        if not self._key:
-            raise not_configured("the booking API key")
-        api_key = inbound.headers.get("x-api-key")
-        signature = inbound.headers.get("x-signature-256")
-        if not api_key and not signature:
-            raise unauthorized("missing X-Api-Key or X-Signature-256")
-        if api_key and not signatures.tokens_equal(self._key, api_key):
-            raise forbidden("X-Api-Key does not match")
-        if signature and not signatures.sha256_header_valid(self._key, inbound.body, signature):
-            raise forbidden("X-Signature-256 does not match")
-        return map_payload(load_json(inbound.body), inbound.received_at)
+    def map(self, payload: Any, received_at: str) -> Mapped:
+        return map_payload(payload, received_at)
 
     def acknowledge(self, mapped: Mapped) -> Reply:
         envelope = mapped.envelopes[0] if mapped.envelopes else None
-        payload = {"status": "ok", "booking_id": envelope.provider_message_id if envelope else None}
+        payload: dict[str, Any] = {"status": "ok", "booking_id": None}
+        if envelope is not None:
+            payload["booking_id"], version = booking_version(envelope.provider_message_id)
+            if version is not None:
+                payload["version"] = version
         return json_reply(202 if envelope else 200, outcome_of(mapped), payload)
+
+
+def booking_version(message_id: str) -> tuple[str, str | None]:
+    """(the form's booking id, the version) of a booking's message id; an id-less booking's
+    content hash is both its id and its only version."""
+    form_id, mark, version = message_id.rpartition("#")
+    if mark and len(version) == VERSION_CHARS:
+        return form_id, version
+    return message_id, None
 
 
 def map_payload(payload: Any, received_at: str) -> Mapped:
@@ -81,16 +87,19 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
         total=_total(payload),
         notes=texts["notes"],
     )
-    occurred_at = normalize(payload.get("submitted_at"), received_at)
-    booking = _with_consent(booking, payload, occurred_at)
-    booking_id = opt_ident(payload, "id", "booking") or "sha256:" + _digest(payload)
+    submitted = normalize(payload.get("submitted_at"), received_at)
+    booking = _with_consent(booking, payload, submitted)
+    digest = _digest(payload)
+    form_id = opt_ident(payload, "id", "booking")
+    booking_id = form_id or "sha256:" + digest
     source = _text(payload, "source") or "website"
     envelope = RawEnvelope(
         channel="booking",
         provider="booking_form",
         kind="booking",
         direction="in",
-        provider_message_id=booking_id,
+        # Without an id the content hash is the id: each content is a booking of its own.
+        provider_message_id=f"{form_id}#{digest[:VERSION_CHARS]}" if form_id else booking_id,
         thread_key=f"booking:{source}:{booking_id}",
         business_account=source,
         customer=Party(
@@ -99,7 +108,7 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
             email=booking.email,
             phone=booking.phone,
         ),
-        occurred_at=occurred_at,
+        occurred_at=normalize(payload.get("updated_at"), submitted),
         received_at=received_at,
         text=booking.notes,
         booking=booking,

@@ -96,7 +96,7 @@ def _event(
                     kind=kind,
                     direction=direction,
                     provider_message_id=message_id,
-                    thread_key=f"{channel}:{business}:{customer}",
+                    thread_key=thread_key(channel, business, customer),
                     business_account=business,
                     customer=Party(id=customer),
                     business=Party(id=business),
@@ -119,7 +119,7 @@ def _event(
         customer, business = (recipient, sender) if echo else (sender, recipient)
         direction: Direction = "out" if echo else "in"
         if message.get("is_deleted") is True:
-            return envelope("deleted", f"deleted:{mid}", customer, business, direction)
+            return envelope("deleted", f"deleted:{mid}", customer, business, direction, refers_to=mid)
         attachments = tuple(objects(message, "attachments", f"{where}.message"))
         return envelope(
             "message",
@@ -138,22 +138,36 @@ def _event(
         if not isinstance(receipt, dict):
             raise PayloadError(f"{where}.{field}: not an object")
         # Receipts come from the customer about the business's messages.
-        receipt_id = _receipt_id(receipt, sender, recipient, status, f"{where}.{field}")
-        return envelope("status", receipt_id, sender, recipient, "out", status=status)
+        receipt_id, about = _receipt_id(receipt, sender, recipient, status, f"{where}.{field}")
+        return envelope("status", receipt_id, sender, recipient, "out", status=status, refers_to=about)
 
     return Mapped(ignored=1)  # reactions, postbacks, referrals, edits, optins...
 
 
-def _receipt_id(receipt: dict[str, Any], customer: str, business: str, status: str, where: str) -> str:
+def thread_key(channel: Channel, business: str, customer: str) -> str:
+    """A conversation between a Page (or Instagram account) and a PSID (or IGSID)."""
+    return f"{channel}:{business}:{customer}"
+
+
+def _receipt_id(
+    receipt: dict[str, Any], customer: str, business: str, status: str, where: str
+) -> tuple[str, str | None]:
     """One idempotent id per receipt: the message id when the receipt names one message,
-    else the watermark ("everything before this instant"), scoped to the thread."""
+    else the watermark ("everything before this instant"), scoped to the thread. Second: the
+    message the receipt is about, when it names exactly one."""
     mid = receipt.get("mid")
-    if isinstance(mid, str) and 0 < len(mid) <= 512:
-        return f"status:{mid}:{status}"
+    mids = receipt.get("mids")
+    only = mids[0] if isinstance(mids, list) and len(mids) == 1 else None
+    about = mid if _usable_mid(mid) else (only if _usable_mid(only) else None)
+    if _usable_mid(mid):
+        return f"status:{mid}:{status}", about
     watermark = receipt.get("watermark")
     if isinstance(watermark, int | str) and not isinstance(watermark, bool) and 0 < len(str(watermark)) <= 64:
-        return f"status:{business}:{customer}:{status}:{watermark}"
-    mids = receipt.get("mids")
-    if isinstance(mids, list) and mids and isinstance(mids[0], str) and 0 < len(mids[0]) <= 512:
-        return f"status:{mids[0]}:{status}"
+        return f"status:{business}:{customer}:{status}:{watermark}", about
+    if isinstance(mids, list) and mids and _usable_mid(mids[0]):
+        return f"status:{mids[0]}:{status}", about
     raise PayloadError(f"{where}: no mid, mids or watermark")
+
+
+def _usable_mid(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 512

@@ -109,18 +109,13 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
         conversation_obj = body.get("conversation")
         if isinstance(conversation_obj, dict):
             conversation = opt_ident(conversation_obj, "id", "body.conversation")
-    thread_key = (
-        f"ringcentral:conversation:{conversation}"
-        if conversation
-        else f"ringcentral:{owner}:{customer.phone}"
-    )
     envelope = RawEnvelope(
         channel="sms",
         provider="ringcentral",
         kind="message",
         direction=direction,
         provider_message_id=message_id,
-        thread_key=thread_key,
+        thread_key=thread_key(conversation, owner, customer.phone),
         business_account=owner or (business.phone or ""),
         customer=customer,
         business=business,
@@ -131,6 +126,14 @@ def map_payload(payload: Any, received_at: str) -> Mapped:
         raw=payload,
     )
     return Mapped((envelope,))
+
+
+def thread_key(conversation: str | None, owner: str, customer_phone: str) -> str:
+    """RingCentral's own conversation when it names one, else the subscribing extension
+    (`ownerId`) and the customer's number."""
+    if conversation:
+        return f"ringcentral:conversation:{conversation}"
+    return f"ringcentral:{owner}:{customer_phone}"
 
 
 def _party(address: dict[str, Any], where: str) -> Party:

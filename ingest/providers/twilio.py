@@ -121,11 +121,11 @@ def map_params(params: Params, received_at: str) -> Mapped:
     business_line = business_address or form.get("MessagingServiceSid", "")
     if not business_line:
         raise PayloadError("To: missing")
-    channel = _channel(customer_address)
+    channel = channel_of(customer_address)
     common: dict[str, Any] = {
         "channel": channel,
         "provider": "twilio",
-        "thread_key": f"twilio:{business_line}:{customer_address}",
+        "thread_key": thread_key(business_line, customer_address),
         "business_account": business_line,
         "customer": Party(
             id=customer_address,
@@ -144,6 +144,7 @@ def map_params(params: Params, received_at: str) -> Mapped:
             direction="out",
             provider_message_id=f"status:{sid}:{status}",
             status=status,
+            refers_to=sid,
             **common,
         )
         return Mapped((envelope,))
@@ -187,7 +188,14 @@ def _raw(params: Params) -> dict[str, Any]:
     return raw
 
 
-def _channel(address: str) -> Channel:
+def thread_key(business_line: str, customer_address: str) -> str:
+    """A conversation between one of the business's lines (its number, as Twilio writes `To` on
+    inbound messages) and a customer's address (`+1...`, `whatsapp:+1...`), whichever way it goes."""
+    return f"twilio:{business_line}:{customer_address}"
+
+
+def channel_of(address: str) -> Channel:
+    """The channel of a Twilio address: `whatsapp:` and `messenger:` prefixes, else SMS."""
     lowered = address.lower()
     for prefix, channel in _ADDRESS_CHANNELS:
         if lowered.startswith(prefix):

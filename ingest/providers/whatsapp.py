@@ -98,7 +98,14 @@ class _Line:
             customer = self._party(contact, wa_id, user_id, where)
             raw = self._fragment("statuses", status, contact)
             result += self._envelope(
-                "status", f"status:{wamid}:{state}", "out", customer, item=status, raw=raw, status=state
+                "status",
+                f"status:{wamid}:{state}",
+                "out",
+                customer,
+                item=status,
+                raw=raw,
+                status=state,
+                refers_to=wamid,
             )
         return result
 
@@ -170,7 +177,7 @@ class _Line:
             kind=kind,
             direction=direction,
             provider_message_id=message_id,
-            thread_key=f"whatsapp:{self.line_id}:{customer.id}",
+            thread_key=thread_key(self.line_id, customer.id),
             business_account=self.line_id,
             customer=customer,
             business=Party(id=self.line_id, phone=self.display),
@@ -180,6 +187,12 @@ class _Line:
             **extra,
         )
         return Mapped((envelope,))
+
+
+def thread_key(line_id: str, customer_id: str) -> str:
+    """A conversation on one business number (`phone_number_id`) with one user: their BSUID
+    when they have one, else their wa_id (see `_Line._party`)."""
+    return f"whatsapp:{line_id}:{customer_id}"
 
 
 def _content(message: dict[str, Any]) -> tuple[Kind, str | None, tuple[dict[str, Any], ...]]:

@@ -128,7 +128,7 @@ class RepositoryContract:
             )  # a real name beats a handle
             store.note_customer_details(
                 c, "@ana_l", "early@example.com", later(5)
-            )  # never the reverse; earlier email wins
+            )  # never the reverse; of two emails of one source the newer wins
             store.note_customer_details(
                 c, None, None, later(1)
             )  # the customer dates from its earliest message
@@ -136,17 +136,59 @@ class RepositoryContract:
         committed(db, observe)
         (row,) = rows(db, t.customers)
         assert (row["name"], row["name_at"]) == ("Ana Lopez", later(20))
-        assert (row["email"], row["email_at"]) == ("early@example.com", later(5))
+        assert (row["email"], row["email_at"], row["email_source"]) == (
+            "late@example.com",
+            later(20),
+            "channel",
+        )
         assert row["created_at"] == later(1)
         committed(db, lambda store: store.note_customer_details(c, "Ana Berg", None, later(15)))
         assert rows(db, t.customers)[0]["name"] == "Ana Berg"  # of two real names, the earlier
+
+    def test_the_newest_email_of_the_strongest_source_is_kept_and_each_meeting_said(
+        self, db: Backend
+    ) -> None:
+        c = customer_id("a")
+        committed(db, lambda store: store.create_customer(c, AT, "Ana", "old@example.com", "booking_form"))
+
+        def observe(store: IdentityRepository) -> list[Any]:
+            return [
+                # newer, but from a weaker source: kept out, and said so
+                store.note_customer_details(c, None, "profile@example.com", later(30), "channel"),
+                # the same source, newer: replaces
+                store.note_customer_details(c, None, "new@example.com", later(20), "booking_form"),
+                # the same source, older than the kept one: kept out
+                store.note_customer_details(c, None, "older@example.com", later(10), "booking_form"),
+                # the kept address again: nothing met
+                store.note_customer_details(c, None, "new@example.com", later(20), "booking_form"),
+            ]
+
+        weaker, newer, older, same = committed(db, observe)
+        assert (weaker.replaced, weaker.kept.email, weaker.previous.email) == (
+            False,
+            "old@example.com",
+            "old@example.com",
+        )
+        assert (newer.replaced, newer.previous.email, newer.seen.email) == (
+            True,
+            "old@example.com",
+            "new@example.com",
+        )
+        assert (older.replaced, older.kept.email) == (False, "new@example.com")
+        assert same is None
+        (row,) = rows(db, t.customers)
+        assert (row["email"], row["email_at"], row["email_source"]) == (
+            "new@example.com",
+            later(20),
+            "booking_form",
+        )
 
     def test_details_a_person_set_stand_against_observations(self, db: Backend) -> None:
         c = customer_id("a")
         committed(db, lambda store: store.create_customer(c, later(10), "@ana", "ana@example.com"))
         committed(db, lambda store: store.set_customer_details(c, "Ana Lopez", None, "admin:ops", later(30)))
-        # An earlier real name and an earlier email: the email may still change, the name not.
-        committed(db, lambda store: store.note_customer_details(c, "Ana Berg", "a@example.com", later(1)))
+        # A later real name and a newer email: the email may still change, the name not.
+        committed(db, lambda store: store.note_customer_details(c, "Ana Berg", "a@example.com", later(40)))
         (row,) = rows(db, t.customers)
         assert (row["name"], row["name_by"], row["email"], row["email_by"]) == (
             "Ana Lopez",
@@ -297,6 +339,57 @@ class RepositoryContract:
         assert not committed(db, lambda store: store.phone_pinned_not_shared(PHONE))
         assert [c["kind"] for c in rows(db, t.constraints)] == ["not_shared", "shared"]
         assert all(c["active"] and c["created_by"] == "admin:ops" for c in rows(db, t.constraints))
+
+    # --- re-normalization -----------------------------------------------------------------
+    def test_an_address_is_read_back_and_readdressed_to_another_number(self, db: Backend) -> None:
+        old, new, wa_id = "+5215512345678", "+525512345678", "5215512345678"
+        committed(db, lambda store: store.record_address("whatsapp", wa_id, old, "v1", AT))
+
+        def move(store: IdentityRepository) -> tuple[Any, ...]:
+            before = store.channel_address("whatsapp", wa_id)
+            store.ensure_phone(new, later(1), "v2")
+            store.readdress("whatsapp", wa_id, new, "v2")
+            return before, store.channel_address("whatsapp", wa_id), store.channel_address("sms", wa_id)
+
+        assert committed(db, move) == ((old, "v1"), (new, "v2"), None)
+        assert [
+            (a["channel"], a["address"], a["e164"], a["normalizer_version"])
+            for a in rows(db, t.phone_addresses)
+        ] == [("whatsapp", wa_id, new, "v2")]
+        assert {p["e164"] for p in rows(db, t.phones)} == {old, new}  # the old number stays
+        assert committed(db, lambda store: store.channel_address("whatsapp", wa_id)) == (new, "v2")
+
+    def test_consent_signals_and_a_persons_mark_of_a_number(self, db: Backend) -> None:
+        signal = {"channel": "sms", "source": "keyword", "evidence": {}}
+
+        def setup(store: IdentityRepository) -> None:
+            store.consent(
+                e164=PHONE, status="opted_out", keyword="STOP", idempotency_key="k1", at=AT, **signal
+            )
+            store.consent(
+                e164=OTHER_PHONE, status="opted_in", keyword="START", idempotency_key="k9", at=AT, **signal
+            )
+            store.add_constraint("shared", "admin:ops", AT, e164=PHONE)
+
+        committed(db, setup)
+
+        def read(store: IdentityRepository) -> tuple[Any, ...]:
+            store.consent(
+                e164=PHONE, status="opted_in", keyword="START", idempotency_key="k2", at=later(5), **signal
+            )
+            store.add_constraint("not_shared", "admin:ops", later(5), e164=PHONE)
+            return (
+                [(c["status"], c["idempotency_key"], c["at"]) for c in store.consent_signals(PHONE)],
+                store.phone_mark(PHONE),
+                store.phone_mark(OTHER_PHONE),
+            )
+
+        assert committed(db, read) == (
+            [("opted_out", "k1", AT), ("opted_in", "k2", later(5))],
+            "not_shared",
+            None,
+        )
+        assert committed(db, lambda store: store.phone_mark(PHONE)) == "not_shared"
 
     # --- identities -----------------------------------------------------------------------
     def test_a_later_sighting_updates_the_identity_an_earlier_one_keeps_it(self, db: Backend) -> None:

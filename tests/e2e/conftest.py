@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -62,8 +63,9 @@ def start_processes(settings: Settings, names: tuple[str, ...]) -> dict[str, Pro
     return processes
 
 
-@pytest.fixture
-def stack(settings: Settings) -> Iterator[Stack]:
+@contextmanager
+def running_stack(settings: Settings) -> Iterator[Stack]:
+    """Every stack process on free ports of its own, stopped when the block ends."""
     settings = with_ports(settings)
     ensure_topics(settings)
     processes = start_processes(settings, ("workers", "writer", "ingest", "api"))
@@ -72,3 +74,9 @@ def stack(settings: Settings) -> Iterator[Stack]:
     finally:
         for process in processes.values():
             process.stop()
+
+
+@pytest.fixture
+def stack(settings: Settings) -> Iterator[Stack]:
+    with running_stack(settings) as running:
+        yield running

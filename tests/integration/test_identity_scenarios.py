@@ -21,6 +21,7 @@ from tests.identity_scenarios import (
     T0,
     Backend,
     ConflictsMergesSplits,
+    ContactDetails,
     EditsByPeople,
     Journeys,
     MergeProtection,
@@ -93,6 +94,10 @@ class TestMergeProtectionOnPostgres(MergeProtection):
 
 
 class TestConflictsMergesSplitsOnPostgres(ConflictsMergesSplits):
+    pass
+
+
+class TestContactDetailsOnPostgres(ContactDetails):
     pass
 
 

@@ -318,18 +318,17 @@ def test_app_environment_names_only_settings(service: str) -> None:
 
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_secrets_come_from_the_user_or_development_mode_never_from_this_file(service: str) -> None:
-    """The compose file holds no secret value: each comes from the user's shell or .env, or, in
-    the development mode the file defaults to, from the settings' published development values."""
+    """The compose file holds no secret value: each comes from the user's shell or .env, or, when
+    the user asks for development mode (PHONEUNIFY_ENV=dev), from the published development values.
+    Without either, a process refuses to start: compose fails closed like every other way to run."""
     secrets = {env_var(f.name) for f in fields(Settings) if f.metadata.get("secret")}
     assert secrets <= passed_from_the_shell(service)
     assert secrets.isdisjoint(environment(service))
-    settings = settings_of(service)
-    assert settings.env == "dev", "compose's default is development mode, labelled as such"
-    settings.require(service, "phone_hash_key", "api_tokens")  # development values fill them
+    assert settings_of(service).env == "production", "compose's default must fail closed"
     with pytest.raises(SettingsError, match="PHONEUNIFY_PHONE_HASH_KEY is not set"):
-        Settings.from_env({**environment(service), "PHONEUNIFY_ENV": "production"}).require(
-            service, "phone_hash_key"
-        )
+        settings_of(service).require(service, "phone_hash_key")
+    dev = Settings.from_env({**environment(service), "PHONEUNIFY_ENV": "dev"})
+    dev.require(service, "phone_hash_key", "api_tokens")  # development values fill them
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

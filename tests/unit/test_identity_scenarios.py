@@ -10,6 +10,7 @@ from tests.identity_scenarios import (
     Backend,
     Backlinking,
     ConflictsMergesSplits,
+    ContactDetails,
     EditsByPeople,
     Journeys,
     MergeProtection,
@@ -60,6 +61,10 @@ class TestConflictsMergesSplits(ConflictsMergesSplits):
 
 
 class TestBacklinking(Backlinking):
+    pass
+
+
+class TestContactDetails(ContactDetails):
     pass
 
 

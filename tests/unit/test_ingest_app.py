@@ -29,6 +29,8 @@ def send_fixture(h, provider: str, name: str):
         return h.send.twilio_fixture(name)
     if provider == "ringcentral":
         return h.send.ringcentral_fixture(name)
+    if provider == "outbound":
+        return h.send.outbound(json.loads(fixture_bytes(provider, name)))
     return h.send.booking(fixture_bytes(provider, name))
 
 

@@ -23,7 +23,9 @@ def only(h):
 def test_booking_with_api_key(h):
     response = h.send.booking(fixture_bytes("booking", "booking.json"))
     assert response.status_code == 202
-    assert response.json() == {"status": "ok", "booking_id": "web-2026-000123"}
+    body = response.json()
+    assert body == {"status": "ok", "booking_id": "web-2026-000123", "version": body["version"]}
+    assert len(body["version"]) == 16
     envelope = only(h)
     assert (envelope.channel, envelope.provider, envelope.kind, envelope.direction) == (
         "booking",
@@ -43,6 +45,7 @@ def test_booking_with_api_key(h):
     assert envelope.customer.email == "ana.lopez@example.com"
     assert envelope.occurred_at == "2026-06-20T10:00:00.000Z"
     assert envelope.thread_key == "booking:website:web-2026-000123"
+    assert envelope.provider_message_id == "web-2026-000123#" + body["version"]
     assert h.publisher.records[0].topic == "test.raw.booking"
     assert schema_errors(h.publisher.records[0].value) == []
 
@@ -62,6 +65,37 @@ def test_minimal_booking_gets_a_content_id_stable_across_resubmits(h):
     assert first.provider_message_id == second.provider_message_id
     assert first.booking.guests == 2
     assert first.booking.phone == "916.555.0142"
+
+
+def test_a_changed_booking_is_a_new_version_of_the_same_booking(h):
+    form = json.loads(fixture_bytes("booking", "booking.json"))
+    first = h.send.booking(json.dumps(form).encode()).json()
+    again = h.send.booking(json.dumps(form, indent=2).encode()).json()  # a redelivery
+    changed = {**form, "guests": 6, "updated_at": "2026-06-21T09:00:00Z"}
+    update = h.send.booking(json.dumps(changed).encode()).json()
+    assert first == again
+    assert update["booking_id"] == first["booking_id"] and update["version"] != first["version"]
+    v1, v1_again, v2 = h.publisher.envelopes()
+    assert v1 == v1_again  # same content, same idempotency key: a no-op downstream
+    assert v2.idempotency_key != v1.idempotency_key
+    assert v2.thread_key == v1.thread_key  # one booking: its versions share its thread
+    assert v1.occurred_at == "2026-06-20T10:00:00.000Z"
+    assert v2.occurred_at == "2026-06-21T09:00:00.000Z"  # the version's own time orders it
+
+
+@pytest.mark.parametrize(
+    ("message_id", "parts"),
+    [
+        ("web-1#0123456789abcdef", ("web-1", "0123456789abcdef")),
+        ("a#b#0123456789abcdef", ("a#b", "0123456789abcdef")),
+        ("sha256:" + "0" * 32, ("sha256:" + "0" * 32, None)),
+        ("legacy-id", ("legacy-id", None)),
+    ],
+)
+def test_booking_version_splits_a_message_id(message_id, parts):
+    from ingest.providers.booking import booking_version
+
+    assert booking_version(message_id) == parts
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,7 @@ def test_unsend_is_a_deleted_event_with_its_own_id(h):
     assert envelope.text is None
     mid = envelope.raw["entry"][0]["messaging"][0]["message"]["mid"]
     assert envelope.provider_message_id == f"deleted:{mid}"  # never collides with the message itself
+    assert envelope.refers_to == mid  # the message it hides
 
 
 def test_seen_is_a_status(h):
@@ -69,6 +70,7 @@ def test_seen_is_a_status(h):
     assert envelope.provider_message_id.startswith("status:") and envelope.provider_message_id.endswith(
         ":read"
     )
+    assert envelope.refers_to == envelope.raw["entry"][0]["messaging"][0]["read"]["mid"]
 
 
 def test_media_only(h):

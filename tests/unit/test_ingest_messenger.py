@@ -83,6 +83,18 @@ def test_echo_is_outbound_and_keeps_the_customer_as_customer(h):
     assert envelope.raw["entry"][0]["messaging"][0]["message"]["app_id"] == 1517776481860111
 
 
+def test_an_unsend_is_mapped_as_on_instagram(h):
+    """The Messenger Platform documents no unsend event; an `is_deleted` message, should one
+    arrive, is the same deleted event as Instagram's (one mapping serves both products)."""
+    payload = fixture_json("messenger", "text.json")
+    message = payload["entry"][0]["messaging"][0]["message"]
+    payload["entry"][0]["messaging"][0]["message"] = {"mid": message["mid"], "is_deleted": True}
+    h.send.meta("messenger", json.dumps(payload).encode())
+    envelope = only(h)
+    assert (envelope.kind, envelope.text, envelope.refers_to) == ("deleted", None, message["mid"])
+    assert envelope.provider_message_id == f"deleted:{message['mid']}"
+
+
 def test_media_only(h):
     h.send.meta_fixture("messenger", "media_only.json")
     envelope = only(h)
@@ -97,6 +109,8 @@ def test_delivery_is_a_status_not_text(h):
     assert (envelope.kind, envelope.status, envelope.text) == ("status", "delivered", None)
     assert envelope.provider_message_id == f"status:{PAGE}:{PSID}:delivered:1718000100000"
     assert envelope.customer.id == PSID
+    # the receipt names one message: it is about that one
+    assert envelope.refers_to == "m_Echo3Hd8Jf5Gs0Ea2Tu7Io4Kp9Zx1Cv6Bn3Mq8Wr5LyPx4Lm7Rt2Wq9Yk1Vb6Nc"
 
 
 def test_read_is_a_status(h):
@@ -104,6 +118,7 @@ def test_read_is_a_status(h):
     envelope = only(h)
     assert (envelope.kind, envelope.status) == ("status", "read")
     assert envelope.provider_message_id == f"status:{PAGE}:{PSID}:read:1718000190000"
+    assert envelope.refers_to is None  # a watermark covers many messages, names none
 
 
 def test_standby_events_are_ingested_too(h):

@@ -87,6 +87,7 @@ def test_status_callback_is_a_status_about_our_send(h):
     assert (envelope.kind, envelope.direction, envelope.status) == ("status", "out", "delivered")
     assert envelope.text is None
     assert envelope.provider_message_id == "status:SM9f708192a3b4c5d6e7f8a9b0c1d2e3f4:delivered"
+    assert envelope.refers_to == "SM9f708192a3b4c5d6e7f8a9b0c1d2e3f4"  # attaches to our send
     # the customer is To on a callback about our own message; the thread is the same as inbound
     assert envelope.customer.phone == CUSTOMER
     assert envelope.thread_key == f"twilio:{BUSINESS}:{CUSTOMER}"

@@ -86,6 +86,7 @@ def test_statuses_are_one_idempotent_event_each(h):
     wamid = delivered.raw["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
     assert delivered.provider_message_id == f"status:{wamid}:delivered"
     assert read.provider_message_id == f"status:{wamid}:read"
+    assert delivered.refers_to == read.refers_to == wamid
     assert all(
         e.kind == "status" and e.direction == "out" and e.text is None for e in (delivered, read, failed)
     )

@@ -115,6 +115,16 @@ def test_a_consent_change_names_the_keyword_or_the_source() -> None:
     )
 
 
+def test_a_status_or_an_unsend_keeps_the_key_of_the_message_it_is_about() -> None:
+    status = _message("sms:status:SM1:delivered")
+    status.data.update(kind="status", status="delivered", content=None, refers_to="sms:SM1")  # type: ignore[attr-defined]
+    row, _ = project(status)  # type: ignore[arg-type]
+    assert (row.values["kind"], row.values["refers_to"]) == ("status", "sms:SM1")
+    assert row.values["payload"]["status"] == "delivered"
+    plain, _ = project(_message())  # type: ignore[arg-type]
+    assert plain.values["refers_to"] is None
+
+
 def test_an_erasure_blanks_its_customers_and_threads_and_its_own_row_names_nothing() -> None:
     merged = uuid.uuid4()
     event = make_event(

@@ -134,6 +134,7 @@ class Eraser:
                 email_at=None,
                 name_by=None,
                 email_by=None,
+                email_source=None,
                 erased_at=erasure.at,
             )
             self._rows.customers.touch(customer_id)

@@ -11,7 +11,6 @@ so the database stays the backstop of the single-writer-per-phone rule when part
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,11 +23,14 @@ from typing import Any
 import psycopg2.errors
 from sqlalchemy import Connection, Engine
 
+from phoneunify.db import advisory_locks_sql
 from phoneunify.retry import transient_db_error
 from workers.adapters import bulk_sql
 from workers.adapters.repository import Repository
 from workers.adapters.rows import (
+    ADDRESSES,
     CONFLICTS_PRIVATE,
+    CONSENT,
     CONSENT_ROWS,
     CONSTRAINTS_PRIVATE,
     CUSTOMERS,
@@ -52,12 +54,8 @@ from workers.domain.ports import BatchKeys, ConcurrentWriteError, TransientError
 
 log = logging.getLogger(__name__)
 
-# Advisory locks: a namespace of our own (two-int form), and how many buckets keys fold into.
+# Advisory locks: a namespace of our own (two-int form); keys fold into ids in phoneunify/db.py.
 LOCK_SPACE = 0x5055  # "PU"
-# Lock ids: 31-bit hashes of the keys. With 1,024 buckets a batch of 500 messages (~1,500
-# keys) held most of them, so two workers' batches nearly always shared one and ran one after
-# the other; in 2^31 two batches of distinct keys collide about once in a thousand.
-LOCK_IDS = 1 << 31
 
 _THREADS = (
     "SELECT {columns} FROM threads"
@@ -103,6 +101,14 @@ _KEYED = frozenset(
         "threads_thread_key_key",
         "uq_identities_provider_id",
     ]
+)
+_ADDRESS = (
+    f"SELECT {', '.join(ADDRESSES.columns)} FROM phone_addresses"  # noqa: S608 - fixed names
+    " WHERE channel = %(channel)s AND address = %(address)s FOR UPDATE"
+)
+_CONSENT_OF = (
+    f"SELECT {', '.join(CONSENT.columns)} FROM consent_ledger"  # noqa: S608 - fixed names
+    " WHERE e164 = %(e164)s ORDER BY seq"
 )
 _RESOLVE_ONE = "UPDATE identity_conflicts SET status = 'resolved', resolved_at = %(at)s WHERE id = %(id)s"
 # A person: up the merge pointers to the survivor, then every customer merged into it (the
@@ -245,15 +251,9 @@ class PostgresRows:
 
     def lock(self, keys: Sequence[str]) -> None:
         """Taken with the next statement (one round trip less), before it reads anything."""
-        buckets = sorted({_bucket(key) for key in keys})
-        if buckets:
-            # Integers only: written into the text, where a bound parameter would clash with the
-            # next statement's.
-            array = "{" + ",".join(map(str, buckets)) + "}"
-            self._locks += (
-                f"SELECT count(pg_advisory_xact_lock({LOCK_SPACE}, b))"  # noqa: S608 - integers
-                f" FROM (SELECT unnest('{array}'::int[]) AS b ORDER BY 1) AS ordered;\n"
-            )
+        statement = advisory_locks_sql(LOCK_SPACE, keys)
+        if statement:
+            self._locks += statement + ";\n"
 
     def load(self, table: TableSpec, keys: Sequence[Any]) -> list[Row]:
         if not keys:
@@ -326,6 +326,13 @@ class PostgresRows:
 
     def outbox(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         return dict(self._rows(_OUTBOX, {"keys": list(keys)}))
+
+    def address(self, channel: str, address: str) -> Row | None:
+        found = self._rows(_ADDRESS, {"channel": channel, "address": address})
+        return dict(zip(ADDRESSES.columns, found[0], strict=True)) if found else None
+
+    def consent_of(self, e164: str) -> list[Row]:
+        return [dict(zip(CONSENT.columns, r, strict=True)) for r in self._rows(_CONSENT_OF, {"e164": e164})]
 
     def resolve_conflicts(
         self,
@@ -402,6 +409,14 @@ class PostgresRows:
                     write.rows,
                     f"ON CONFLICT ({', '.join(table.unique)}) DO NOTHING",
                 )
+            elif write.kind == "upsert":
+                others = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.unique)
+                script.insert(
+                    table.name,
+                    table.columns,
+                    write.rows,
+                    f"ON CONFLICT ({', '.join(table.unique)}) DO UPDATE SET {others}",
+                )
             else:
                 script.insert(table.name, table.columns, write.rows)
         if self._locks:
@@ -472,8 +487,3 @@ def _load_sql(table: TableSpec) -> str:
         f"SELECT {', '.join(table.columns)} FROM {table.name}"  # noqa: S608 - fixed names, values bound
         f" WHERE {table.key} = ANY(%(keys)s::{key_type}[]) ORDER BY {table.key} FOR UPDATE"
     )
-
-
-def _bucket(key: str) -> int:
-    # A stable hash (not Python's salted hash()): every worker process must agree on buckets.
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % LOCK_IDS

@@ -26,6 +26,7 @@ from workers.adapters.erasure import Eraser, cluster_of, suppression
 from workers.adapters.row_cache import MAX_MERGE_HOPS, RowCache
 from workers.adapters.rows import FENCE, Encoded, Row, RowStore
 from workers.adapters.write_buffer import WriteBuffer, conflict_key
+from workers.domain.email_choice import EmailMet, EmailSeen, better_email
 from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState, better_name
 from workers.domain.ports import BatchKeys, Cluster, Erasure
 
@@ -85,7 +86,12 @@ class Repository:
         return row["merged_into"] if row else None
 
     def create_customer(
-        self, customer_id: uuid.UUID, at: datetime, name: str | None, email: str | None
+        self,
+        customer_id: uuid.UUID,
+        at: datetime,
+        name: str | None,
+        email: str | None,
+        email_source: str = "channel",
     ) -> None:
         if self._rows.customer(customer_id) is not None:
             return
@@ -103,32 +109,41 @@ class Repository:
                 "name_by": None,
                 "email_by": None,
                 "erased_at": None,
+                "email_source": email_source if email else None,
             }
         )
 
     def note_customer_details(
-        self, customer_id: uuid.UUID, name: str | None, email: str | None, at: datetime
-    ) -> None:
+        self,
+        customer_id: uuid.UUID,
+        name: str | None,
+        email: str | None,
+        at: datetime,
+        email_source: str = "channel",
+    ) -> EmailMet | None:
         row = self._rows.customer(customer_id)
         if row is None:
-            return
+            return None
         changed = False
         # A detail a person set (name_by, email_by) is never changed by an observation.
         if name and not row["name_by"] and better_name(name, at, row["name"], row["name_at"]):
             row["name"], row["name_at"] = name, at
             changed = True
-        if (
-            email
-            and not row["email_by"]
-            and (not row["email"] or row["email_at"] is None or at < row["email_at"])
-        ):
-            row["email"], row["email_at"] = email, at
-            changed = True
+        met = None
+        if email:
+            seen = EmailSeen(email, email_source, at)
+            kept = _kept_email(row)
+            if not row["email_by"] and better_email(seen, kept):
+                row["email"], row["email_at"], row["email_source"] = email, at, email_source
+                changed = True
+            if kept is not None and kept.email != email:
+                met = EmailMet(seen, kept, replaced=row["email"] == email)
         if at < row["created_at"]:
             row["created_at"] = at
             changed = True
         if changed:
             self._rows.customers.touch(customer_id)
+        return met
 
     def set_merged_into(self, customer_id: uuid.UUID, survivor: uuid.UUID | None, at: datetime) -> None:
         row = self._rows.customer(customer_id)
@@ -161,6 +176,7 @@ class Repository:
             row["name"], row["name_at"], row["name_by"] = name, at, by
         if email is not None:
             row["email"], row["email_at"], row["email_by"] = email, at, by
+            row["email_source"] = "admin"
         self._rows.customers.touch(customer_id)
 
     # --- phones ---------------------------------------------------------------------------
@@ -207,12 +223,7 @@ class Repository:
         return tuple(sorted(name for name in names if name))
 
     def phone_pinned_not_shared(self, e164: str) -> bool:
-        for row in reversed(self._buffer.constraints):
-            if row["e164"] == e164 and row["kind"] in ("shared", "not_shared"):
-                return bool(row["kind"] == "not_shared")
-        if e164 not in self._rows.phone_marks:
-            self._rows.phone_marks[e164] = self._store.phone_claims(e164, None, ()).mark
-        return self._rows.phone_marks[e164] == "not_shared"
+        return self.phone_mark(e164) == "not_shared"
 
     def ensure_phone(self, e164: str, at: datetime, version: str) -> None:
         if self._rows.row(self._rows.phones, e164) is None:
@@ -268,6 +279,28 @@ class Repository:
             row["customer_id"] = None
         self._rows.phones.touch(e164)
         return previous
+
+    # --- re-normalization -----------------------------------------------------------------
+    def channel_address(self, channel: str, address: str) -> tuple[str, str] | None:
+        row = self._buffer.moved.get((channel, address)) or self._buffer.addresses.get((channel, address))
+        if row is None:
+            row = self._store.address(channel, address)
+        return (row["e164"], row["normalizer_version"]) if row is not None else None
+
+    def readdress(self, channel: str, address: str, e164: str, version: str) -> None:
+        self._buffer.move_address(channel, address, e164, version)
+
+    def phone_mark(self, e164: str) -> str | None:
+        for row in reversed(self._buffer.constraints):
+            if row["e164"] == e164 and row["kind"] in ("shared", "not_shared"):
+                return str(row["kind"])
+        if e164 not in self._rows.phone_marks:
+            self._rows.phone_marks[e164] = self._store.phone_claims(e164, None, ()).mark
+        return self._rows.phone_marks[e164]
+
+    def consent_signals(self, e164: str) -> list[dict[str, Any]]:
+        pending = [row for row in self._buffer.consent if row["e164"] == e164]
+        return [*self._store.consent_of(e164), *pending]
 
     # --- channel identities ---------------------------------------------------------------
     def upsert_identity(
@@ -570,6 +603,15 @@ class Repository:
                 "refused": reason,
             }
         )
+
+
+def _kept_email(row: Row) -> EmailSeen | None:
+    """The customer's kept email as an observation (a row from before sources were recorded
+    held a booking form's address: the only source there was; one a person set, theirs)."""
+    if not row["email"]:
+        return None
+    source = "admin" if row["email_by"] else row["email_source"] or "booking_form"
+    return EmailSeen(row["email"], source, row["email_at"] or row["created_at"])
 
 
 def _phone_row(e164: str, customer_id: uuid.UUID | None, at: datetime, version: str) -> Row:

@@ -54,6 +54,7 @@ CUSTOMERS = TableSpec(
         "name_by",
         "email_by",
         "erased_at",
+        "email_source",
     ),
     "id",
 )
@@ -194,10 +195,11 @@ class Encoded:
 class Write:
     """Rows to write to one table: `insert` rows new to a keyed table, `update` every tracked
     column of rows found by key, `insert_missing` rows unless their unique columns are stored
-    already, `append` rows to an append-only table (in order), `delete` every row whose key
+    already, `upsert` rows or, where their unique columns are stored already, their other
+    columns, `append` rows to an append-only table (in order), `delete` every row whose key
     column holds one of the rows' key values (an erasure's)."""
 
-    kind: Literal["insert", "update", "insert_missing", "append", "delete"]
+    kind: Literal["insert", "update", "insert_missing", "upsert", "append", "delete"]
     table: TableSpec
     rows: Sequence[Row]
 
@@ -303,6 +305,12 @@ class RowStore(Protocol):
 
     def outbox(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """The stored events of those keys that have some."""
+
+    def address(self, channel: str, address: str) -> Row | None:
+        """The stored row of a channel address (its number and normalizer version), locked."""
+
+    def consent_of(self, e164: str) -> list[Row]:
+        """Every consent signal stored for a number, oldest first."""
 
     def resolve_conflicts(
         self,

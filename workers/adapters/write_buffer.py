@@ -32,6 +32,7 @@ class WriteBuffer:
         self.consent: list[Row] = []
         self.outbox: list[Row] = []
         self.addresses: dict[tuple[str, str], Row] = {}
+        self.moved: dict[tuple[str, str], Row] = {}
         self._consent_keys: set[str] = set()
         # An erasure's deletes and rewrites, in order, after everything else.
         self.erasure: list[Write] = []
@@ -62,6 +63,15 @@ class WriteBuffer:
             {"channel": channel, "address": address, "e164": e164, "normalizer_version": version},
         )
 
+    def move_address(self, channel: str, address: str, e164: str, version: str) -> None:
+        """The address stands for another number now (re-normalization): written over the stored row."""
+        self.moved[(channel, address)] = {
+            "channel": channel,
+            "address": address,
+            "e164": e164,
+            "normalizer_version": version,
+        }
+
     def add_outbox(self, row: Row) -> None:
         """A full outbox row (the repository builds it)."""
         self.outbox.append(row)
@@ -75,6 +85,8 @@ class WriteBuffer:
         writes: list[Write] = []
         if self.addresses:
             writes.append(Write("insert_missing", ADDRESSES, list(self.addresses.values())))
+        if self.moved:
+            writes.append(Write("upsert", ADDRESSES, list(self.moved.values())))
         if self.consent:
             writes.append(Write("insert_missing", CONSENT, self.consent))
         for spec, rows in (
@@ -87,7 +99,7 @@ class WriteBuffer:
                 writes.append(Write("append", spec, rows))
         writes.extend(self.erasure)
         self.ledger, self.conflicts, self.constraints, self.consent, self.outbox = [], [], [], [], []
-        self.addresses, self.erasure = {}, []
+        self.addresses, self.moved, self.erasure = {}, {}, []
         return writes
 
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from workers.domain.email_choice import EmailMet
 from workers.domain.identity import CustomerState, IdentityState, PhoneState, ThreadState
 
 
@@ -132,16 +133,28 @@ class IdentityRepository(Protocol):
         """The customer this one was merged into directly (None when not merged)."""
 
     def create_customer(
-        self, customer_id: uuid.UUID, at: datetime, name: str | None, email: str | None
+        self,
+        customer_id: uuid.UUID,
+        at: datetime,
+        name: str | None,
+        email: str | None,
+        email_source: str = "channel",
     ) -> None:
         """A new customer (nothing happens when it exists)."""
 
     def note_customer_details(
-        self, customer_id: uuid.UUID, name: str | None, email: str | None, at: datetime
-    ) -> None:
+        self,
+        customer_id: uuid.UUID,
+        name: str | None,
+        email: str | None,
+        at: datetime,
+        email_source: str = "channel",
+    ) -> EmailMet | None:
         """Keep the details a replay in any order would keep: a real name beats an @handle,
-        between two of a kind the earlier observation wins, the customer dates from its
-        earliest message. Never erases a detail."""
+        between two of a kind the earlier observation wins; the email of the strongest source
+        (workers/domain/email_choice.py), between two of one source the newer observation;
+        the customer dates from its earliest message. Never erases a detail. Returns, when the
+        email given differs from the one kept before, which of the two is kept (for the ledger)."""
 
     def set_merged_into(self, customer_id: uuid.UUID, survivor: uuid.UUID | None, at: datetime) -> None:
         """Merge (or, with None, split) a customer. A merge resolves the open questions about
@@ -184,6 +197,20 @@ class IdentityRepository(Protocol):
 
     def set_shared(self, e164: str, shared: bool, by: str, at: datetime, version: str) -> uuid.UUID | None:
         """Mark (it then links nobody) or unmark a phone as shared; returns its owner before."""
+
+    # --- re-normalization -----------------------------------------------------------------
+    def channel_address(self, channel: str, address: str) -> tuple[str, str] | None:
+        """The number a stored channel address stands for, and the normalizer version that
+        said so (None when the address is not stored)."""
+
+    def readdress(self, channel: str, address: str, e164: str, version: str) -> None:
+        """A new normalizer reads the address as `e164` (whose phone row must exist)."""
+
+    def phone_mark(self, e164: str) -> str | None:
+        """The latest shared / not_shared mark a person set on a phone, if any."""
+
+    def consent_signals(self, e164: str) -> list[dict[str, Any]]:
+        """Every consent signal of a number, oldest first (columns of consent_ledger)."""
 
     # --- channel identities ---------------------------------------------------------------
     def upsert_identity(

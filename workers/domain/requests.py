@@ -107,7 +107,13 @@ class ResolveRequest:
                     raise InvalidMessage(f"consent time: {exc}") from exc
         env = self.envelope
         _storable(
-            "envelope", env.provider_message_id, env.thread_key, env.business_account, env.text, env.status
+            "envelope",
+            env.provider_message_id,
+            env.thread_key,
+            env.business_account,
+            env.text,
+            env.status,
+            env.refers_to,
         )
         for party in (env.customer, env.business):
             _storable("party", *(getattr(party, f.name) for f in _PARTY_FIELDS))

@@ -20,8 +20,10 @@ from schema.linked import LinkedEvent, make_event
 from workers.domain import phones
 from workers.domain.identity import Policy
 from workers.domain.ports import IdentityRepository, UnitOfWorkFactory
+from workers.domain.renormalize import Claim, Keep, Number, Review, Share, as_mark, decide_move
 from workers.domain.typed_phone import canonical_phone
 from workers.services import erasure
+from workers.services.evidence import address_number
 from workers.services.transactions import committed
 
 
@@ -110,13 +112,18 @@ class _Run:
         self.version = version
         self.region = region
         self.hash_key = hash_key
-        self.actor = "admin:" + command.actor
+        self.actor = command.ledger_actor
         self.events: list[LinkedEvent] = []
 
     # --- helpers -----------------------------------------------------------------------------
     def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any], *id_parts: str) -> None:
         """`id_parts` tell apart several events of one type from one command (one per thread)."""
-        data = {**data, "actor": "admin", "by": self.command.actor, "command_id": self.command.command_id}
+        data = {
+            **data,
+            "actor": self.actor.partition(":")[0],
+            "by": self.command.actor,
+            "command_id": self.command.command_id,
+        }
         self.events.append(
             make_event(type_, self.when, customer, data, "command", self.command.command_id, type_, *id_parts)
         )
@@ -126,12 +133,13 @@ class _Run:
             at=self.at,
             action=action,
             actor=self.actor,
-            rule="admin_command",
+            rule=values.pop("rule", "admin_command"),
             confidence=values.pop("confidence", 1.0),
             policy_version=self.version,
             evidence={
                 "command_id": self.command.command_id,
                 **({"note": self.command.note} if self.command.note else {}),
+                **values.pop("evidence", {}),
             },
             **values,
         )
@@ -448,3 +456,107 @@ class _Run:
                 "fence": fenced,
             },
         )
+
+    # --- system actions ----------------------------------------------------------------------
+    def renormalize(self) -> None:
+        """Read stored channel addresses again with the current normalizer (the command names
+        the version it was planned with, so workers not upgraded yet refuse it rather than
+        re-read with the old one), move each to its new number, and carry the old number's
+        standing over as workers/domain/renormalize.py decides: never a silent merge."""
+        version = str(self.command.params["version"])
+        if version != phones.NORMALIZER_VERSION:
+            raise CommandError(
+                f"planned with normalizer {version}, but this resolver runs {phones.NORMALIZER_VERSION}:"
+                " upgrade the workers, then run phoneunify renormalize again"
+            )
+        for item in self.command.params["addresses"]:
+            channel, address = str(item["channel"]), str(item["address"])
+            stored = self.store.channel_address(channel, address)
+            if stored is None:
+                continue  # gone since it was planned
+            try:
+                new = address_number(channel, address, self.region)
+            except phones.PhoneError:
+                continue  # the new normalizer refuses it: left as it was, the dry run says why
+            self.store.ensure_phone(new, self.at, version)
+            self.store.readdress(channel, address, new, version)
+            if new != stored[0]:
+                self._carry(stored[0], new, channel)
+
+    def _number(self, e164: str) -> Number:
+        phone = self.store.phone(e164)
+        return Number(
+            owner=phone.owner.id if phone.owner else None,
+            holder=phone.holder,
+            shared=phone.shared,
+            mark=as_mark(self.store.phone_mark(e164)),
+            released_from=phone.released_from,
+        )
+
+    def _carry(self, old: str, new: str, channel: str) -> None:
+        """What the old number had, the new one gets (or a person is asked), consent included."""
+        rule = f"normalizer:{phones.NORMALIZER_VERSION}"
+        proof = {"channel": channel, "previous_phone_key": phone_key(old, self.hash_key)}
+        before = self._number(old)
+        move = decide_move(before, self._number(new))
+        self.ledger("phone.renormalized", rule=rule, customer_id=before.holder, e164=new, evidence=proof)
+        for signal in self.store.consent_signals(old):
+            self.store.consent(
+                e164=new,
+                subject=phone_key(new, self.hash_key),
+                identity_id=signal.get("identity_id"),
+                channel=signal["channel"],
+                status=signal["status"],
+                source=signal["source"],
+                keyword=signal["keyword"],
+                idempotency_key=f"renormalize:{phone_key(new, self.hash_key)}:"
+                + (
+                    signal["idempotency_key"]
+                    or f"{signal['channel']}:{signal['status']}:{signal['at'].isoformat()}"
+                ),
+                evidence={**proof, "carried": signal["evidence"]},
+                at=signal["at"],
+            )
+        if move.carry_mark is not None:
+            self.store.add_constraint(move.carry_mark, self.actor, self.at, e164=new)
+        match move.decision:
+            case Claim(holder=holder):
+                self.store.claim_phone(new, holder, self.at, phones.NORMALIZER_VERSION)
+                self.ledger("phone.linked", rule=rule, customer_id=holder, e164=new, evidence=proof)
+                self.emit(
+                    "phone.linked",
+                    self.store.effective(holder),
+                    {"customer_id": str(holder), "phone": new, "rule": rule, "confidence": 1.0},
+                    new,
+                )
+            case Share():
+                self.store.set_shared(new, True, self.actor, self.at, phones.NORMALIZER_VERSION)
+                self.ledger("phone.shared", rule=rule, e164=new, evidence=proof)
+                self.emit("phone.shared", None, {"phone": new, "rule": rule}, new)
+            case Review(kind=kind, customer_id=customer, other_customer_id=other):
+                self.store.conflict(
+                    kind=kind,
+                    customer_id=customer,
+                    other_customer_id=other,
+                    e164=new,
+                    confidence=1.0,
+                    evidence=proof,
+                    created_at=self.at,
+                )
+                self.ledger(
+                    "conflict.recorded", rule=kind, customer_id=customer, other_customer_id=other, e164=new
+                )
+                self.emit(
+                    "conflict.recorded",
+                    customer,
+                    {
+                        "kind": kind,
+                        "customer_id": str(customer) if customer else None,
+                        "other_customer_id": str(other) if other else None,
+                        "confidence": 1.0,
+                    },
+                    kind,
+                    new,
+                )
+            case Keep():
+                pass

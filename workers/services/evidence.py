@@ -56,6 +56,14 @@ class Rejected:
     reason: str
 
 
+def address_number(channel: str, address: str, region: str, provider: str | None = None) -> str:
+    """The canonical number a channel address stands for, read exactly as `gather` reads an
+    attested address (re-normalization reads stored addresses with it). Raises PhoneError.
+    Without the provider, an SMS address is read as Twilio reads it (RingCentral's read the same)."""
+    kind = _ADDRESS_PROVIDER.get(channel, provider or "twilio")
+    return phones.normalize_channel_address(address, kind, region).canonical
+
+
 def gather(
     envelope: RawEnvelope, policy: EvidencePolicy, seen_ms: int = 0
 ) -> tuple[ResolveRequest, list[Rejected]]:
@@ -64,14 +72,11 @@ def gather(
 
     attested = envelope.customer.phone
     if attested and envelope.kind != "booking":
-        provider = _ADDRESS_PROVIDER.get(envelope.channel, envelope.provider)
         try:
-            address = phones.normalize_channel_address(attested, provider, policy.region)
-            if address.canonical not in policy.business_numbers:
+            e164 = address_number(envelope.channel, attested, policy.region, envelope.provider)
+            if e164 not in policy.business_numbers:
                 evidence.append(
-                    PhoneEvidence(
-                        address.canonical, attested, "attested", ATTESTED_CONFIDENCE, "provider_attested"
-                    )
+                    PhoneEvidence(e164, attested, "attested", ATTESTED_CONFIDENCE, "provider_attested")
                 )
         except phones.PhoneError as exc:
             rejected.append(Rejected("attested", str(exc.reason)))

@@ -19,9 +19,10 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from phoneunify.privacy import identity_key, phone_key
-from schema.envelopes import RawEnvelope, parse_time, utc_iso
+from schema.envelopes import RawEnvelope, idempotency_key, parse_time, utc_iso
 from schema.linked import LinkedEvent, derived_id, make_event
 from workers.domain import identity as rules
+from workers.domain.email_choice import EmailMet
 from workers.domain.identity import ThreadState
 from workers.domain.model import PhoneEvidence
 from workers.domain.phones import NORMALIZER_VERSION
@@ -172,6 +173,7 @@ class Resolver:
             "sender": _sender(env),
             "attachments": list(env.attachments),
             "status": env.status,
+            "refers_to": idempotency_key(env.channel, env.refers_to) if env.refers_to else None,
             "booking": _booking(env),
             "evidence": [_public_evidence(e) for e in request.evidence],
             "seen_ms": request.seen_ms,
@@ -368,6 +370,7 @@ class _Context:
             case rules.NoChange(reason=reason):
                 if reason == "already_linked":
                     store.raise_confidence(identity.id, evidence.confidence)
+                    self._note_email(store.identity_owner(identity.id))
                     return "linked"
                 return None
         return None
@@ -396,7 +399,7 @@ class _Context:
         if store.customer_exists(customer):
             customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
         name, email = _details(self.env)
-        store.create_customer(customer, self.at, name, email)
+        store.create_customer(customer, self.at, name, email, _email_source(self.env))
         self._claim(evidence.e164, customer)
         self.ledger(
             "customer.created",
@@ -419,6 +422,36 @@ class _Context:
             },
         )
         return self._link(evidence, customer, rule, verification, proof, created=True)
+
+    def _note_email(self, customer: uuid.UUID | None) -> None:
+        """An address given on a message of an identity already linked is weighed too: the
+        customer keeps the newest of the strongest source, however it was linked."""
+        _, email = _details(self.env)
+        if customer is not None and email:
+            self._noted(
+                customer,
+                self.store.note_customer_details(customer, None, email, self.at, _email_source(self.env)),
+            )
+
+    def _noted(self, customer: uuid.UUID, met: EmailMet | None) -> None:
+        """Two different addresses met: the ledger keeps both, and which one the customer kept."""
+        if met is None:
+            return
+        self.ledger(
+            "customer.email",
+            "newest_email_of_strongest_source",
+            customer_id=customer,
+            identity_id=self.identity_id,
+            evidence={
+                "outcome": "replaced" if met.replaced else "kept_previous",
+                "email": met.seen.email,
+                "source": met.seen.source,
+                "observed_at": utc_iso(met.seen.at),
+                "previous_email": met.previous.email,
+                "previous_source": met.previous.source,
+                "previous_observed_at": utc_iso(met.previous.at),
+            },
+        )
 
     def _mark_shared(
         self,
@@ -473,7 +506,9 @@ class _Context:
         self.linked_now = True
         if customer is not None and not created:
             name, email = _details(self.env)
-            store.note_customer_details(customer, name, email, self.at)
+            self._noted(
+                customer, store.note_customer_details(customer, name, email, self.at, _email_source(self.env))
+            )
         self.ledger(
             "identity.linked",
             rule,
@@ -728,6 +763,11 @@ def _details(env: RawEnvelope) -> tuple[str | None, str | None]:
         return env.booking.name or env.customer.name, env.booking.email or env.customer.email
     name = env.customer.name or (("@" + env.customer.handle.lstrip("@")) if env.customer.handle else None)
     return name, env.customer.email
+
+
+def _email_source(env: RawEnvelope) -> str:
+    """Where a message's email comes from (workers/domain/email_choice.py ranks them)."""
+    return "booking_form" if env.booking is not None else "channel"
 
 
 def _sender(env: RawEnvelope) -> str:

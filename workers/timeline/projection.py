@@ -3,6 +3,9 @@
 Every message event becomes one row keyed by its idempotency key (channel + provider message
 id); every identity or consent change becomes one row keyed by its event id. Link changes of
 a whole thread (back-links, admin re-links) become re-projections of that thread's rows.
+A status or an unsend keeps the key of the message it is about (`refers_to`); what that does
+to other rows (an unsend hides its message, a booking's new version supersedes the older) is
+the writer's store's to apply (store.py), since the other row may arrive before or after.
 
 An inbound message with text also gets its intent tags (workers.domain.intent) and, when it reads
 as English, its sentiment (workers.timeline.sentiment), computed here once and stored with the row.
@@ -153,6 +156,7 @@ def _message_row(event: LinkedEvent) -> Row:
             "payload": payload,
             "intent_tags": tags,
             "sentiment": score,
+            "refers_to": data.get("refers_to"),
         }
     )
 

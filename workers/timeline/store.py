@@ -3,18 +3,29 @@
 One INSERT ... SELECT over unnest() of one array per column: a single statement whatever the
 batch size (a multi-row VALUES statement cost SQLAlchemy a fresh compile, 13 bind parameters
 per row and a RETURNING list, then a second statement to fix owners).
+
+Rows that change other rows are applied after the insert, whichever of the two came first
+(they can: an unsend and its message may sit on different partitions, and a replay reads the
+channels in any order), so the result is the same in any order:
+- an unsend hides the text and attachments of the message it refers to, and what was read in
+  the text (intent tags, sentiment), marks it `unsent` in its payload, and is itself superseded
+  by that message, which now stands for it;
+- of a booking's versions (one thread per booking), the latest by the form's own time is shown
+  and the others are superseded by it; each carries its version number (1 = as first sent).
+Both take advisory locks on what they recompute, so two writers never each miss the other's row.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, select, text, update
+from sqlalchemy import Connection, Engine, and_, select, text, update
 
+from phoneunify.db import advisory_locks_sql
 from schema import tables as t
 from workers.timeline.projection import Change, Erase, Row
 
@@ -35,6 +46,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("payload", "jsonb"),
     ("intent_tags", "text"),
     ("sentiment", "float8"),
+    ("refers_to", "text"),
 )
 # Tag lists travel as comma-joined text (tags are fixed words without commas): unnest() of a
 # two-dimensional array would flatten them into one column of tags.
@@ -78,6 +90,35 @@ INSERT = text(
     "ORDER BY v.ord "
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
+# Advisory locks of the writer (the resolver's space is 0x5055).
+LOCK_SPACE = 0x5054
+# Channels whose messages can be unsent: their new messages look for an unsend that came first.
+UNSEND_CHANNELS = frozenset({"instagram", "messenger"})
+# An unsend hides its message and folds into it, whichever was written first.
+UNSEND = text(
+    "WITH hidden AS ("
+    " UPDATE timeline_events m SET content = NULL, intent_tags = NULL, sentiment = NULL,"
+    " payload = (m.payload - 'attachments') || jsonb_build_object('unsent', true)"
+    " FROM timeline_events d"
+    " WHERE d.kind = 'deleted' AND d.refers_to = m.idempotency_key AND m.kind <> 'deleted'"
+    " AND (d.idempotency_key = ANY(CAST(:keys AS text[])) OR m.idempotency_key = ANY(CAST(:keys AS text[])))"
+    " AND NOT m.payload ? 'unsent'"
+    " RETURNING m.id, m.idempotency_key)"
+    " UPDATE timeline_events d SET superseded_by = hidden.id FROM hidden"
+    " WHERE d.kind = 'deleted' AND d.refers_to = hidden.idempotency_key"
+)
+# A booking's versions: the latest by its own time (then by key, so any order agrees) is shown.
+BOOKING_VERSIONS = text(
+    "WITH v AS (SELECT id,"
+    " row_number() OVER (PARTITION BY thread_id ORDER BY occurred_at, idempotency_key) AS version,"
+    " first_value(id) OVER (PARTITION BY thread_id ORDER BY occurred_at DESC, idempotency_key DESC)"
+    " AS latest"
+    " FROM timeline_events WHERE kind = 'booking' AND thread_id = ANY(CAST(:threads AS uuid[])))"
+    " UPDATE timeline_events te SET superseded_by = NULLIF(v.latest, v.id),"
+    " payload = te.payload || jsonb_build_object('version', v.version)"
+    " FROM v WHERE te.id = v.id AND (te.superseded_by IS DISTINCT FROM NULLIF(v.latest, v.id)"
+    " OR te.payload -> 'version' IS DISTINCT FROM to_jsonb(v.version))"
+)
 BLANK = text(
     "UPDATE timeline_events SET "  # noqa: S608 - fixed text
     + ", ".join(f"{name} = {value}" for name, value in _ERASED.items())
@@ -104,6 +145,8 @@ def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Cha
     with engine.begin() as conn:
         if rows:
             inserted = conn.execute(INSERT, _arrays(rows)).rowcount
+            _apply_unsends(conn, rows)
+            _apply_versions(conn, rows)
         for rp in reprojections:
             if isinstance(rp, Erase):
                 ids = {
@@ -123,6 +166,42 @@ def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Cha
                 condition = and_(condition, te.customer_id.is_(None))
             conn.execute(update(t.timeline_events).where(condition).values(customer_id=owner))
     return inserted
+
+
+def _apply_unsends(conn: Connection, rows: Sequence[Row]) -> None:
+    """Unsends in the batch, and new messages an earlier unsend may be waiting for."""
+    keys, locks = [], []
+    for row in rows:
+        values = row.values
+        if values["kind"] == "deleted" and values.get("refers_to"):
+            keys.append(values["idempotency_key"])
+            locks.append(values["refers_to"])
+        elif values["kind"] != "deleted" and values["channel"] in UNSEND_CHANNELS:
+            keys.append(values["idempotency_key"])
+            locks.append(values["idempotency_key"])
+    if keys:
+        _lock(conn, ("message:" + key for key in locks))
+        conn.execute(UNSEND, {"keys": keys})
+
+
+def _apply_versions(conn: Connection, rows: Sequence[Row]) -> None:
+    """Recompute the versions of the bookings the batch wrote to."""
+    threads = sorted(
+        {
+            str(r.values["thread_id"])
+            for r in rows
+            if r.values["kind"] == "booking" and r.values.get("thread_id")
+        }
+    )
+    if threads:
+        _lock(conn, ("booking:" + thread for thread in threads))
+        conn.execute(BOOKING_VERSIONS, {"threads": threads})
+
+
+def _lock(conn: Connection, keys: Iterable[str]) -> None:
+    """Locks held to the commit: a statement of their own, so the next one reads (under READ
+    COMMITTED) what another writer committed while we waited."""
+    conn.execute(text(advisory_locks_sql(LOCK_SPACE, keys)))
 
 
 def _arrays(rows: Sequence[Row]) -> dict[str, list[Any]]:
