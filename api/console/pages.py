@@ -66,9 +66,6 @@ def page_routes(
         except ValueError:
             return None
 
-    def _encoded(cursor: queries.Cursor | None) -> str | None:
-        return cursors.encode(cursor) if cursor else None
-
     def not_found(request: Request, what: str) -> Response:
         return console.problem(request, 404, f"No such {what}", f"There is no {what} with that id.")
 
@@ -124,7 +121,7 @@ def page_routes(
             {
                 "q": q,
                 "results": results,
-                "next_cursor": _encoded(next_cursor),
+                "next_cursor": cursors.next_page(next_cursor),
                 "paged": after is not None,
                 "shared": shared,
                 "back": str(request.url.path) + (f"?q={quote(q)}" if q else ""),
@@ -145,7 +142,7 @@ def page_routes(
             "customer": card,
             "identities": queries.identities_of(conn, ids),
             "items": items,
-            "earlier": _encoded(earlier),
+            "earlier": cursors.next_page(earlier),
             "stats": queries.stats(conn, ids),
             "threads": reads.threads_of(conn, ids),
             "phone_channels": reads.phone_channels(conn, card["phones"]),
@@ -283,7 +280,7 @@ def page_routes(
             {
                 "thread": thread,
                 "messages": messages,
-                "next_cursor": _encoded(next_cursor),
+                "next_cursor": cursors.next_page(next_cursor),
                 "owner": owner,
                 "q": q,
                 "candidates": candidates,
