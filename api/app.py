@@ -146,10 +146,7 @@ def create_app(
     ) -> Any:
         """The customer's unified timeline across every channel, oldest first by the time each
         event happened (not when it arrived), one page at a time."""
-        try:
-            after = cursors.decode(cursor) if cursor else None
-        except ValueError as exc:
-            raise HTTPException(400, f"bad cursor: {exc}") from exc
+        after = cursors.requested(cursor)
         with engine.connect() as conn:
             survivor = queries.survivor_of(conn, customer_id)
             if survivor is None:
@@ -167,7 +164,7 @@ def create_app(
                 "social_identities": queries.identities_of(conn, ids),
                 "conversations": items,
                 "stats": queries.stats(conn, ids),
-                "next_cursor": cursors.encode(next_cursor) if next_cursor else None,
+                "next_cursor": cursors.next_page(next_cursor),
             }
 
     @app.get("/api/v1/consent", response_model=models.ConsentAnswer, responses=errors)

@@ -17,6 +17,8 @@ import base64
 import hashlib
 import hmac
 
+from fastapi import HTTPException
+
 from api.queries import Cursor
 
 MAC_BYTES = 16  # 128 bits: out of reach of guessing, and a cursor stays short
@@ -40,6 +42,18 @@ class CursorCodec:
         if not position or not hmac.compare_digest(given, self._mac(position)):
             raise ValueError("not a cursor this API issued (use next_cursor as given)")
         return Cursor.decode(position)
+
+    def requested(self, text: str | None) -> Cursor | None:
+        """Where a request's `cursor` parameter says to go on from: None (absent or empty) is
+        the first page; a cursor this API did not issue is a 400 with the reason."""
+        try:
+            return self.decode(text) if text else None
+        except ValueError as exc:
+            raise HTTPException(400, f"bad cursor: {exc}") from exc
+
+    def next_page(self, cursor: Cursor | None) -> str | None:
+        """A page's next_cursor: the position after it, or None on the last page."""
+        return self.encode(cursor) if cursor else None
 
     def _mac(self, position: str) -> bytes:
         return hmac.new(self._key, position.encode(), hashlib.sha256).digest()[:MAC_BYTES]

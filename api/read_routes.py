@@ -28,15 +28,6 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
     signed by `cursors`, as the timeline's are."""
     router = APIRouter()
 
-    def decode_cursor(cursor: str | None) -> queries.Cursor | None:
-        try:
-            return cursors.decode(cursor) if cursor else None
-        except ValueError as exc:
-            raise HTTPException(400, f"bad cursor: {exc}") from exc
-
-    def encode_cursor(cursor: queries.Cursor | None) -> str | None:
-        return cursors.encode(cursor) if cursor else None
-
     @router.get(
         "/api/v1/customers",
         response_model=models.CustomerLookup,
@@ -58,7 +49,7 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
             if q is not None or cursor is not None:
                 raise HTTPException(400, "phone: give phone alone, or q (and cursor) to search")
             return by_phone(phone)
-        after = decode_cursor(cursor)
+        after = cursors.requested(cursor)
         with engine.connect() as conn:
             found, next_cursor = search.search(conn, q or "", settings.default_region, limit, after)
             cards = [
@@ -68,7 +59,7 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
                 }
                 for f in found
             ]
-        return {"customers": cards, "next_cursor": encode_cursor(next_cursor)}
+        return {"customers": cards, "next_cursor": cursors.next_page(next_cursor)}
 
     def by_phone(phone: str) -> dict[str, Any]:
         e164 = e164_of(phone, settings.default_region)
@@ -95,7 +86,7 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
     ) -> dict[str, Any]:
         """One conversation (linked or not): its channel, sender and owner, then its messages and
         bookings, oldest first, a page at a time."""
-        after = decode_cursor(cursor)
+        after = cursors.requested(cursor)
         with engine.connect() as conn:
             thread = queries.thread_card(conn, thread_id)
             if thread is None:
@@ -106,7 +97,7 @@ def read_router(settings: Settings, engine: Engine, auth: Any, cursors: CursorCo
         return {
             "thread": thread,
             "messages": items,
-            "next_cursor": encode_cursor(next_cursor),
+            "next_cursor": cursors.next_page(next_cursor),
         }
 
     return router

@@ -8,30 +8,28 @@ some number). The rest are the business chat corpus' messages without numbers, s
 costs what it costs on real chat. Business replies (Meta echoes) and SMS status callbacks are
 mixed in.
 
-Every webhook is built exactly as its provider sends it and signed with the settings' secrets,
-so the latency run posts them to the real ingest edge; the backfill run maps the same bodies
-with the ingest adapters' own mapping functions (no HTTP), which gives the raw envelopes the
-edge would have published.
+Every webhook is built exactly as its provider sends it and signed with the settings' secrets
+(by cli/provider_webhooks.py, the builder the simulator uses too), so the latency run posts
+them to the real ingest edge; the backfill run maps the same bodies with the ingest adapters'
+own mapping functions (no HTTP), which gives the raw envelopes the edge would have published.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from cli import provider_webhooks as webhooks
 from ingest.edge import records_for
 from ingest.providers import booking, meta, ringcentral, twilio
 from ingest.publisher import Record
-from ingest.signatures import hmac_sha256_hex, twilio_signature
 from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope, utc_iso
 from schema.topics import Topics
@@ -96,6 +94,10 @@ class Webhook:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     at: datetime  # when it happened (provider timestamps inside the body say the same)
+
+    @classmethod
+    def of(cls, channel: str, delivery: webhooks.Delivery, at: datetime) -> Webhook:
+        return cls(channel, delivery.path, delivery.body, delivery.headers, at)
 
     def envelopes(self, received_at: str) -> tuple[RawEnvelope, ...]:
         """The raw envelopes the ingest edge publishes for this delivery."""
@@ -262,131 +264,45 @@ class Traffic:
         self._sid += 1
         return self._sid
 
-    # --- providers ---------------------------------------------------------------------------
-    def _twilio(self, params: dict[str, str], at: datetime) -> Webhook:
-        path = "/webhooks/twilio/sms"
-        url = self.settings.public_base_url.rstrip("/") + path
-        signature = twilio_signature(self.settings.twilio_auth_token, url, sorted(params.items()))
-        headers = (("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature))
-        return Webhook("sms", path, urllib.parse.urlencode(params).encode(), headers, at)
-
+    # --- providers: bodies and signatures from the one builder the simulator uses ---------------
     def _twilio_sms(self, person: Person, text: str, at: datetime) -> Webhook:
         sid = f"SM{self._next_id():032x}"
-        params = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": "AC" + "0" * 32,
-            "From": person.e164,
-            "To": TWILIO_LINE,
-            "Body": text,
-            "NumMedia": "0",
-            "NumSegments": "1",
-            "SmsStatus": "received",
-            "ApiVersion": "2010-04-01",
-        }
-        return self._twilio(params, at)
+        return Webhook.of("sms", webhooks.twilio_sms(self.settings, sid, person.e164, TWILIO_LINE, text), at)
 
     def _twilio_status(self, person: Person, at: datetime) -> Webhook:
         sid = f"SM{self._next_id():032x}"
-        params = {
-            "MessageSid": sid,
-            "AccountSid": "AC" + "0" * 32,
-            "From": TWILIO_LINE,
-            "To": person.e164,
-            "MessageStatus": "delivered",
-            "ApiVersion": "2010-04-01",
-        }
-        return self._twilio(params, at)
+        delivered = webhooks.twilio_status(self.settings, sid, TWILIO_LINE, person.e164, "delivered")
+        return Webhook.of("sms", delivered, at)
 
     def _ringcentral(self, person: Person, text: str, at: datetime) -> Webhook:
-        moment = utc_iso(at)
-        body = {
-            "uuid": f"rc-{self._next_id()}",
-            "event": "/restapi/v1.0/account/~/extension/62264425001/message-store/instant?type=SMS",
-            "subscriptionId": "sub-bench",
-            "ownerId": "62264425001",
-            "timestamp": moment,
-            "body": {
-                "id": str(9_000_000_000 + self._sid),
-                "to": [{"phoneNumber": RINGCENTRAL_LINE}],
-                "from": {"phoneNumber": person.e164},
-                "type": "SMS",
-                "creationTime": moment,
-                "lastModifiedTime": moment,
-                "readStatus": "Unread",
-                "direction": "Inbound",
-                "availability": "Alive",
-                "subject": text,
-                "messageStatus": "Received",
-                "conversationId": str(7_876_416_245_344_257_449 + person.index),
-            },
-        }
-        headers = (
-            ("Content-Type", "application/json"),
-            ("Verification-Token", self.settings.ringcentral_verification_token),
+        message_id = str(9_000_000_000 + self._next_id())
+        conversation = str(7_876_416_245_344_257_449 + person.index)
+        delivery = webhooks.ringcentral_sms(
+            self.settings, message_id, person.e164, RINGCENTRAL_LINE, text, at, conversation_id=conversation
         )
-        return Webhook("ringcentral", "/webhooks/ringcentral/sms", json.dumps(body).encode(), headers, at)
-
-    def _signed_meta(self, channel: str, payload: dict[str, Any], at: datetime) -> Webhook:
-        # Meta sends compact JSON with non-ASCII escaped; the signature covers exactly these bytes.
-        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).encode()
-        secret = self.settings.meta_app_secret
-        if channel == "instagram" and self.settings.instagram_app_secret:
-            secret = self.settings.instagram_app_secret
-        headers = (
-            ("Content-Type", "application/json"),
-            ("X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(secret, raw)),
-        )
-        return Webhook(channel, f"/webhooks/meta/{channel}", raw, headers, at)
+        return Webhook.of("ringcentral", delivery, at)
 
     def _meta_dm(self, channel: str, person: Person, text: str, at: datetime, echo: bool = False) -> Webhook:
-        ms = int(at.timestamp() * 1000)
         account = PAGE_ID if channel == "messenger" else IG_ACCOUNT
         user = person.psid if channel == "messenger" else person.igsid
-        sender, recipient = (account, user) if echo else (user, account)
-        message: dict[str, Any] = {"mid": f"m_{channel[:2]}{self._next_id():024d}", "text": text}
-        if echo:
-            message["is_echo"] = True
-        payload = {
-            "object": "page" if channel == "messenger" else "instagram",
-            "entry": [
-                {
-                    "id": account,
-                    "time": ms,
-                    "messaging": [
-                        {
-                            "sender": {"id": sender},
-                            "recipient": {"id": recipient},
-                            "timestamp": ms,
-                            "message": message,
-                        }
-                    ],
-                }
-            ],
-        }
-        return self._signed_meta(channel, payload, at)
+        mid = f"m_{channel[:2]}{self._next_id():024d}"
+        return Webhook.of(
+            channel, webhooks.meta_dm(self.settings, channel, account, user, mid, text, at, echo), at
+        )
 
     def _whatsapp(self, person: Person, text: str, at: datetime) -> Webhook:
-        wa_id = person.e164.lstrip("+")
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": WA_DISPLAY, "phone_number_id": WA_LINE_ID},
-            "contacts": [{"profile": {"name": person.name}, "wa_id": wa_id}],
-            "messages": [
-                {
-                    "from": wa_id,
-                    "id": f"wamid.bench{self._next_id():020d}",
-                    "timestamp": str(int(at.timestamp())),
-                    "type": "text",
-                    "text": {"body": text},
-                }
-            ],
-        }
-        payload = {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}],
-        }
-        return self._signed_meta("whatsapp", payload, at)
+        wamid = f"wamid.bench{self._next_id():020d}"
+        delivery = webhooks.whatsapp(
+            self.settings,
+            WA_LINE_ID,
+            person.e164.lstrip("+"),
+            wamid,
+            text,
+            at,
+            name=person.name,
+            display_number=WA_DISPLAY,
+        )
+        return Webhook.of("whatsapp", delivery, at)
 
     def _booking(self, person: Person, text: str, at: datetime, with_phone: bool | None = None) -> Webhook:
         number = phonenumbers.parse(person.e164)
@@ -394,7 +310,7 @@ class Traffic:
         if with_phone is None:
             with_phone = self.rng.random() >= 0.3
         phone = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL) if with_phone else None
-        body = {
+        form = {
             "id": f"web-{self._next_id()}",
             "name": person.name,
             "email": person.email,
@@ -405,8 +321,7 @@ class Traffic:
             "source": "website",
             "submitted_at": utc_iso(at),
         }
-        headers = (("Content-Type", "application/json"), ("X-Api-Key", self.settings.booking_api_key))
-        return Webhook("booking", "/webhooks/booking", json.dumps(body).encode(), headers, at)
+        return Webhook.of("booking", webhooks.booking(self.settings, form), at)
 
 
 def _corpus() -> tuple[list[str], list[str], list[str]]:

@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from cli.simulate import RC_EXTENSION, GraphStandIn, ProviderSimulator, Sent, ringcentral_conversation
+from cli.provider_webhooks import RC_EXTENSION, ringcentral_conversation
+from cli.simulate import GraphStandIn, ProviderSimulator, Sent
 from cli.terminal import render
 from phoneunify.credentials import plain_token
 from phoneunify.settings import Settings, env_var

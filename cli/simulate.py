@@ -1,4 +1,5 @@
-"""Send webhooks the way the providers send them, signed with the configured secrets.
+"""Send webhooks the way the providers send them, signed with the configured secrets (the
+bodies and signatures come from cli/provider_webhooks.py).
 
 Used by `phoneunify demo`, the end-to-end tests and the throughput benchmark: every message
 goes through the real ingest edge, exactly as a provider's delivery would. `GraphStandIn`
@@ -18,11 +19,9 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ingest.signatures import hmac_sha256_hex, twilio_signature
+from cli import provider_webhooks as webhooks
 from phoneunify.settings import Settings
-
-# The RingCentral extension the simulated subscription belongs to (its webhooks' ownerId).
-RC_EXTENSION = "62264425001"
+from schema.envelopes import utc_iso
 
 
 @dataclass(frozen=True)
@@ -45,35 +44,16 @@ class ProviderSimulator:
         except urllib.error.HTTPError as exc:
             return Sent(exc.code, exc.read().decode(errors="replace"))
 
-    # --- Twilio ------------------------------------------------------------------------------
+    def _send(self, delivery: webhooks.Delivery) -> Sent:
+        return self._post(delivery.path, delivery.body, dict(delivery.headers))
+
     def twilio_sms(self, sid: str, from_: str, to: str, body: str, **extra: str) -> Sent:
-        params = {
-            **_twilio_message(sid, from_, to),
-            "Body": body,
-            "NumMedia": "0",
-            "NumSegments": "1",
-            "SmsStatus": "received",
-            **extra,
-        }
-        return self._twilio(params)
+        return self._send(webhooks.twilio_sms(self.settings, sid, from_, to, body, **extra))
 
     def twilio_status(self, sid: str, from_: str, to: str, status: str) -> Sent:
         """A status callback about one of the business's sends (From is the business, no Body)."""
-        params = {**_twilio_message(sid, from_, to), "MessageStatus": status, "SmsStatus": status}
-        return self._twilio(params)
+        return self._send(webhooks.twilio_status(self.settings, sid, from_, to, status))
 
-    def _twilio(self, params: dict[str, str]) -> Sent:
-        """POST form parameters signed as Twilio signs them."""
-        path = "/webhooks/twilio/sms"
-        url = self.settings.public_base_url.rstrip("/") + path
-        signature = twilio_signature(self.settings.twilio_auth_token, url, sorted(params.items()))
-        return self._post(
-            path,
-            urllib.parse.urlencode(params).encode(),
-            {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
-        )
-
-    # --- RingCentral -------------------------------------------------------------------------
     def ringcentral_sms(
         self,
         message_id: str,
@@ -83,48 +63,10 @@ class ProviderSimulator:
         direction: str = "Inbound",
         at: datetime | None = None,
     ) -> Sent:
-        moment = (at or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        inbound = direction == "Inbound"
-        body = {
-            "uuid": f"rc-{message_id}",
-            "event": f"/restapi/v1.0/account/~/extension/{RC_EXTENSION}/message-store/instant?type=SMS",
-            "subscriptionId": "sub-demo",
-            "ownerId": RC_EXTENSION,
-            "timestamp": moment,
-            "body": {
-                "id": message_id,
-                "to": [{"phoneNumber": business if inbound else customer}],
-                "from": {"phoneNumber": customer if inbound else business},
-                "type": "SMS",
-                "creationTime": moment,
-                "lastModifiedTime": moment,
-                "readStatus": "Unread",
-                "direction": direction,
-                "availability": "Alive",
-                "subject": text,
-                "messageStatus": "Received" if inbound else "Sent",
-                "conversationId": ringcentral_conversation(customer),
-            },
-        }
-        headers = {"Content-Type": "application/json"}
-        if self.settings.ringcentral_verification_token:
-            headers["Verification-Token"] = self.settings.ringcentral_verification_token
-        return self._post("/webhooks/ringcentral/sms", json.dumps(body).encode(), headers)
-
-    # --- Meta --------------------------------------------------------------------------------
-    def _meta(self, product: str, payload: dict[str, Any]) -> Sent:
-        # Meta sends compact JSON with non-ASCII escaped; the signature covers exactly these bytes.
-        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
-        secret = self.settings.meta_app_secret
-        if product == "instagram" and self.settings.instagram_app_secret:
-            secret = self.settings.instagram_app_secret
-        return self._post(
-            f"/webhooks/meta/{product}",
-            raw,
-            {
-                "Content-Type": "application/json",
-                "X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(secret, raw),
-            },
+        return self._send(
+            webhooks.ringcentral_sms(
+                self.settings, message_id, customer, business, text, _now(at), direction=direction
+            )
         )
 
     def meta_dm(
@@ -138,29 +80,9 @@ class ProviderSimulator:
         echo: bool = False,
     ) -> Sent:
         """A Messenger (product 'messenger') or Instagram ('instagram') direct message."""
-        ms = int((at or datetime.now(UTC)).timestamp() * 1000)
-        sender, recipient = (account_id, user_id) if echo else (user_id, account_id)
-        message: dict[str, Any] = {"mid": mid, "text": text}
-        if echo:
-            message["is_echo"] = True
-        payload = {
-            "object": "page" if product == "messenger" else "instagram",
-            "entry": [
-                {
-                    "id": account_id,
-                    "time": ms,
-                    "messaging": [
-                        {
-                            "sender": {"id": sender},
-                            "recipient": {"id": recipient},
-                            "timestamp": ms,
-                            "message": message,
-                        }
-                    ],
-                }
-            ],
-        }
-        return self._meta(product, payload)
+        return self._send(
+            webhooks.meta_dm(self.settings, product, account_id, user_id, mid, text, _now(at), echo=echo)
+        )
 
     def whatsapp(
         self,
@@ -172,25 +94,10 @@ class ProviderSimulator:
         at: datetime | None = None,
     ) -> Sent:
         """A WhatsApp Cloud API text message from `wa_id` (digits, no '+', as Meta sends it)."""
-        seconds = str(int((at or datetime.now(UTC)).timestamp()))
-        contact: dict[str, Any] = {"wa_id": wa_id}
-        if name:
-            contact["profile"] = {"name": name}
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
-            "contacts": [contact],
-            "messages": [
-                {"from": wa_id, "id": wamid, "timestamp": seconds, "type": "text", "text": {"body": text}}
-            ],
-        }
-        payload = {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "waba-" + phone_number_id, "changes": [{"value": value, "field": "messages"}]}],
-        }
-        return self._meta("whatsapp", payload)
+        return self._send(
+            webhooks.whatsapp(self.settings, phone_number_id, wa_id, wamid, text, _now(at), name=name)
+        )
 
-    # --- the business's own sends ------------------------------------------------------------
     def outbound(
         self,
         channel: str,
@@ -211,39 +118,17 @@ class ProviderSimulator:
             "to": to,
             "message_id": message_id,
             "text": text,
-            "sent_at": (at or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "sent_at": utc_iso(_now(at)),
             **extra,
         }
-        return self._post(
-            "/outbound/v1/messages",
-            json.dumps(report).encode(),
-            {"Content-Type": "application/json", "X-Api-Key": self.settings.outbound_api_key},
-        )
+        return self._send(webhooks.outbound(self.settings, report))
 
-    # --- booking form ------------------------------------------------------------------------
     def booking(self, booking: dict[str, Any]) -> Sent:
-        return self._post(
-            "/webhooks/booking",
-            json.dumps(booking).encode(),
-            {"Content-Type": "application/json", "X-Api-Key": self.settings.booking_api_key},
-        )
+        return self._send(webhooks.booking(self.settings, booking))
 
 
-def ringcentral_conversation(customer: str) -> str:
-    """RingCentral keeps one conversation per pair of numbers; a stable stand-in for its id."""
-    return str(7876416245344257449 + int("".join(ch for ch in customer if ch.isdigit())))
-
-
-def _twilio_message(sid: str, from_: str, to: str) -> dict[str, str]:
-    """What every Twilio request about one message carries."""
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": from_,
-        "To": to,
-        "ApiVersion": "2010-04-01",
-    }
+def _now(at: datetime | None) -> datetime:
+    return at or datetime.now(UTC)
 
 
 # --- the Graph API's user-profile endpoints ---------------------------------------------------

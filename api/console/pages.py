@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -65,9 +66,6 @@ def page_routes(
         except ValueError:
             return None
 
-    def _encoded(cursor: queries.Cursor | None) -> str | None:
-        return cursors.encode(cursor) if cursor else None
-
     def not_found(request: Request, what: str) -> Response:
         return console.problem(request, 404, f"No such {what}", f"There is no {what} with that id.")
 
@@ -78,6 +76,27 @@ def page_routes(
             "Customer erased",
             "This person's data was erased at their request (docs/privacy.md).",
         )
+
+    def survivor_or_answer(
+        conn: Connection,
+        request: Request,
+        customer_id: str,
+        moved: Callable[[uuid.UUID], Response],
+        *,
+        bare: bool = False,
+    ) -> uuid.UUID | Response:
+        """The customer a console link names, or the answer when it names none to show: 404 (no
+        such customer), 410 (erased), `moved(survivor)` (merged into the survivor). `bare` answers
+        404 and 410 without a page, for the live part's polls."""
+        ident = _uuid(customer_id)
+        survivor = queries.survivor_of(conn, ident) if ident else None
+        if survivor is None:
+            return Response(status_code=404) if bare else not_found(request, "customer")
+        if queries.erased(conn, survivor):
+            return Response(status_code=410) if bare else gone(request)
+        if survivor != ident:
+            return moved(survivor)
+        return survivor
 
     # --- search ---------------------------------------------------------------------------------
     @router.get("/")
@@ -102,7 +121,7 @@ def page_routes(
             {
                 "q": q,
                 "results": results,
-                "next_cursor": _encoded(next_cursor),
+                "next_cursor": cursors.next_page(next_cursor),
                 "paged": after is not None,
                 "shared": shared,
                 "back": str(request.url.path) + (f"?q={quote(q)}" if q else ""),
@@ -123,7 +142,7 @@ def page_routes(
             "customer": card,
             "identities": queries.identities_of(conn, ids),
             "items": items,
-            "earlier": _encoded(earlier),
+            "earlier": cursors.next_page(earlier),
             "stats": queries.stats(conn, ids),
             "threads": reads.threads_of(conn, ids),
             "phone_channels": reads.phone_channels(conn, card["phones"]),
@@ -142,16 +161,15 @@ def page_routes(
     @router.get("/customers/{customer_id}")
     def customer_page(request: Request, customer_id: str, before: str = "") -> Response:
         console.admin(request)
-        ident = _uuid(customer_id)
+
+        def moved(survivor: uuid.UUID) -> Response:
+            target = request.url.replace(path=f"{views.CONSOLE}/customers/{survivor}")
+            return RedirectResponse(str(target), status_code=303)
+
         with engine.connect() as conn:
-            survivor = queries.survivor_of(conn, ident) if ident else None
-            if survivor is None:
-                return not_found(request, "customer")
-            if queries.erased(conn, survivor):
-                return gone(request)
-            if survivor != ident:
-                target = request.url.replace(path=f"{views.CONSOLE}/customers/{survivor}")
-                return RedirectResponse(str(target), status_code=303)
+            survivor = survivor_or_answer(conn, request, customer_id, moved)
+            if isinstance(survivor, Response):
+                return survivor
             context = customer_context(conn, survivor, _cursor(before))
         return console.page(request, "customer.html", context)
 
@@ -160,15 +178,16 @@ def page_routes(
         """The live part of the customer page, when it changed since version `v`: 204 when not,
         JSON {version, html} when it did, {redirect} when the customer was merged away."""
         console.admin(request)
-        ident = _uuid(customer_id)
         with engine.connect() as conn:
-            survivor = queries.survivor_of(conn, ident) if ident else None
-            if survivor is None:
-                return Response(status_code=404)
-            if queries.erased(conn, survivor):
-                return Response(status_code=410)
-            if survivor != ident:
-                return JSONResponse({"redirect": f"{views.CONSOLE}/customers/{survivor}"})
+            survivor = survivor_or_answer(
+                conn,
+                request,
+                customer_id,
+                lambda survivor: JSONResponse({"redirect": f"{views.CONSOLE}/customers/{survivor}"}),
+                bare=True,
+            )
+            if isinstance(survivor, Response):
+                return survivor
             if reads.timeline_version(conn, queries.members(conn, survivor)) == v:
                 return Response(status_code=204)
             context = customer_context(conn, survivor, None)
@@ -181,15 +200,17 @@ def page_routes(
     @router.get("/customers/{customer_id}/why")
     def why_page(request: Request, customer_id: str) -> Response:
         console.admin(request)
-        ident = _uuid(customer_id)
         with engine.connect() as conn:
-            survivor = queries.survivor_of(conn, ident) if ident else None
-            if survivor is None:
-                return not_found(request, "customer")
-            if queries.erased(conn, survivor):
-                return gone(request)
-            if survivor != ident:
-                return RedirectResponse(f"{views.CONSOLE}/customers/{survivor}/why", status_code=303)
+            survivor = survivor_or_answer(
+                conn,
+                request,
+                customer_id,
+                lambda survivor: RedirectResponse(
+                    f"{views.CONSOLE}/customers/{survivor}/why", status_code=303
+                ),
+            )
+            if isinstance(survivor, Response):
+                return survivor
             ids = queries.members(conn, survivor)
             card = queries.customer_card(conn, survivor)
             entries = queries.ledger_of(conn, ids)
@@ -259,7 +280,7 @@ def page_routes(
             {
                 "thread": thread,
                 "messages": messages,
-                "next_cursor": _encoded(next_cursor),
+                "next_cursor": cursors.next_page(next_cursor),
                 "owner": owner,
                 "q": q,
                 "candidates": candidates,

@@ -171,6 +171,10 @@ def test_every_admin_action_the_api_has_is_a_button_in_the_console(
     pipe.admin("merge", survivor_id=pat[-36:], merged_id=other[-36:])  # gives pat a split button
     moved = browser.get(other + "?before=")
     assert moved.status_code == 303 and moved.headers["location"].endswith(pat + "?before=")
+    why = browser.get(other + "/why")
+    assert why.status_code == 303 and why.headers["location"] == pat + "/why"
+    live = browser.get(other + "/live", headers={"X-Console-Poll": "1"})
+    assert live.status_code == 200 and live.json() == {"redirect": pat}
     thread = re.search(r'href="(/console/threads/[0-9a-f-]{36})"', review)
     assert thread, review
     pages = [
@@ -236,4 +240,11 @@ def test_erasing_from_the_console_and_recording_consent(
     gone = browser.get(john)
     assert gone.status_code == 410 and "Customer erased" in gone.text
     assert browser.get(john + "/why").status_code == 410
+    live = browser.get(john + "/live", headers={"X-Console-Poll": "1"})
+    assert live.status_code == 410 and live.content == b""  # a poll gets bare statuses, no page
+    for unknown in ("/console/customers/not-an-id", "/console/customers/" + "0" * 8 + john[-28:]):
+        for suffix in ("", "/why"):
+            missing = browser.get(unknown + suffix)
+            assert missing.status_code == 404 and "No such customer" in missing.text
+        assert browser.get(unknown + "/live", headers={"X-Console-Poll": "1"}).status_code == 404
     assert "John" not in browser.get("/console/", params={"q": "john"}).text
