@@ -229,6 +229,15 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 
 
+def unstorable(value: str) -> str | None:
+    """What in `value` PostgreSQL cannot store ("a NUL character", "a lone surrogate ..."), or
+    None when it can store all of it."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    return "a NUL character" if found.group() == "\x00" else "a lone surrogate (an emoji cut in half?)"
+
+
 def storable(value: Any) -> Any:
     """A decoded JSON value with every NUL and lone surrogate, in strings and in object keys,
     replaced by U+FFFD: the edge publishes a customer's message with a visible mark where the

@@ -166,3 +166,31 @@ def test_a_bug_in_the_write_stops_the_writer_uncommitted() -> None:
     with pytest.raises(AttributeError):
         writer.poll_once()
     assert consumer.committed == []
+
+
+def test_an_event_whose_data_breaks_the_contract_is_dead_lettered_with_the_field() -> None:
+    journal = Journal()
+    producer = Producer(journal)
+    bad = make_event("thread.linked", "2026-03-06T17:00:00.000Z", None, {"thread_id": "not-a-uuid"}, "x")
+    consumer = Consumer(journal, [{TP: [_good(0), Record(1, bad.to_json())]}])
+    assert _writer(journal, producer, consumer).poll_once() == 1
+    ((_, letter),) = producer.letters
+    assert "data.thread_id is not a UUID" in json.loads(letter)["reason"]
+    assert consumer.committed == [{TP: OffsetAndMetadata(2, "", -1)}]
+
+
+@pytest.mark.parametrize("bug", [KeyError("channel"), ValueError("a bug"), TypeError("a bug")])
+def test_a_bug_in_the_projection_stops_the_writer_uncommitted(monkeypatch, bug: Exception) -> None:
+    """Only InvalidMessage is poison: a KeyError or ValueError of our own is not dead-lettered."""
+    from workers.timeline import writer as writer_module
+
+    def project(event: Any) -> Any:
+        raise bug
+
+    monkeypatch.setattr(writer_module, "project", project)
+    journal = Journal()
+    producer = Producer(journal)
+    consumer = Consumer(journal, [{TP: [_good(0)]}])
+    with pytest.raises(type(bug)):
+        _writer(journal, producer, consumer).poll_once()
+    assert producer.letters == [] and consumer.committed == []

@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from phoneunify.retry import Backoff, transient_db_error
 from schema.deadletter import dead_letter
 from schema.envelopes import parse_time
+from schema.invalid import InvalidMessage
 from schema.linked import LinkedEvent
 from schema.topics import Topics
 from workers.timeline.projection import Change, Row, project
@@ -131,9 +132,9 @@ class TimelineWriter:
                 try:
                     event = LinkedEvent.from_json(record.value)
                     row, reproject = project(event)
-                except (ValueError, KeyError, TypeError) as exc:
-                    # InvalidMessage (a ValueError) from decoding; the others from a projection
-                    # of data that breaks the event's contract.
+                except InvalidMessage as exc:
+                    # Only an event that is itself invalid (undecodable, or data the projection
+                    # says breaks the contract); any other exception is our bug: it propagates.
                     log.warning("dead-lettering linked event at offset %d: %s", record.offset, str(exc)[:200])
                     dead.append(
                         self.dlq.send(self.topics.dlq("timeline"), dead_letter("timeline", record.value, exc))
