@@ -25,6 +25,7 @@ timed again that way and that ratio is printed too.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# PHONEUNIFY_CORE: a compiled build of the phone core (bench/compiled_core.py, as `make bench` runs it)
+# is timed instead of the source tree's modules.
+CORE = os.environ.get("PHONEUNIFY_CORE", "")
+if CORE:
+    sys.path.insert(0, CORE)
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
@@ -49,6 +55,7 @@ import phonenumbers  # noqa: E402
 from phonenumbers import Leniency, PhoneNumberMatcher  # noqa: E402
 
 from bench.eval_extract import BUSINESS_FILES, Case, load_cases  # noqa: E402
+from workers.domain import phone_extract  # noqa: E402
 from workers.domain.phones import ExtractionContext, extract, warm_up  # noqa: E402
 
 Message = tuple[str, str | None, ExtractionContext]
@@ -175,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     n = len(messages)
     best_ratio = min(matcher) / min(ours)
     median_ratio = statistics.median(matcher) / statistics.median(ours)
-    print(f"messages: {n} (business chat corpus), {passes} passes of each, interleaved")
+    core = "compiled with mypyc" if phone_extract.__file__.endswith(".so") else "Python"
+    print(f"messages: {n} (business chat corpus), {passes} passes of each, interleaved; phone core: {core}")
     print(f"{'':36} {'best':>14} {'median':>14}")
     for name, times in (("ours:", ours), ("PhoneNumberMatcher(Leniency.VALID):", matcher)):
         print(f"{name:36} {n / min(times):>8,.0f} msgs/s {n / statistics.median(times):>8,.0f} msgs/s")

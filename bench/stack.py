@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,10 +36,31 @@ LOGS = ROOT / ".local" / "logs" / "bench"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port for a server we are about to start, taken below the kernel's ephemeral range.
+
+    A port from bind(0) lies inside that range, where any outgoing connection (a Kafka client's, say) may
+    take it as its source port between this check and the server's own bind: under load that was seen as
+    EADDRINUSE in a benchmark's worker. Below the range only another server's bind can take it.
+    """
+    floor = _ephemeral_floor()
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, floor) if floor > 20100 else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:

@@ -601,6 +601,8 @@ def test_dockerfile_installs_the_project_as_a_non_root_user() -> None:
     instructions = dockerfile()
     assert instructions[0] == ("FROM", "python:3.11-slim")
     assert any(kw == "RUN" and "pip install ." in rest for kw, rest in instructions)
+    # The image runs the phone core compiled (setup.py), whose build reads setup.py.
+    assert any(kw == "RUN" and "PHONEUNIFY_COMPILE=1 pip install ." in rest for kw, rest in instructions)
     users = [rest for kw, rest in instructions if kw == "USER"]
     assert users and users[-1] not in {"root", "0"}
     entrypoints = [rest for kw, rest in instructions if kw == "ENTRYPOINT"]
@@ -707,3 +709,14 @@ def test_the_cluster_layer_waits_for_every_broker_and_declares_its_volumes() -> 
             assert ip == "127.0.0.1"
             published.append(int(host_port))
     assert len(published) == len(set(published)), "two services publish one host port"
+
+
+def test_the_compiled_phone_core_is_pure_domain_code() -> None:
+    """setup.py compiles the modules pyproject lists (deploy/Dockerfile builds with it): each is there,
+    and in the pure core, which imports no I/O (tests/unit/test_layers.py)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    compiled = pyproject["tool"]["phoneunify"]["compiled"]
+    assert compiled
+    for module in compiled:
+        assert module.startswith("workers/domain/phone_"), module
+        assert (ROOT / module).is_file(), module

@@ -62,12 +62,22 @@ _KIND_OF_GROUP: Final = {kind.value: kind for kind in Kind}
 
 
 class Label(NamedTuple):
-    """A label found next to a number: its kind, its words as written, its offsets in the message."""
+    """A label found next to a number: its kind, the text it matched as written, its offsets in the
+    message."""
 
     kind: Kind
-    text: str
+    raw: str  # the text matched, glue words it may end with included ("call me at")
     start: int
     end: int
+
+    @property
+    def text(self) -> str:
+        """The label's words as written, without the glue words it may end with ("call me"): its
+        evidence, read only for the labels that end up on a number."""
+        words = self.raw.split()
+        while len(words) > 1 and words[-1].lower() in GLUE_WORDS:
+            words.pop()
+        return " ".join(words)
 
 
 class Message(NamedTuple):
@@ -207,6 +217,7 @@ def _starts_source(tokens: Iterable[str]) -> str:
 # What ends the text a label of a number may stand in: a value before it (two digits or more: "94110",
 # "DL 1234"), or the end of a clause -- a line end, or ". ", "! ", "? ", "; " that is not an
 # abbreviation's full stop ("Tel. ", "Nr. ") and not right before the digits ("Bestellnr. 0151...").
+_CUT_CHARS: Final = "\n.!?;"
 _VALUE_OR_CUT: Final = r"(?P<value>\d{2,})|(?P<cut>\n|[.!?;](?=\s))"
 _WINDOW_RE: Final = re.compile(_VALUE_OR_CUT)
 _ABBREVIATION_RE: Final = re.compile(
@@ -240,11 +251,7 @@ def _label(match: re.Match[str] | None, text: str) -> Label | None:
         return None
     group = match.lastgroup or ""
     start, end = match.span(group)
-    # The cue as evidence, without the glue words it may end with ("call me at" -> "call me").
-    words = text[start:end].split()
-    while len(words) > 1 and words[-1].lower() in GLUE_WORDS:
-        words.pop()
-    return Label(_KIND_OF_GROUP[group], " ".join(words), start, end)
+    return Label(_KIND_OF_GROUP[group], text[start:end], start, end)
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -260,9 +267,11 @@ class CueReader:
         self._owner = _Role(order, "owner")
         self._after_identifier = _Role(order, "after_identifier")
         self._after_owner = _Role(order, "after_owner")
-        self._before_starts = re.compile(
-            _starts_source(self._next_to.starts.keys() | self._owner.starts.keys())
-        )
+        # One scan of a number's window finds both where the window starts and the tokens in it.
+        before = self._next_to.starts.keys() | self._owner.starts.keys()
+        if any(not token.isalpha() and token in _CUT_CHARS for token in before):
+            raise ValueError("a label may not start with a clause end")  # see _tokens
+        self._before_scan = re.compile(rf"{_VALUE_OR_CUT}|(?P<token>{_starts_source(before)})")
         self._after_starts = re.compile(
             _starts_source(self._after_identifier.starts.keys() | self._after_owner.starts.keys())
         )
@@ -327,9 +336,16 @@ class CueReader:
 
     def _tokens(self, low: str, floor: int, at: int) -> list[tuple[int, str]]:
         """The words a label can start with between the window start of the digits at ``at`` (see
-        :func:`window_start`) and them, and where."""
-        lo = window_start(low, floor, at)
-        return [(m.start(), m.group(0)) for m in self._before_starts.finditer(low, lo, at)]
+        :func:`window_start`) and them, and where, read in one scan from ``floor``: a value or clause end
+        that ends the window drops the tokens before it (tokens, values and clause ends never share a
+        character, so the scan finds each where its own scan would)."""
+        tokens: list[tuple[int, str]] = []
+        for match in self._before_scan.finditer(low, floor, at):
+            if match.lastgroup == "token":
+                tokens.append((match.start(), match.group()))
+            elif _ends_window(match, low, floor, at):
+                tokens.clear()
+        return tokens
 
     @staticmethod
     def _first(role: _Role, low: str, tokens: list[tuple[int, str]], end: int) -> re.Match[str] | None:

@@ -44,6 +44,10 @@ Confidence is the probability that the number identifies the *sender* of an inbo
 
 Work is bounded: text past :data:`MAX_TEXT_CHARS` is not read, at most :data:`MAX_RUNS` runs are
 examined, and reading stops after ``max_tries`` runs that held no number.
+
+Speed comes from the image's build, not from tricks in the code: these modules are compiled to C with
+mypyc there (setup.py; ``make bench`` checks the compiled build against them), so they stay plain,
+strictly typed Python.
 """
 
 from __future__ import annotations
@@ -131,14 +135,15 @@ def extract(
     runs = _runs(text)  # step 2
     if not runs:
         return []
-    message = _Message(text, region.upper() if region else None, context)
+    message = Message.of(text)  # lowercased once, for every step that reads words
+    reading = _Reading(message, region.upper() if region else None, context)
     tries = max_tries
     for start, end in runs:
         if tries <= 0:
             break
-        if not message.read(start, end):  # steps 3 to 5
+        if not reading.read(start, end):  # steps 3 to 5
             tries -= 1
-    return message.candidates()  # step 6
+    return reading.candidates()  # step 6
 
 
 # --- step 2: runs -----------------------------------------------------------------------------------------
@@ -150,12 +155,13 @@ _LINE_START_RE: Final = re.compile(r"(?:^|\n)[ \t*\u2022\-]*\Z")
 _BULLET_MARKS: Final = frozenset(".)")
 _MINUTES_RE: Final = re.compile(r"\d{2}(?:\s|[.,\-\u2013](?=\s))+(?=[\d+(])")
 _CARRIER_XX: Final = ("0xx", "0xx ")
+_XX_RE: Final = re.compile("xx", re.IGNORECASE)
 
 
 def _runs(text: str) -> list[tuple[int, int]]:
     """Spans of the runs of digits in ``text`` (at most :data:`MAX_RUNS`)."""
     spans: list[tuple[int, int]] = []
-    placeholders = "xx" in text.lower()  # Brazil's carrier placeholder, looked for where it can be
+    placeholders = _XX_RE.search(text) is not None  # Brazil's carrier placeholder ("0xx62 ...")
     for match in RUN_RE.finditer(text):
         start, end = match.span()
         if start >= 2 and text[start - 1] in ":hH" and text[start - 2].isdigit():
@@ -204,17 +210,23 @@ _TOUCHING_WORDS: Final = GLUE_WORDS | CONTACT_VERBS
 _WHATSAPP_LINK_RE: Final = re.compile(r"(?:wa\.me/|whatsapp\.com/send/?\?phone=)\Z", re.IGNORECASE)
 
 
+def _after_whatsapp_link(text: str, at: int) -> bool:
+    """Whether the digits at ``at`` follow a WhatsApp link ("wa.me/5511..."); a link ends in '/' or '=',
+    so only digits after one of them are searched for it."""
+    return at > 0 and text[at - 1] in "/=" and _WHATSAPP_LINK_RE.search(text, max(0, at - 32), at) is not None
+
+
 def _shape(raw: str) -> str:
     """How a number is written, digits as 9: "415-555-0123" and "650-253-0000" have one shape."""
     return "".join("9" if ch.isdigit() else ch for ch in raw)
 
 
-class _Message:
+class _Reading:
     """The numbers of one message and their labels, read run by run."""
 
-    def __init__(self, text: str, region: str | None, context: ExtractionContext) -> None:
-        self.text, self.region, self.context = text, region, context
-        self.message = Message.of(text)  # lowercased once for every label read in it
+    def __init__(self, message: Message, region: str | None, context: ExtractionContext) -> None:
+        self.text, self.region, self.context = message.text, region, context
+        self.message = message
         self.cues: CueReader = reader_for(region)
         self.numbers: list[_Number] = []
         self.identifier_seen = False  # a code or an identifier label somewhere in the message
@@ -250,14 +262,14 @@ class _Message:
         """Step 5: the numbers of the run ``start:end`` (all its digits one number, when ``whole``), the
         first one labelled ``label``."""
         run = Run(self.text, self.message.low, start, end)
-        link = _WHATSAPP_LINK_RE.search(self.text, max(0, start - 32), start)  # "wa.me/5511..."
+        link = _after_whatsapp_link(self.text, start)
         named = label is not None and label.kind is not Kind.IDENTIFIER
         found = [] if run.all_decoys else run.numbers(self.region, link, named)
         if not found and not named and not run.all_decoys and not whole:
             # A label after the digits may say they are a phone ("44 7911 123456 is my number").
             after = self._label_after(end)
             if after is not None and after.kind is not Kind.IDENTIFIER:
-                found = Run(self.text, self.message.low, start, end).numbers(self.region, link, True)
+                found = run.numbers(self.region, link, True)
         if whole and not (len(found) == 1 and found[0].start <= start and found[0].end >= end):
             found = []
         for number in found:
@@ -384,9 +396,10 @@ def _attribute(
     if direction == "out":
         return Owner.BUSINESS, 0.1, "direction:out"
     if label is not None:
-        cue = "cue:" + label.kind + ":" + label.text.lower()
+        words = label.text.lower()
         if label.kind is Kind.IDENTIFIER:  # only an international number survives an identifier label
-            return Owner.UNKNOWN, 0.3, f"identifier_label:{label.text.lower()}"
+            return Owner.UNKNOWN, 0.3, f"identifier_label:{words}"
+        cue = "cue:" + label.kind + ":" + words
         if label.kind is Kind.OTHER:
             return Owner.OTHER_PERSON, 0.15, cue
         if label.kind is Kind.SELF:

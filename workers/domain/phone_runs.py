@@ -198,7 +198,10 @@ _LIST_SEP_RE: Final = re.compile(r"\s+/\s*|\s*/\s+|\s+[-\u2013\u2014]+\s+|\s*-{2
 
 
 def next_item(run: str) -> int | None:
-    """Where the next item of a list begins in a run, if the run holds a list separator."""
+    """Where the next item of a list begins in a run, if the run holds a list separator (a run of digits
+    alone, the usual order or tracking number, holds none)."""
+    if run.isdigit():
+        return None
     match = _LIST_SEP_RE.search(fold(run))
     return match.end() if match is not None else None
 
@@ -216,7 +219,9 @@ _WRITTEN_AS_PHONE_RE: Final = re.compile(r"\+|.*[-./()]|\d{9,}\Z|0(?=(?:\D*\d){8
 
 def after_value(run: str) -> int | None:
     """Where a number written as a phone begins after the first value of a run and a plain space
-    ("12345 415-555-0134": 6; "12345 0171 2345678": None)."""
+    ("12345 415-555-0134": 6; "12345 0171 2345678": None). A run of digits alone has no space."""
+    if run.isdigit():
+        return None
     folded = fold(run)
     match = _VALUE_THEN_MORE_RE.match(folded)
     if match is None or _WRITTEN_AS_PHONE_RE.match(folded, match.end()) is None:
@@ -265,7 +270,7 @@ class Run:
         )
         self.blocked = block_decoys(view)
         self.sizes = [0 if g.blocked else g.end - g.start for g in self.groups]
-        self.attempts = MAX_PARSES_PER_RUN
+        self.attempts = MAX_PARSES_PER_RUN  # what one reading may cost (see numbers)
         self.international = False
         self.named = False
         self._hint: str | bool | None = False  # False: not looked for yet
@@ -294,6 +299,7 @@ class Run:
         phone or a group standing alone (see :meth:`_trim`)."""
         self.international = bool(international)
         self.named = named
+        self.attempts = MAX_PARSES_PER_RUN  # each reading of the run has its own budget
         segments = _segments(self.run, self.groups, self.blocked > 0)
         blocked = tuple(sorted({g.blocked for g in self.groups if g.blocked})) if self.blocked else ()
         found: list[Found] = []
