@@ -38,7 +38,8 @@ from ingest.async_publisher import AsyncPublisher
 from ingest.providers.base import Mapped, PayloadError
 from ingest.publisher import PublishError, Record
 from phoneunify.privacy import thread_key_hash
-from schema.envelopes import EnvelopeError, RawEnvelope
+from schema import jsoncodec
+from schema.envelopes import EnvelopeError, RawEnvelope, storable
 from schema.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -138,12 +139,23 @@ def records_for(envelopes: Sequence[RawEnvelope], topics: Topics, hash_key: str)
 
 
 def _value(envelope: RawEnvelope) -> bytes:
+    """The envelope's record: UTF-8 JSON whose every string PostgreSQL takes. A NUL (JSON writes
+    it as an escape) or a lone surrogate (the encoder refuses it) in any field, the customer's
+    text included, becomes U+FFFD: the message reaches the timeline with a mark where the
+    character was, instead of being refused downstream. Ordinary envelopes take the fast path."""
     try:
-        return envelope.to_json()
+        encoded = envelope.to_json()
     except UnicodeEncodeError:
-        # A lone surrogate (say, an emoji cut in half by the provider) cannot be UTF-8 encoded;
-        # escaped JSON keeps it exactly instead of refusing a genuine message.
-        return json.dumps(envelope.to_dict(), separators=(",", ":")).encode()
+        pass
+    else:
+        if _ESCAPED_NUL not in encoded:
+            return encoded
+    return jsoncodec.dumps(storable(envelope.to_dict()))
+
+
+# How JSON writes a NUL; text holding a literal backslash-u0000 also matches, and then merely
+# takes the slow path, which changes nothing in it.
+_ESCAPED_NUL = b"\\u0000"
 
 
 class Edge:

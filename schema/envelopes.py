@@ -7,6 +7,7 @@ idempotency key of a message is (channel, provider_message_id).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -219,6 +220,35 @@ def _check_types(envelope: RawEnvelope) -> None:
 
 
 _ENVELOPE_FIELDS = fields(RawEnvelope)
+
+
+# What no PostgreSQL text column takes and no UTF-8 encoder writes: NUL, and a lone surrogate (an
+# escaped half of a pair, say an emoji a provider cut in half; a whole pair decodes to one
+# character, so any surrogate left in a str is a lone one).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def unstorable(value: str) -> str | None:
+    """What in `value` PostgreSQL cannot store ("a NUL character", "a lone surrogate ..."), or
+    None when it can store all of it."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    return "a NUL character" if found.group() == "\x00" else "a lone surrogate (an emoji cut in half?)"
+
+
+def storable(value: Any) -> Any:
+    """A decoded JSON value with every NUL and lone surrogate, in strings and in object keys,
+    replaced by U+FFFD: the edge publishes a customer's message with a visible mark where the
+    unstorable character was, rather than an envelope the workers must refuse."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
 
 
 def utc_iso(moment: datetime) -> str:

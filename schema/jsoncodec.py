@@ -4,9 +4,9 @@ orjson decodes our messages in about half the time of `json.loads` (13 -> 6 us f
 resolve request on the bench traffic) and encodes events several times faster than
 `json.dumps`; encoding and decoding are among the larger costs of the workers, the writer and
 the edge. orjson refuses a few inputs the standard library accepts: escaped lone surrogates
-(the edge produces them for an emoji a provider cut in half), NaN, integers beyond 64 bits and
-non-string keys. Those take the standard library's path, so the result, and the error for
-input neither accepts, are what they were before orjson.
+(in an envelope from before the edge replaced them, or from another team's adapter), NaN,
+integers beyond 64 bits and non-string keys. Those take the standard library's path, so the
+result, and the error for input neither accepts, are what they were before orjson.
 
 `dumps` writes compact UTF-8 (the standard library's `ensure_ascii=False` with `(",", ":")`
 separators): the same JSON value, byte for byte the same text except that floats are written

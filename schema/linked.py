@@ -46,6 +46,11 @@ LinkedType = Literal[
 LINKED_TYPES: tuple[str, ...] = LinkedType.__args__  # type: ignore[attr-defined]
 
 
+class LinkedEventError(InvalidMessage):
+    """A linked event whose data breaks what its type promises (a consumer's projection found
+    a field missing or of the wrong shape); the message says which field and why."""
+
+
 def derived_id(*parts: str) -> uuid.UUID:
     """A stable UUID from natural-key parts (deterministic replay needs stable ids)."""
     return uuid.uuid5(NAMESPACE, "\x1f".join(parts))
@@ -82,17 +87,17 @@ class LinkedEvent:
     def from_dict(cls, data: dict[str, Any]) -> LinkedEvent:
         """Raises InvalidMessage when `data` is not a linked event v1."""
         if not isinstance(data, dict):
-            raise InvalidMessage("linked event must be a JSON object")
+            raise LinkedEventError("linked event must be a JSON object")
         if data.get("schema_version") != LINKED_SCHEMA_VERSION:
-            raise InvalidMessage(f"unsupported schema_version {data.get('schema_version')!r}")
+            raise LinkedEventError(f"unsupported schema_version {data.get('schema_version')!r}")
         if data.get("type") not in LINKED_TYPES:
-            raise InvalidMessage(f"unknown linked event type {data.get('type')!r}")
+            raise LinkedEventError(f"unknown linked event type {data.get('type')!r}")
         payload = data.get("data")
         if not isinstance(payload, dict):
-            raise InvalidMessage("linked event data must be an object")
+            raise LinkedEventError("linked event data must be an object")
         for name in ("event_id", "occurred_at"):
             if not isinstance(data.get(name), str):
-                raise InvalidMessage(f"linked event {name} must be a string")
+                raise LinkedEventError(f"linked event {name} must be a string")
         customer = data.get("customer_id")
         return cls(
             type=str(data["type"]),

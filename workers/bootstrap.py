@@ -94,18 +94,25 @@ def timeline_writer(settings: Settings, registry: CollectorRegistry) -> Timeline
     """The writer with its own consumer (offsets committed by hand) and dead-letter producer:
     one Kafka client library, kafka-python, for the writer's two roles."""
     engine = make_engine(settings.database_url)
-    dlq = KafkaProducer(
+    return TimelineWriter(
+        timeline_consumer(settings),
+        acked_producer(settings),
+        lambda rows, reprojections: write_batch(engine, rows, reprojections),
+        Topics(settings.topic_prefix),
+        registry,
+    )
+
+
+def acked_producer(settings: Settings) -> KafkaProducer:
+    """A kafka-python producer whose sends the caller waits on (acks from every replica). Its
+    max_request_size is the topics' limit derived from the body limit (settings.message_max_bytes),
+    not kafka-python's 1 MB default: a dead letter wraps a whole record, which may be larger."""
+    return KafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap.split(","),
         acks="all",
         max_block_ms=10000,
         request_timeout_ms=10000,
-    )
-    return TimelineWriter(
-        timeline_consumer(settings),
-        dlq,
-        lambda rows, reprojections: write_batch(engine, rows, reprojections),
-        Topics(settings.topic_prefix),
-        registry,
+        max_request_size=settings.message_max_bytes,
     )
 
 
@@ -131,13 +138,7 @@ def profile_fetcher(settings: Settings, registry: CollectorRegistry) -> ProfileF
     the Graph API client, the schedule in PostgreSQL, and a producer for the profile envelopes
     (on the channel's raw topic, keyed like the thread, acknowledged before the fetch is settled)."""
     topics = Topics(settings.topic_prefix)
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        acks="all",
-        max_block_ms=10000,
-        request_timeout_ms=10000,
-        max_request_size=settings.message_max_bytes,
-    )
+    producer = acked_producer(settings)
 
     def publish(envelope: RawEnvelope) -> None:
         key = thread_key_hash(envelope.thread_key, settings.phone_hash_key).encode()

@@ -41,17 +41,6 @@ TEL = "+19165551234"
 OTHER = "+19165557777"
 
 
-@pytest.fixture
-def pipe(engine: Engine) -> Pipeline:
-    return Pipeline(engine=engine)
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Any:
-    with api_client(settings, engine) as c:
-        yield c
-
-
 def lookup(client: TestClient, phone: str) -> dict[str, Any]:
     response = client.get("/api/v1/customers", params={"phone": phone})
     assert response.status_code == 200, response.text

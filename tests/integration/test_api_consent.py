@@ -14,12 +14,10 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from ingest.providers.twilio import map_params, parse_form
-from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope, utc_iso
-from tests.integration.builders import BUSINESS, Pipeline, api_client, at, retimed
+from tests.integration.builders import BUSINESS, Pipeline, at, retimed
 
 pytestmark = pytest.mark.infra
 
@@ -44,17 +42,6 @@ NOT_KEYWORDS = [
 def variants(keyword: str) -> list[str]:
     """How people type a keyword: any case, stray spaces or newlines, a trailing mark."""
     return [keyword, keyword.lower(), f"  {keyword.title()}\n", f"{keyword.lower()}!", f"{keyword}."]
-
-
-@pytest.fixture
-def pipe(engine: Engine) -> Pipeline:
-    return Pipeline(engine=engine)
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Any:
-    with api_client(settings, engine) as c:
-        yield c
 
 
 def card(client: TestClient, phone: str) -> dict[str, Any]:

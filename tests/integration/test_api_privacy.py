@@ -35,12 +35,6 @@ def pipe(engine: Engine, settings: Settings) -> Pipeline:
     return Pipeline(engine=engine, settings=settings)
 
 
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Any:
-    with api_client(settings, engine) as c:
-        yield c
-
-
 def owner(client: TestClient, phone: str) -> str:
     response = client.get("/api/v1/customers", params={"phone": phone})
     assert response.status_code == 200, response.text

@@ -9,32 +9,17 @@ keys can reach the writer in any relative order; these tests use such orders on 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from phoneunify.settings import Settings
 from schema.linked import LinkedEvent
 from tests.identity_scenarios import ident, thread
-from tests.integration.builders import Pipeline, api_client, at, retimed, write_events
+from tests.integration.builders import Pipeline, at, retimed, write_events
 
 pytestmark = pytest.mark.infra
 
 TEL = "+19165551234"
 OTHER = "+19165557777"
-
-
-@pytest.fixture
-def pipe(engine: Engine) -> Pipeline:
-    return Pipeline(engine=engine)
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Any:
-    with api_client(settings, engine) as c:
-        yield c
 
 
 def customer_of(client: TestClient, phone: str) -> str:

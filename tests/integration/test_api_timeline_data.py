@@ -16,25 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from phoneunify.settings import Settings
 from schema.envelopes import RawEnvelope
-from tests.integration.builders import Pipeline, api_client, at, retimed
+from tests.integration.builders import Pipeline, at, retimed
 
 pytestmark = pytest.mark.infra
 
 TEL = "+19165551234"
 ORDERS = ["emitted", "reversed"]
-
-
-@pytest.fixture
-def pipe(engine: Engine) -> Pipeline:
-    return Pipeline(engine=engine)
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Any:
-    with api_client(settings, engine) as c:
-        yield c
 
 
 def timeline(client: TestClient, phone: str = TEL, **params: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from schema.envelopes import Booking, EnvelopeError, Party, RawEnvelope
+from schema.envelopes import Booking, EnvelopeError, Party, RawEnvelope, storable
 from schema.linked import LinkedEvent, make_event
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schema" / "jsonschema"
@@ -119,3 +119,19 @@ def test_linked_events_validate() -> None:
         assert LinkedEvent.from_json(event.to_json()) == event
     bad = {**events[1].to_dict(), "data": {"survivor_id": customer}}
     assert list(validator.iter_errors(bad)), "a merge without merged_ids must not validate"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain text", "plain text"),
+        ("caf\u00e9 \U0001f600", "caf\u00e9 \U0001f600"),  # whole characters are left alone
+        ("a\x00b\x00", "a\ufffdb\ufffd"),
+        ("cut \ud83d", "cut \ufffd"),
+        ("\ude00 low half first", "\ufffd low half first"),
+        ({"k\x00": ["x\ud800", 7, None, True]}, {"k\ufffd": ["x\ufffd", 7, None, True]}),
+        ((1.5, "\x00"), [1.5, "\ufffd"]),
+    ],
+)
+def test_storable_replaces_what_postgresql_and_utf8_refuse(value: object, expected: object) -> None:
+    assert storable(value) == expected

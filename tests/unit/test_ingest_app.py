@@ -13,6 +13,8 @@ import pytest
 from ingest import replay
 from ingest.publisher import KafkaPublisher, PublishError, Record
 from tests.fakes import FIXTURES, PATHS, RECEIVED_AT, fixture_bytes, make_harness, schema_errors
+from workers.domain.requests import ResolveRequest
+from workers.services.evidence import EvidencePolicy, gather
 
 # Every fixture that is a real delivery (handshake parameter files excluded).
 DELIVERIES = sorted(
@@ -127,13 +129,23 @@ def test_unexpected_mapping_failure_is_400_not_500(h, monkeypatch):
     assert h.publisher.records == []
 
 
-def test_lone_surrogate_text_is_published_losslessly(h):
+def test_nul_and_cut_emoji_in_a_message_are_published_as_replacement_characters(h):
+    """A NUL or a lone surrogate (an emoji the provider cut in half) in a customer's message
+    would make the resolver refuse the envelope (PostgreSQL stores neither): the edge publishes
+    U+FFFD in its place, in the text and in the provider's raw payload, and the workers take it."""
     body = (
         b'{"object":"page","entry":[{"id":"1","time":1,"messaging":[{"sender":{"id":"2"},'
-        b'"recipient":{"id":"1"},"timestamp":1718000000000,"message":{"mid":"m_1","text":"cut \\ud83d"}}]}]}'
+        b'"recipient":{"id":"1"},"timestamp":1718000000000,'
+        b'"message":{"mid":"m_1","text":"hel\\u0000lo, cut \\ud83d, whole \\ud83d\\ude00"}}]}]}'
     )
     assert h.send.meta("messenger", body).status_code == 200
-    assert h.publisher.envelopes()[0].text == "cut \ud83d"
+    (record,) = h.publisher.records
+    assert b"\\u0000" not in record.value and b"\\ud83d" not in record.value
+    (envelope,) = h.publisher.envelopes()
+    assert envelope.text == "hel\ufffdlo, cut \ufffd, whole \U0001f600"
+    assert envelope.raw["entry"][0]["messaging"][0]["message"]["text"] == envelope.text
+    request, _ = gather(envelope, EvidencePolicy.build("US", []))
+    assert ResolveRequest.from_json(request.to_json()).envelope.text == envelope.text
 
 
 def test_one_request_is_one_publish_call(h):

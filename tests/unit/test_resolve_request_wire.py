@@ -56,8 +56,9 @@ def test_embedded_envelope_decodes_to_the_same_request() -> None:
 
 
 def test_a_lone_surrogate_travels_as_it_arrived_and_the_resolver_says_why_it_refuses_it() -> None:
-    """The edge escapes a cut emoji rather than refuse the message, and the extract stage passes
-    it on as it arrived (re-encoding it as UTF-8 would fail; embedding the raw JSON does not).
+    """Our edge replaces a cut emoji with U+FFFD, but an envelope that still carries one (from an
+    older edge or another adapter) is passed on by the extract stage as it arrived (re-encoding
+    it as UTF-8 would fail; embedding the raw JSON does not).
     PostgreSQL cannot store a lone surrogate, so the resolver refuses the request as invalid,
     with the reason, instead of failing on it later."""
     envelope = _envelopes()[0]

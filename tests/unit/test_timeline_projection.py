@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from schema.linked import make_event
+import pytest
+
+from schema.invalid import InvalidMessage
+from schema.linked import LinkedEvent, make_event
 from workers.timeline.projection import Erase, project
 
 CUSTOMER = uuid.uuid4()
@@ -144,3 +147,43 @@ def test_an_erasure_blanks_its_customers_and_threads_and_its_own_row_names_nothi
     assert change == Erase((CUSTOMER, merged), (THREAD,))
     assert row.values["customer_id"] == CUSTOMER and row.values["content"] == "Customer erased"
     assert not {"fence", "erased_ids", "thread_ids"} & set(row.values["payload"])
+
+
+def _with(data: dict[str, object], type_: str = "timeline.event", customer: object = CUSTOMER) -> LinkedEvent:
+    return make_event(type_, "2025-11-19T15:00:00.000Z", customer, data, "bad")
+
+
+_MESSAGE = _message().data  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (_with({k: v for k, v in _MESSAGE.items() if k != "channel"}), "data.channel is missing"),
+        (
+            _with({k: v for k, v in _MESSAGE.items() if k != "idempotency_key"}),
+            "data.idempotency_key is missing",
+        ),
+        (_with({**_MESSAGE, "idempotency_key": 7}), "data.idempotency_key must be a string"),
+        (_with({**_MESSAGE, "thread_id": "not-a-uuid"}), "data.thread_id is not a UUID"),
+        (_with({**_MESSAGE, "owner_customer_id": 12}), "data.owner_customer_id is not a UUID"),
+        (_with({**_MESSAGE, "content": {"text": "hi"}}), "data.content must be a string"),
+        (_with({**_MESSAGE, "content": "hi\x00"}), "data.content holds a NUL character"),
+        (_with({**_MESSAGE, "sender": "\ud83d"}), "data.sender holds a lone surrogate"),
+        (_with({**_MESSAGE, "direction": ["in"]}), "data.direction must be a string"),
+        (_with({}, "customer.created", customer="c-1"), "customer_id is not a UUID"),
+        (_with({"thread_id": 5}, "thread.linked"), "data.thread_id is not a UUID"),
+        (
+            _with({"thread_id": str(THREAD), "customer_id": "x", "actor": "admin"}, "thread.linked"),
+            "data.customer_id is not a UUID",
+        ),
+        (_with({"erased_ids": "all"}, "customer.erased"), "data.erased_ids must be a list"),
+        (_with({"thread_ids": ["nope"]}, "customer.erased"), r"data.thread_ids\[\] is not a UUID"),
+        (_with({"platform": "messenger", "handle": "a\x00b"}, "identity.updated"), "summary .* NUL"),
+    ],
+)
+def test_a_malformed_event_is_invalid_with_the_field_named(event: LinkedEvent, reason: str) -> None:
+    """The writer dead-letters only InvalidMessage: a malformed event must raise exactly that,
+    never a KeyError or ValueError that would read as a bug of ours."""
+    with pytest.raises(InvalidMessage, match=reason):
+        project(event)

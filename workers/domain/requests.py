@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from schema import jsoncodec
-from schema.envelopes import Booking, EnvelopeError, Party, RawEnvelope, parse_time
+from schema.envelopes import Booking, EnvelopeError, Party, RawEnvelope, parse_time, unstorable
 from schema.invalid import InvalidMessage, decode_json
 from schema.topics import CONSENT_CHANNELS
 from workers.domain.model import ConsentSignal, PhoneEvidence
@@ -138,15 +138,5 @@ _BOOKING_FIELDS = fields(Booking)
 
 def _storable(where: str, *values: str | None) -> None:
     for value in values:
-        if value is None:
-            continue
-        if "\x00" in value:
-            raise InvalidMessage(f"{where} text holds a NUL character, which PostgreSQL cannot store")
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise InvalidMessage(
-                    f"{where} text holds a lone surrogate (an emoji cut in half?), which PostgreSQL"
-                    " cannot store"
-                ) from exc
+        if value is not None and (problem := unstorable(value)) is not None:
+            raise InvalidMessage(f"{where} text holds {problem}, which PostgreSQL cannot store")

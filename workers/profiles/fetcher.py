@@ -10,21 +10,17 @@ and the supervisor restarts it: the senders are noted again, which is harmless.
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
-from collections.abc import Callable
 from threading import Event
 from typing import Any, Protocol
 
 from kafka import OffsetAndMetadata, TopicPartition
 
-from phoneunify.retry import Backoff, transient_db_error
+from phoneunify.retry import retrying, transient_db_error
 from schema.envelopes import RawEnvelope
 from schema.invalid import InvalidMessage
 from workers.profiles.service import ProfileService
-
-log = logging.getLogger(__name__)
 
 # Longest wait between two looks at the schedule when the topics are quiet (a failed fetch's
 # backoff ends on its own, not only when a message arrives).
@@ -53,7 +49,7 @@ class ProfileFetcher:
         try:
             while not self.stop.is_set():
                 self.poll_once()
-                _with_retry(self.service.run_due, self.stop)
+                retrying(self.service.run_due, transient_db_error, "profile fetch", wait=self.stop.wait)
         finally:
             self.consumer.close()
 
@@ -70,19 +66,11 @@ class ProfileFetcher:
                 except InvalidMessage:
                     continue  # the extract stage dead-letters it with the reason
             offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
-        noted = _with_retry(lambda: self.service.observe(envelopes), self.stop)
+        noted = retrying(
+            lambda: self.service.observe(envelopes),
+            transient_db_error,
+            "profile schedule",
+            wait=self.stop.wait,
+        )
         self.consumer.commit(offsets)
         return noted
-
-
-def _with_retry(call: Callable[[], int], stop: Event) -> int:
-    backoff = Backoff()
-    while True:
-        try:
-            return call()
-        except Exception as exc:
-            if not transient_db_error(exc):
-                raise
-            delay = backoff.next_delay()  # raises RetriesExhaustedError past its bound
-            log.warning("profile schedule failed transiently (%s); retry in %.1fs", type(exc).__name__, delay)
-            stop.wait(delay)

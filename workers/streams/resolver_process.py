@@ -12,6 +12,10 @@ composition root, workers/bootstrap.py); the agents send everything, and faust c
 only after the sends are acknowledged, so a child that dies mid-batch loses nothing (the batch
 is read again and the outbox makes the second pass re-emit the same events).
 
+The child never outlives the workers process: a SIGKILLed parent runs no shutdown, and the
+pool's pipes do not close for the child (it holds both ends of its call queue), so a thread in
+the child watches its parent and ends the child once the parent is gone (`watch_parent`).
+
 Poison and bugs are told apart: a message that is itself invalid (`InvalidMessage`: it does
 not decode, breaks its contract, or is a command that names nothing) comes back in `dead`
 with its reason. Anything else the child raises is a bug or a database that stayed down: the
@@ -23,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -141,17 +147,45 @@ class ResolverChild:
 _child: ResolverChild | None = None
 
 
-def _start_child(build: Callable[[Settings], ResolverChild], settings: Settings, loglevel: str) -> None:
+def _start_child(
+    build: Callable[[Settings], ResolverChild], settings: Settings, loglevel: str, parent_pid: int
+) -> None:
     """Initializer of the child process (spawned: nothing of the parent's threads or loop)."""
     # The parent decides when to stop: Ctrl-C or a supervisor's SIGTERM reach the whole process
     # group, and a batch cut short here would only be redone. The child ends when the parent
-    # shuts the pool down, or when its pipe to a dead parent closes.
+    # shuts the pool down, or when the parent is gone (watch_parent).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logs.setup(loglevel.upper())
+    watch_parent(parent_pid)
     global _child  # noqa: PLW0603 - the one process-wide object of the child, set once
     _child = build(settings)
     gctune.tune()
+
+
+# How often the child looks for its parent; an orphan finishes at most this much later.
+PARENT_POLL_S = 0.5
+# The exit status of a child whose parent died (EX_SOFTWARE, as the stages' loud stop).
+EXIT_ORPHANED = 70
+
+
+def watch_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> threading.Thread:
+    """End this process once `parent_pid` is no longer its parent (the parent died, and the
+    child was re-parented to init or a subreaper). Polling getppid works on every platform and
+    whatever the child is doing: waiting for a task, inside a batch, or in a retry's sleep (a
+    transaction cut short is rolled back, and the batch is read again after the restart).
+    prctl(PR_SET_PDEATHSIG) would be Linux-only and fires when the parent's spawning *thread*
+    exits, which a pool may do long before the parent does."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        log.error("the workers process %d is gone: the resolver child exits", parent_pid)
+        os._exit(EXIT_ORPHANED)  # not sys.exit: that would end only this thread
+
+    thread = threading.Thread(target=watch, name="watch-parent", daemon=True)
+    thread.start()
+    return thread
 
 
 def _in_child() -> ResolverChild:
@@ -198,7 +232,7 @@ class ResolverPool(Service):
             # server) whose locks a forked child could inherit held.
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_child,
-            initargs=(self._build, self._settings, self._loglevel),
+            initargs=(self._build, self._settings, self._loglevel, os.getpid()),
         )
         # Start the child now, so a broken configuration shows at start-up, not on a batch.
         if not await self._run(_ready):

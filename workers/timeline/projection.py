@@ -11,6 +11,10 @@ An inbound message with text also gets its intent tags (workers.domain.intent) a
 as English, its sentiment (workers.timeline.sentiment), computed here once and stored with the row.
 Outbound messages, statuses and bookings get neither (both stay NULL): that keeps the cost off
 most of a backfill (bench/bench_projection.py measures it).
+
+An event whose data breaks its contract (a missing key, an id that is no UUID, a text that is
+not a string or that PostgreSQL cannot store) raises `LinkedEventError` naming the field: the
+writer dead-letters exactly that, and any other exception here is a bug that stops the writer.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from schema.envelopes import parse_time
-from schema.linked import LinkedEvent, derived_id
+from schema.envelopes import parse_time, unstorable
+from schema.linked import LinkedEvent, LinkedEventError, derived_id
 from workers.domain.intent import intent_tags
 from workers.timeline.sentiment import sentiment
 
@@ -85,34 +89,31 @@ def project(event: LinkedEvent) -> tuple[Row, Change | None]:
         {
             "id": derived_id("timeline", "event", event.event_id),
             "idempotency_key": "event:" + event.event_id,
-            "customer_id": _uuid(event.customer_id),
-            "thread_id": _uuid(data.get("thread_id")),
+            "customer_id": _uuid(event.customer_id, "customer_id"),
+            "thread_id": _uuid(data.get("thread_id"), "data.thread_id"),
             "type": "consent" if event.type == "consent.changed" else "identity",
             "channel": str(data.get("channel") or data.get("platform") or "identity"),
             "platform": "phoneunify",
             "kind": event.type,
             "direction": None,
             "occurred_at": parse_time(event.occurred_at),
-            "content": _summary(event),
+            "content": _storable(_summary(event), "the summary of data"),
             "sender": None,
             "payload": {k: v for k, v in data.items() if k not in _PRIVATE} | {"event_id": event.event_id},
         }
     )
     if event.type == "customer.erased":
-        erased = tuple(u for v in data.get("erased_ids") or () if (u := _uuid(v)) is not None)
-        threads = tuple(u for v in data.get("thread_ids") or () if (u := _uuid(v)) is not None)
-        return row, Erase(erased, threads)
-    reproject: Reproject | None = None
-    thread = _uuid(data.get("thread_id"))
-    if thread is not None and event.type == "thread.backlinked":
-        reproject = Reproject(thread, _uuid(data.get("customer_id")), only_unlinked=True)
-    elif (
-        thread is not None
-        and event.type in ("thread.linked", "thread.unlinked")
-        and data.get("actor") == "admin"
-    ):
-        reproject = Reproject(thread, _uuid(data.get("customer_id")), only_unlinked=False)
-    return row, reproject
+        return row, Erase(_uuids(data, "erased_ids"), _uuids(data, "thread_ids"))
+    thread = row.values["thread_id"]
+    if thread is None:
+        return row, None
+    if event.type == "thread.backlinked":
+        only_unlinked = True
+    elif event.type in ("thread.linked", "thread.unlinked") and data.get("actor") == "admin":
+        only_unlinked = False
+    else:
+        return row, None
+    return row, Reproject(thread, _uuid(data.get("customer_id"), "data.customer_id"), only_unlinked)
 
 
 def _message_row(event: LinkedEvent) -> Row:
@@ -123,40 +124,42 @@ def _message_row(event: LinkedEvent) -> Row:
         if data.get(key) not in (None, [], {})
     }
     payload["event_id"] = event.event_id
+    key = _required_text(data, "idempotency_key")
+    channel = _required_text(data, "channel")
     kind = str(data.get("kind") or "message")
-    platform = str(data.get("platform") or data["channel"])
-    content = data.get("content")
-    type_ = str(data.get("type") or data.get("channel"))
+    platform = str(data.get("platform") or channel)
+    content = _text(data, "content")
+    type_ = str(data.get("type") or channel)
     if kind == "consent":
         # A provider's opt-out/opt-in report (Twilio's OptOutType) is consent evidence, not a
         # message: shown as such, so a reader never sees an empty SMS.
         type_ = "consent"
         status = str(data.get("status") or "a consent change").replace("_", "-")
         content = content or f"{platform} reported {status}"
-    direction = data.get("direction")
+    direction = _text(data, "direction")
     tags: list[str] | None = None
     score: float | None = None
     if kind == "message" and direction == "in" and content:
-        tags = list(intent_tags(str(content), str(data["channel"])))
-        score = sentiment(str(content))
+        tags = list(intent_tags(content, channel))
+        score = sentiment(content)
     return Row(
         {
-            "id": derived_id("timeline", str(data["idempotency_key"])),
-            "idempotency_key": str(data["idempotency_key"]),
-            "customer_id": _uuid(data.get("owner_customer_id")),
-            "thread_id": _uuid(data.get("thread_id")),
+            "id": derived_id("timeline", key),
+            "idempotency_key": key,
+            "customer_id": _uuid(data.get("owner_customer_id"), "data.owner_customer_id"),
+            "thread_id": _uuid(data.get("thread_id"), "data.thread_id"),
             "type": type_,
-            "channel": str(data["channel"]),
+            "channel": channel,
             "platform": platform,
             "kind": kind,
             "direction": direction,
             "occurred_at": parse_time(event.occurred_at),
             "content": content,
-            "sender": data.get("sender"),
+            "sender": _text(data, "sender"),
             "payload": payload,
             "intent_tags": tags,
             "sentiment": score,
-            "refers_to": data.get("refers_to"),
+            "refers_to": _text(data, "refers_to"),
         }
     )
 
@@ -180,7 +183,42 @@ def _summary(event: LinkedEvent) -> str:
     return base
 
 
-def _uuid(value: object) -> uuid.UUID | None:
+def _uuid(value: object, where: str) -> uuid.UUID | None:
     if value in (None, "", "None"):
         return None
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise LinkedEventError(f"{where} is not a UUID") from exc
+
+
+def _uuids(data: dict[str, Any], key: str) -> tuple[uuid.UUID, ...]:
+    values = data.get(key) or []
+    if not isinstance(values, list):
+        raise LinkedEventError(f"data.{key} must be a list of UUIDs")
+    return tuple(u for v in values if (u := _uuid(v, f"data.{key}[]")) is not None)
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    """An optional text column: a string PostgreSQL can store, or None."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LinkedEventError(f"data.{key} must be a string or null")
+    return _storable(value, f"data.{key}")
+
+
+def _storable(value: str, where: str) -> str:
+    if (problem := unstorable(value)) is not None:
+        raise LinkedEventError(f"{where} holds {problem}, which PostgreSQL cannot store")
+    return value
+
+
+def _required_text(data: dict[str, Any], key: str) -> str:
+    value = _text(data, key)
+    if not value:
+        raise LinkedEventError(f"data.{key} is missing")
+    return value

@@ -8,6 +8,11 @@ projection reads) goes to dlq.timeline with the reason, and the batch's offsets 
 only once the broker has acknowledged every such dead letter. Anything else (a bug, the
 database down past the retry bound, a dead letter the broker refused) stops the writer
 without committing: the supervisor restarts it and the batch is read again.
+
+An outage rides on bounded backoff (phoneunify.retry): PostgreSQL's transient errors around
+the write, Kafka's retriable ones around the poll, the dead letters (those not acknowledged
+are sent again) and the commit. Past the bound (Backoff.max_total_s of waiting for one
+step), the writer stops loudly as above.
 """
 
 from __future__ import annotations
@@ -18,19 +23,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from threading import Event
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from kafka import OffsetAndMetadata, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from phoneunify.retry import Backoff, transient_db_error
+from phoneunify.retry import Backoff, retrying, transient_db_error, transient_kafka_error
 from schema.deadletter import dead_letter
 from schema.envelopes import parse_time
+from schema.invalid import InvalidMessage
 from schema.linked import LinkedEvent
 from schema.topics import Topics
 from workers.timeline.projection import Change, Row, project
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -99,6 +106,7 @@ class TimelineWriter:
         registry: CollectorRegistry,
         stop: Event | None = None,
         on_batch: Callable[[int], None] | None = None,
+        backoff: Callable[[], Backoff] = Backoff,
     ) -> None:
         self.consumer = consumer
         self.dlq = dlq
@@ -107,6 +115,7 @@ class TimelineWriter:
         self.metrics = WriterMetrics.create(registry)
         self.stop = stop or Event()
         self.on_batch = on_batch
+        self.backoff = backoff
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
@@ -118,26 +127,24 @@ class TimelineWriter:
             self.dlq.close(timeout=5)
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        polled = self.consumer.poll(timeout_ms=timeout_ms)
+        polled = self._kafka(lambda: self.consumer.poll(timeout_ms=timeout_ms), "polling customer.linked")
         if not polled:
             return 0
         rows: list[Row] = []
         reprojections: list[Change] = []
         latencies: list[float] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        dead: list[Any] = []
+        dead: list[bytes] = []
         for tp, records in polled.items():
             for record in records:
                 try:
                     event = LinkedEvent.from_json(record.value)
                     row, reproject = project(event)
-                except (ValueError, KeyError, TypeError) as exc:
-                    # InvalidMessage (a ValueError) from decoding; the others from a projection
-                    # of data that breaks the event's contract.
+                except InvalidMessage as exc:
+                    # Only an event that is itself invalid (undecodable, or data the projection
+                    # says breaks the contract); any other exception is our bug: it propagates.
                     log.warning("dead-lettering linked event at offset %d: %s", record.offset, str(exc)[:200])
-                    dead.append(
-                        self.dlq.send(self.topics.dlq("timeline"), dead_letter("timeline", record.value, exc))
-                    )
+                    dead.append(dead_letter("timeline", record.value, exc))
                     continue
                 rows.append(row)
                 if reproject is not None:
@@ -146,17 +153,15 @@ class TimelineWriter:
                 if received is not None:
                     latencies.append(received)
             offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
-        for sent in dead:
-            # Raises when the broker refused it or did not answer: then nothing is committed and
-            # the writer stops, so the dead letter is not lost with its offset.
-            sent.get(timeout=DLQ_TIMEOUT_S)
+        if dead:
+            self._send_dead_letters(dead)
         started = time.perf_counter()
-        inserted = self._write_with_retry(rows, reprojections)
+        inserted = self._retry(lambda: self.write(rows, reprojections), transient_db_error, "timeline write")
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         now = time.time()
         for received in latencies:
             self.metrics.edge_to_row.observe(max(0.0, now - received))
-        self.consumer.commit(offsets)
+        self._kafka(lambda: self.consumer.commit(offsets), "committing offsets")
         self.metrics.events.labels("written").inc(inserted)
         self.metrics.events.labels("duplicate").inc(len(rows) - inserted)
         self.metrics.events.labels("dead_letter").inc(len(dead))
@@ -164,19 +169,34 @@ class TimelineWriter:
             self.on_batch(len(rows))
         return len(rows)
 
-    def _write_with_retry(self, rows: list[Row], reprojections: list[Change]) -> int:
-        backoff = Backoff()
-        while True:
-            try:
-                return self.write(rows, reprojections)
-            except Exception as exc:
-                if not transient_db_error(exc):
-                    raise
-                delay = backoff.next_delay()  # raises RetriesExhaustedError past its bound
-                log.warning(
-                    "timeline write failed transiently (%s); retry in %.1fs", type(exc).__name__, delay
-                )
-                self.stop.wait(delay)
+    def _send_dead_letters(self, letters: list[bytes]) -> None:
+        """Send the batch's dead letters and wait until the broker has acknowledged each (its
+        offset is committed only then); those it did not acknowledge are sent again."""
+        topic = self.topics.dlq("timeline")
+        pending = letters
+
+        def attempt() -> None:
+            nonlocal pending
+            sent = [(letter, self.dlq.send(topic, letter)) for letter in pending]
+            failed: list[bytes] = []
+            failure: Exception | None = None
+            for letter, future in sent:
+                try:
+                    future.get(timeout=DLQ_TIMEOUT_S)
+                except Exception as exc:  # judged (transient or not) once every letter is waited for
+                    failed.append(letter)
+                    failure = failure or exc
+            pending = failed
+            if failure is not None:
+                raise failure
+
+        self._kafka(attempt, "sending dead letters")
+
+    def _kafka(self, call: Callable[[], T], what: str) -> T:
+        return self._retry(call, transient_kafka_error, what)
+
+    def _retry(self, call: Callable[[], T], transient: Callable[[BaseException], bool], what: str) -> T:
+        return retrying(call, transient, what, backoff=self.backoff(), wait=self.stop.wait)
 
 
 def _received_at(event: LinkedEvent) -> float | None:
