@@ -4,7 +4,7 @@ Pure functions: each returns a `Delivery` (the path it is posted to, its exact b
 headers) and sends nothing. The simulator (cli/simulate.py) posts them to a running edge; the
 benchmark's traffic (bench/traffic.py) posts them or maps them without HTTP. One builder, so the
 demo, the end-to-end tests and the benchmark exercise the edge with the same bodies.
-Formats: /work/shared/reference/provider-webhooks.md and docs/webhooks.md.
+Formats: docs/webhooks.md (and each provider's own webhook documentation, linked there).
 """
 
 from __future__ import annotations
