@@ -177,7 +177,7 @@ def page_routes(
     def customer_live(request: Request, customer_id: str, v: str = "") -> Response:
         """The live part of the customer page, when it changed since version `v`: 204 when not,
         JSON {version, html} when it did, {redirect} when the customer was merged away."""
-        console.admin(request)
+        admin = console.admin(request)
         with engine.connect() as conn:
             survivor = survivor_or_answer(
                 conn,
@@ -191,7 +191,6 @@ def page_routes(
             if reads.timeline_version(conn, queries.members(conn, survivor)) == v:
                 return Response(status_code=204)
             context = customer_context(conn, survivor, None)
-        admin = console.admin(request)
         html = console.templates.get_template("_customer_live.html").render(
             {**context, "admin": admin, "csrf": admin.csrf, "request": request}
         )
