@@ -44,6 +44,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from phoneunify import logs
+
 log = logging.getLogger("phoneunify.supervisor")
 
 EX_CONFIG = 78
@@ -192,6 +194,7 @@ class Supervisor:
                 self._exited(child, 127, self.clock())
                 return
         child.state = RUNNING
+        child.reason = ""  # a failed start's reason ends with the start that worked
         child.started_at = self.clock()
         self.metrics.up.labels(name).set(1)
         log.info("supervisor: %s started (pid %d)", name, child.proc.pid)
@@ -269,7 +272,7 @@ def _describe(status: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup("INFO")
     policy = Policy(
         backoff_first_s=args.backoff_first,
         backoff_max_s=args.backoff_max,

@@ -110,6 +110,24 @@ def test_a_program_that_keeps_exiting_is_backed_off_then_given_up_and_reported(t
     assert child.restarts == FAST.give_up_after - 1  # and it stays given up
 
 
+def test_a_program_that_could_not_start_once_runs_without_the_old_reason(tmp_path: Path) -> None:
+    """A start that failed (the program's file was not there yet) is retried; once it runs, `make
+    status` no longer shows why the earlier start failed."""
+    script = tmp_path / "late.sh"
+    sup, _ = _supervisor(tmp_path, f"api={script}")
+    sup.start_all()
+    child = sup.children["api"]
+    assert "could not start" in child.reason
+    script.write_text("#!/bin/sh\nexec sleep 120\n")
+    script.chmod(0o755)
+    try:
+        _until(lambda: child.state == RUNNING, sup)
+        assert child.reason == ""
+        assert _state(tmp_path)["api"]["reason"] == ""
+    finally:
+        sup.stop_all()
+
+
 def test_a_configuration_error_is_not_restarted(tmp_path: Path) -> None:
     sup, _ = _supervisor(tmp_path, f"api={sys.executable} -c 'raise SystemExit(78)'")
     sup.start_all()
