@@ -160,7 +160,7 @@ def create_app(
                 conn, ids, limit, after, include_status, include_superseded
             )
             return {
-                "customer": queries.customer_card(conn, survivor, settings.phone_hash_key),
+                "customer": queries.customer_card(conn, survivor, settings.phone_hash_key, ids=ids),
                 "social_identities": queries.identities_of(conn, ids),
                 "conversations": items,
                 "stats": queries.stats(conn, ids),

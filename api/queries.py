@@ -87,10 +87,20 @@ def customer_by_phone(conn: Connection, e164: str) -> tuple[uuid.UUID | None, bo
     return owner, bool(row.shared)
 
 
-def customer_card(conn: Connection, customer_id: uuid.UUID, hash_key: str | None = None) -> dict[str, Any]:
+def customer_card(
+    conn: Connection,
+    customer_id: uuid.UUID,
+    hash_key: str | None = None,
+    *,
+    ids: list[uuid.UUID] | None = None,
+    with_consent: bool = True,
+) -> dict[str, Any]:
     """The customer as the timeline and the lookup show it. `hash_key` (the phone hash key) lets
-    the consent read the rows that name a number only by its keyed hash (see api/consent.py)."""
-    ids = members(conn, customer_id)
+    the consent read the rows that name a number only by its keyed hash (see api/consent.py).
+    `ids`: the customer's members when the caller has read them already. Without `with_consent`
+    the card has no "consent" (three queries fewer: lists and confirmations do not show it)."""
+    if ids is None:
+        ids = members(conn, customer_id)
     rows = conn.execute(
         select(t.customers.c.id, t.customers.c.name, t.customers.c.email, t.customers.c.created_at).where(
             t.customers.c.id.in_(ids)
@@ -108,7 +118,7 @@ def customer_card(conn: Connection, customer_id: uuid.UUID, hash_key: str | None
     )
     name = main.name or next((r.name for r in rows if r.name), None)
     email = main.email or next((r.email for r in rows if r.email), None)
-    return {
+    card = {
         "id": str(customer_id),
         "phone": phones[0] if phones else None,
         "phones": phones,
@@ -116,8 +126,10 @@ def customer_card(conn: Connection, customer_id: uuid.UUID, hash_key: str | None
         "name": name,
         "merged_ids": [str(i) for i in ids if i != customer_id],
         "created_at": main.created_at.isoformat(),
-        "consent": consent.card_statuses(conn, ids, consent_phones(conn, ids, phones), hash_key),
     }
+    if with_consent:
+        card["consent"] = consent.card_statuses(conn, ids, consent_phones(conn, ids, phones), hash_key)
+    return card
 
 
 def consent_phones(conn: Connection, ids: list[uuid.UUID], owned: list[str]) -> list[str]:

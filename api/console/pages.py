@@ -47,7 +47,7 @@ def summary(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any] | None:
         return None
     ids = queries.members(conn, survivor)
     return {
-        **queries.customer_card(conn, survivor),
+        **queries.customer_card(conn, survivor, ids=ids, with_consent=False),
         "identities": queries.identities_of(conn, ids),
         "size": reads.timeline_size(conn, ids),
     }
@@ -133,7 +133,7 @@ def page_routes(
         conn: Connection, survivor: uuid.UUID, before: queries.Cursor | None
     ) -> dict[str, Any]:
         ids = queries.members(conn, survivor)
-        card = queries.customer_card(conn, survivor, settings.phone_hash_key)
+        card = queries.customer_card(conn, survivor, settings.phone_hash_key, ids=ids)
         items, earlier = queries.timeline_before(conn, ids, TIMELINE_PAGE, before)
         consent: dict[str, list[dict[str, Any]]] = {}
         for status in card["consent"]:
@@ -211,7 +211,7 @@ def page_routes(
             if isinstance(survivor, Response):
                 return survivor
             ids = queries.members(conn, survivor)
-            card = queries.customer_card(conn, survivor)
+            card = queries.customer_card(conn, survivor, ids=ids, with_consent=False)
             entries = queries.ledger_of(conn, ids)
             identities = reads.all_identities(conn, ids)
         groups = []
