@@ -8,12 +8,11 @@ every partition from the beginning to the end offsets taken first.
 from __future__ import annotations
 
 import logging
-import time
 
 from kafka.errors import KafkaError
 
 from phoneunify.kafka_admin import MissingTopicError, read_to_end
-from phoneunify.retry import Backoff, RetriesExhaustedError
+from phoneunify.retry import Backoff, RetriesExhaustedError, retrying
 from phoneunify.settings import Settings
 from schema.erasures import FenceRecord
 from schema.invalid import InvalidMessage
@@ -31,20 +30,18 @@ def read_fence(settings: Settings, timeout_s: float = 120.0) -> list[FenceRecord
     retried with backoff for up to `timeout_s`; then, or at once for a record that does not
     read, FenceUnreadableError."""
     topic = Topics(settings.topic_prefix).erasures
-    backoff = Backoff(first_s=0.5, max_s=10.0, max_total_s=timeout_s)
-    while True:
-        try:
-            records = _read(settings, topic)
-        except (KafkaError, MissingTopicError, TimeoutError) as exc:
-            try:
-                delay = backoff.next_delay()
-            except RetriesExhaustedError:
-                raise FenceUnreadableError(f"{topic}: {exc} (run `phoneunify topics`?)") from exc
-            log.warning("erasure fence: cannot read %s yet (%s); retry in %.1fs", topic, exc, delay)
-            time.sleep(delay)
-            continue
-        log.info("erasure fence: %d record(s) read from %s", len(records), topic)
-        return records
+    try:
+        records = retrying(
+            lambda: _read(settings, topic),
+            lambda exc: isinstance(exc, KafkaError | MissingTopicError | TimeoutError),
+            f"erasure fence: reading {topic}",
+            backoff=Backoff(first_s=0.5, max_s=10.0, max_total_s=timeout_s),
+        )
+    except RetriesExhaustedError as gave_up:
+        last = gave_up.__context__
+        raise FenceUnreadableError(f"{topic}: {last} (run `phoneunify topics`?)") from last
+    log.info("erasure fence: %d record(s) read from %s", len(records), topic)
+    return records
 
 
 def _read(settings: Settings, topic: str) -> list[FenceRecord]:

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 from mode import Service
 
 from phoneunify import gctune, logs
-from phoneunify.retry import Backoff, RetriesExhaustedError
+from phoneunify.retry import Backoff, RetriesExhaustedError, retrying
 from phoneunify.settings import Settings
 from schema.commands import Command
 from schema.deadletter import dead_letter
@@ -79,17 +79,12 @@ def with_retry(
     call: Callable[[], T], sleep: Callable[[float], None] = time.sleep, backoff: Backoff | None = None
 ) -> T:
     """Retry transient database errors with backoff; past the bound, give up loudly."""
-    backoff = backoff or Backoff()
-    while True:
-        try:
-            return call()
-        except TransientError as exc:
-            try:
-                delay = backoff.next_delay()
-            except RetriesExhaustedError as gave_up:
-                raise DatabaseUnavailableError(str(gave_up)) from exc
-            log.warning("the database failed transiently (%s); retry in %.1fs", exc, delay)
-            sleep(delay)
+    try:
+        return retrying(
+            call, lambda exc: isinstance(exc, TransientError), "the database", backoff=backoff, wait=sleep
+        )
+    except RetriesExhaustedError as gave_up:
+        raise DatabaseUnavailableError(str(gave_up)) from gave_up.__context__
 
 
 @dataclass
