@@ -63,9 +63,6 @@ class Script:
         self.statements: list[str] = []
         self.params: dict[str, Any] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self.statements)
-
     def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[Row], tail: str = "") -> None:
         """INSERT ... SELECT FROM unnest(...) [tail]."""
         prefix = self._prefix()
@@ -85,11 +82,6 @@ class Script:
             f"DELETE FROM {table} WHERE {key} = ANY(CAST(%({prefix}p0)s AS {sql_type(table, key)}[]))"  # noqa: S608
         )
         self.params.update(_arrays(table, (key,), rows, prefix))
-
-    def add(self, sql: str, params: dict[str, Any] | None = None) -> None:
-        """A statement of the caller's own (its parameter names must not clash with s<n>_...)."""
-        self.statements.append(sql)
-        self.params.update(params or {})
 
     def run(self, cursor: Any) -> None:
         cursor.execute(";\n".join(self.statements), self.params)

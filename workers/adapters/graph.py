@@ -12,7 +12,8 @@ Every call has a timeout. Rate limits: an error with one of the throttling codes
 `throttled`, with the wait Meta estimates when it says one; on success the X-App-Usage and
 X-Business-Use-Case-Usage headers are read, and an account at 90% of any budget (or with an
 estimated time to regain access) is paused. Tokens never reach a log line or an error message:
-they travel in the query string, so an error names the path only.
+they travel in the query string, so an error names the path only, and that without the sender's id
+(a person's page-scoped id is theirs: errors are logged).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class GraphClient:
         if fields is None:
             raise GraphFailure("permanent", f"no profiles on channel {sender.channel}")
         path = f"/{self.version}/{urllib.parse.quote(sender.user_id, safe='')}"
+        shown = f"/{self.version}/<sender>"  # what errors say of the path
         query = urllib.parse.urlencode({"fields": fields, "access_token": token})
         request = urllib.request.Request(self.base + path + "?" + query, method="GET")  # noqa: S310
         try:
@@ -81,14 +83,14 @@ class GraphClient:
                 body = response.read(MAX_BODY + 1)
                 headers = response.headers
         except urllib.error.HTTPError as exc:
-            raise _failure(exc.code, exc.read(MAX_BODY), exc.headers, path) from None
+            raise _failure(exc.code, exc.read(MAX_BODY), exc.headers, shown) from None
         except TimeoutError as exc:
-            raise GraphFailure("transient", f"GET {path} timed out") from exc
+            raise GraphFailure("transient", f"GET {shown} timed out") from exc
         except (urllib.error.URLError, OSError) as exc:
-            raise GraphFailure("transient", f"GET {path} failed: {type(exc).__name__}") from exc
+            raise GraphFailure("transient", f"GET {shown} failed: {type(exc).__name__}") from exc
         data = _json(body)
         if not isinstance(data, dict) or "error" in data:
-            raise _failure(200, body, headers, path)
+            raise _failure(200, body, headers, shown)
         return Fetched(_profile(sender.channel, data), pause_s=usage_pause_s(headers))
 
 

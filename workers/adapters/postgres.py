@@ -2,11 +2,12 @@
 
 `PostgresRows` reads a batch's rows with one statement per table (`= ANY(array)`: one bound
 parameter whatever the batch size), locking each (FOR UPDATE) so the repository's cached copy
-stays the truth until commit, and writes each table once (bulk_sql: unnest() for inserts and
-updates, COPY for appended rows). Statements are plain SQL on the transaction's own DBAPI
-cursor, their text built once: SQLAlchemy's compilation of a select per table per batch cost
-more than the statements themselves. Inserts that race another worker go through ON CONFLICT,
-so the database stays the backstop of the single-writer-per-phone rule when partitions move.
+stays the truth until commit, and writes each table once (bulk_sql: unnest() for inserts,
+updates and deletes, every table's statement in one round trip). Statements are plain SQL on
+the transaction's own DBAPI cursor, their text built once: SQLAlchemy's compilation of a
+select per table per batch cost more than the statements themselves. Inserts that race
+another worker go through ON CONFLICT, so the database stays the backstop of the
+single-writer-per-phone rule when partitions move.
 """
 
 from __future__ import annotations

@@ -68,6 +68,21 @@ class ClusterThread:
     thread_key: str
 
 
+# The natural keys a resolver batch locks (advisory locks in the PostgreSQL store). The resolver
+# locks a message's keys and an erasure its person's: they exclude each other only because both
+# build the keys here.
+def thread_lock(thread_key: str) -> str:
+    return "thread:" + thread_key
+
+
+def identity_lock(platform: str, account: str, user_id: str) -> str:
+    return f"identity:{platform}:{account}:{user_id}"
+
+
+def phone_lock(e164: str) -> str:
+    return "phone:" + e164
+
+
 @dataclass(frozen=True)
 class Cluster:
     """One person as phoneunify knows them: the surviving customer and every customer merged
@@ -83,12 +98,11 @@ class Cluster:
 
     @property
     def lock_keys(self) -> list[str]:
-        """The natural keys a resolver batch locks for messages of this person (see
-        workers/services/resolve.py `_lock_keys`)."""
+        """The natural keys a resolver batch locks for messages of this person."""
         return [
-            *("thread:" + t.thread_key for t in self.threads),
-            *(f"identity:{i.platform}:{i.account}:{i.user_id}" for i in self.identities),
-            *("phone:" + e164 for e164 in self.phones),
+            *(thread_lock(t.thread_key) for t in self.threads),
+            *(identity_lock(i.platform, i.account, i.user_id) for i in self.identities),
+            *(phone_lock(e164) for e164 in self.phones),
         ]
 
 

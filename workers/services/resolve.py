@@ -26,7 +26,15 @@ from workers.domain.email_choice import EmailMet
 from workers.domain.identity import ThreadState
 from workers.domain.model import PhoneEvidence
 from workers.domain.phones import NORMALIZER_VERSION
-from workers.domain.ports import BatchKeys, ConcurrentWriteError, IdentityRepository, UnitOfWorkFactory
+from workers.domain.ports import (
+    BatchKeys,
+    ConcurrentWriteError,
+    IdentityRepository,
+    UnitOfWorkFactory,
+    identity_lock,
+    phone_lock,
+    thread_lock,
+)
 from workers.domain.requests import ResolveRequest
 from workers.services import fence
 from workers.services.transactions import committed
@@ -717,9 +725,9 @@ def _lock_keys(request: ResolveRequest) -> list[str]:
     """What one message may write: its thread, its identity and every phone of its evidence."""
     env = request.envelope
     return [
-        "thread:" + env.thread_key,
-        f"identity:{env.channel}:{env.business_account}:{_user_id(env)}",
-        *("phone:" + e.e164 for e in request.evidence),
+        thread_lock(env.thread_key),
+        identity_lock(env.channel, env.business_account, _user_id(env)),
+        *(phone_lock(e.e164) for e in request.evidence),
     ]
 
 
