@@ -9,6 +9,7 @@ deduplicate redeliveries by it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -110,6 +111,12 @@ class LinkedEvent:
     @classmethod
     def from_json(cls, raw: bytes | str) -> LinkedEvent:
         return cls.from_dict(decode_json(raw))
+
+
+def events_array(payloads: Iterable[bytes]) -> str:
+    """Encoded linked events as one JSON array: how the outbox stores what a message or a
+    command produced (each event encoded once, for the outbox and for Kafka alike)."""
+    return (b"[" + b",".join(payloads) + b"]").decode()
 
 
 def make_event(

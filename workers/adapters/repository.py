@@ -571,10 +571,24 @@ class Repository:
         events: str,
         at: datetime,
     ) -> None:
+        self._put(key, thread_id, customer_id, events, at, refused=None)
+
+    def refuse_command(self, key: str, reason: str, at: datetime) -> None:
+        self._put(key, None, None, "[]", at, refused=reason)
+
+    def _put(
+        self,
+        key: str,
+        thread_id: uuid.UUID | None,
+        customer_id: uuid.UUID | None,
+        events: str,
+        at: datetime,
+        refused: str | None,
+    ) -> None:
         if key not in self._rows.outbox:
             self._rows.load_outbox([key])
         if self._rows.outbox[key] is not None:
-            return  # stored once: the first application's events are the message's
+            return  # stored once: the first application's events (or refusal) are the answer
         self._rows.outbox[key] = events
         self._buffer.add_outbox(
             {
@@ -583,24 +597,7 @@ class Repository:
                 "customer_id": customer_id,
                 "events": Encoded(events),
                 "resolved_at": at,
-                "refused": None,
-            }
-        )
-
-    def refuse_command(self, key: str, reason: str, at: datetime) -> None:
-        if key not in self._rows.outbox:
-            self._rows.load_outbox([key])
-        if self._rows.outbox[key] is not None:
-            return  # the first answer stands
-        self._rows.outbox[key] = "[]"
-        self._buffer.add_outbox(
-            {
-                "idempotency_key": key,
-                "thread_id": None,
-                "customer_id": None,
-                "events": Encoded("[]"),
-                "resolved_at": at,
-                "refused": reason,
+                "refused": refused,
             }
         )
 

@@ -16,7 +16,7 @@ from typing import Any
 from phoneunify.privacy import phone_key
 from schema.commands import Command, CommandError
 from schema.envelopes import EnvelopeError, parse_time, utc_iso
-from schema.linked import LinkedEvent, make_event
+from schema.linked import LinkedEvent, events_array, make_event
 from workers.domain import phones
 from workers.domain.identity import Policy
 from workers.domain.ports import IdentityRepository, UnitOfWorkFactory
@@ -75,9 +75,7 @@ class CommandHandler:
         at = _issued_at(command, self.clock)
         run = _Run(store, command, at, self.policy.version, self.region, self.hash_key)
         getattr(run, command.action)()
-        store.outbox_put(
-            key, None, None, (b"[" + b",".join(e.to_json() for e in run.events) + b"]").decode(), at
-        )
+        store.outbox_put(key, None, None, events_array(e.to_json() for e in run.events), at)
         return run.events
 
 

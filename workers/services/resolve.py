@@ -20,7 +20,7 @@ from typing import Any
 
 from phoneunify.privacy import identity_key, phone_key
 from schema.envelopes import RawEnvelope, idempotency_key, parse_time, utc_iso
-from schema.linked import LinkedEvent, derived_id, make_event
+from schema.linked import LinkedEvent, derived_id, events_array, make_event
 from workers.domain import identity as rules
 from workers.domain.email_choice import EmailMet
 from workers.domain.identity import ThreadState
@@ -156,7 +156,7 @@ class Resolver:
         ctx.events.append(self._timeline_event(env, when, ctx.thread_id, owner, effective, request))
         # Each event encoded once: the same bytes go to Kafka and, as one array, to the outbox.
         payloads = [e.to_json() for e in ctx.events]
-        store.outbox_put(key, ctx.thread_id, owner, (b"[" + b",".join(payloads) + b"]").decode(), at)
+        store.outbox_put(key, ctx.thread_id, owner, events_array(payloads), at)
         return ctx.events, payloads, outcome
 
     def _timeline_event(
@@ -278,9 +278,7 @@ class _Context:
             },
         )
         payloads = [e.to_json() for e in self.events]
-        store.outbox_put(
-            env.idempotency_key, self.thread_id, owner, (b"[" + b",".join(payloads) + b"]").decode(), self.at
-        )
+        store.outbox_put(env.idempotency_key, self.thread_id, owner, events_array(payloads), self.at)
         return self.events, payloads, "profile"
 
     def _ask_about_name(self, customer: uuid.UUID, customer_name: str | None) -> None:
