@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from workers.domain.consent import KEYWORD_CHANNELS, OPT_IN, OPT_OUT
+from workers.domain.consent import OPT_IN, OPT_OUT, keyword_signal
 
 MAX_CHARS = 2000
 
@@ -250,7 +250,6 @@ def _dispatch() -> dict[str, tuple[re.Pattern[str], tuple[str, ...]]]:
 _NO_TAG = ""
 _DISPATCH = _dispatch()
 _WORD_START = re.compile(r"(?<!\w)\w")
-_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 # Whole-message consent keywords; YES is an answer, not an intent (see the module's docstring).
 _KEYWORD_TAGS = {**dict.fromkeys(OPT_OUT, "opt_out"), **dict.fromkeys(OPT_IN - {"YES"}, "opt_in")}
@@ -270,10 +269,9 @@ def intent_tags(text: str | None, channel: str = "") -> tuple[str, ...]:
     applies. Consent keywords are read as such only where carriers read them (SMS, WhatsApp)."""
     if not text:
         return ()
-    if channel in KEYWORD_CHANNELS and len(text) <= 40:
-        keyword = _NOISE.sub(" ", text).strip().upper()
-        if keyword in _KEYWORD_TAGS:
-            return (_KEYWORD_TAGS[keyword],)
+    signal = keyword_signal(text, channel, "in")
+    if signal is not None and signal.keyword in _KEYWORD_TAGS:
+        return (_KEYWORD_TAGS[signal.keyword],)
     folded = fold(text)
     found: set[str] = set()
     for start in _WORD_START.finditer(folded):
