@@ -185,6 +185,8 @@ def timeline_page(
     cursor: Cursor | None,
     include_status: bool = False,
     include_superseded: bool = False,
+    *,
+    backwards: bool = False,
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
     te = t.timeline_events.c
     conditions: list[Any] = [te.customer_id.in_(ids)]
@@ -192,26 +194,28 @@ def timeline_page(
         conditions.append(te.kind != "status")
     if not include_superseded:
         conditions.append(te.superseded_by.is_(None))
-    return _page(conn, conditions, limit, cursor)
+    return _page(conn, conditions, limit, cursor, backwards=backwards)
 
 
 def _page(
-    conn: Connection, conditions: list[Any], limit: int, cursor: Cursor | None
+    conn: Connection, conditions: list[Any], limit: int, cursor: Cursor | None, *, backwards: bool = False
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
-    """One keyset page of timeline items matching `conditions`, oldest first, after `cursor`."""
+    """One keyset page of timeline items matching `conditions`, oldest first: the first `limit`
+    after `cursor`, or with `backwards` the latest `limit` before it (the newest when None). The
+    cursor returned continues in the same direction (None when nothing is left there)."""
     te = t.timeline_events.c
+    key = tuple_(te.occurred_at, te.id)
     if cursor is not None:
-        conditions = [*conditions, tuple_(te.occurred_at, te.id) > tuple_(cursor.occurred_at, cursor.id)]
+        at = tuple_(cursor.occurred_at, cursor.id)
+        conditions = [*conditions, key < at if backwards else key > at]
+    order = (te.occurred_at.desc(), te.id.desc()) if backwards else (te.occurred_at, te.id)
     rows = conn.execute(
-        select(t.timeline_events, _sender_now())
-        .where(and_(*conditions))
-        .order_by(te.occurred_at, te.id)
-        .limit(limit + 1)
+        select(t.timeline_events, _sender_now()).where(and_(*conditions)).order_by(*order).limit(limit + 1)
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
-    return _items(conn, rows), next_cursor
+    return _items(conn, rows[::-1] if backwards else rows), next_cursor
 
 
 def timeline_before(
@@ -220,20 +224,7 @@ def timeline_before(
     """The latest `limit` items before `before` (the newest when None), oldest first, and the
     cursor of the page before them (None when there is none): the console reads a timeline
     from its newest end."""
-    te = t.timeline_events.c
-    conditions: list[Any] = [te.customer_id.in_(ids), te.kind != "status", te.superseded_by.is_(None)]
-    if before is not None:
-        conditions.append(tuple_(te.occurred_at, te.id) < tuple_(before.occurred_at, before.id))
-    rows = conn.execute(
-        select(t.timeline_events, _sender_now())
-        .where(and_(*conditions))
-        .order_by(te.occurred_at.desc(), te.id.desc())
-        .limit(limit + 1)
-    ).all()
-    more = len(rows) > limit
-    rows = rows[:limit][::-1]
-    earlier = Cursor(rows[0].occurred_at, rows[0].id) if more and rows else None
-    return _items(conn, rows), earlier
+    return timeline_page(conn, ids, limit, before, backwards=True)
 
 
 def _items(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:

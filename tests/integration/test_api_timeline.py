@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from api import queries
+from schema import tables as t
 from schema.linked import LinkedEvent
 from tests.identity_scenarios import ident, thread
 from tests.integration.builders import Pipeline, at, retimed, write_events
@@ -193,3 +196,22 @@ def test_two_relinks_delivered_in_reverse_still_end_with_the_last_decision(
     deliver(pipe, to_c + to_b)
     assert texts(client, c) == ["hi from 2222", "my number is 916-555-1234"]
     assert texts(client, b) == ["hi from 7777"] and texts(client, a) == ["hi from 1234"]
+
+
+def test_the_console_reads_the_timeline_from_its_newest_end_page_by_page(pipe: Pipeline) -> None:
+    """`timeline_before` (the console's customer page): the newest page first, each page oldest
+    first, and the pages before it in turn until the first item; every item once, none skipped."""
+    for minute in range(7):
+        pipe.send(retimed(pipe.sms(TEL, f"m{minute}"), at(minute)))
+    pipe.flush()
+    with pipe.engine.connect() as conn:
+        owner = conn.execute(select(t.phones.c.customer_id).where(t.phones.c.e164 == TEL)).scalar_one()
+        ids = queries.members(conn, owner)
+        pages: list[list[str]] = []
+        cursor = None
+        while True:
+            items, cursor = queries.timeline_before(conn, ids, 3, cursor)
+            pages.append([i["content"] for i in items if i["kind"] == "message"])
+            if cursor is None:
+                break
+    assert pages == [["m4", "m5", "m6"], ["m1", "m2", "m3"], ["m0"]]
