@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ingest.providers.outbound import PATH as OUTBOUND_PATH
 from ingest.signatures import hmac_sha256_hex, twilio_signature
 from phoneunify.settings import Settings
 from schema.envelopes import utc_iso
@@ -204,9 +205,7 @@ def whatsapp(
 def _meta(settings: Settings, product: str, payload: dict[str, Any]) -> Delivery:
     # Meta sends compact JSON with non-ASCII and '/' escaped; the signature covers exactly these bytes.
     raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
-    secret = settings.meta_app_secret
-    if product == "instagram" and settings.instagram_app_secret:
-        secret = settings.instagram_app_secret
+    secret = settings.instagram_signing_secret if product == "instagram" else settings.meta_app_secret
     headers = (
         ("Content-Type", "application/json"),
         ("X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(secret, raw)),
@@ -224,4 +223,4 @@ def booking(settings: Settings, form: dict[str, Any]) -> Delivery:
 def outbound(settings: Settings, report: dict[str, Any]) -> Delivery:
     """The business's sending system reporting a message it sent (POST /outbound/v1/messages)."""
     headers = (("Content-Type", "application/json"), ("X-Api-Key", settings.outbound_api_key))
-    return Delivery("/outbound/v1/messages", json.dumps(report).encode(), headers)
+    return Delivery(OUTBOUND_PATH, json.dumps(report).encode(), headers)

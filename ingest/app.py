@@ -62,7 +62,6 @@ def disabled_endpoints(settings: Settings) -> dict[str, str]:
 def adapters(settings: Settings) -> dict[str, tuple[Adapter, tuple[str, ...]]]:
     """Every webhook path with its adapter and HTTP methods."""
     meta_both = ("GET", "POST")
-    instagram_secret = settings.instagram_app_secret or settings.meta_app_secret
     return {
         "/webhooks/twilio/sms": (
             TwilioAdapter(settings.twilio_auth_token, settings.public_base_url),
@@ -73,7 +72,7 @@ def adapters(settings: Settings) -> dict[str, tuple[Adapter, tuple[str, ...]]]:
             meta_both,
         ),
         "/webhooks/meta/instagram": (
-            MetaAdapter(INSTAGRAM, instagram_secret, settings.meta_verify_token),
+            MetaAdapter(INSTAGRAM, settings.instagram_signing_secret, settings.meta_verify_token),
             meta_both,
         ),
         "/webhooks/meta/whatsapp": (

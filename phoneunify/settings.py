@@ -418,6 +418,11 @@ class Settings:
                 ]
             )
 
+    @property
+    def instagram_signing_secret(self) -> str:
+        """The secret Instagram webhooks are signed with: its own app's, else the Meta app's."""
+        return self.instagram_app_secret or self.meta_app_secret
+
     def development_values(self) -> list[str]:
         """The variables whose value is the published development value (for a loud log line)."""
         return [env_var(f.name) for f in fields(self) if _is_dev_value(f.metadata, getattr(self, f.name))]
