@@ -211,6 +211,11 @@ class CpuMeter:
             for name in self.names
             if name in self.stack.procs
         }
+        # With stages in processes of their own, each worker process too: which stage costs what.
+        workers = [(k, p) for k, p in self.stack.procs.items() if k.startswith("workers")]
+        if len(workers) > 1:
+            for key, proc in workers:
+                values[f"  {key}: {'+'.join(proc.settings.worker_stages)}"] = cpu_seconds(proc.pid)
         kafka = kafka_pid()
         if kafka is not None:
             values["kafka broker (shared)"] = cpu_seconds(kafka)
