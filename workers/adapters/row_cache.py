@@ -52,12 +52,15 @@ class TableCache:
         read along with them, kept unless cached already: the first read of a row is this unit
         of work's truth (it was locked then, or created here)."""
         keys = set(asked)
+        # The asked keys go in first, so each is the dict's own key object: the repository
+        # looks rows up by the very ids it asked with (a message's derived ids), which a dict
+        # then finds by identity, without calling UUID.__eq__ (Python code) on the key read.
+        for key in keys:
+            self.rows.setdefault(key, None)
         for row in found:
             key = row[self.key]
             if key in keys or key not in self.rows:
                 self.rows[key] = row
-        for key in keys:
-            self.rows.setdefault(key, None)
 
     def add(self, row: Row) -> Row:
         key = row[self.key]
@@ -141,9 +144,13 @@ class RowCache:
 
     # --- rows by key ----------------------------------------------------------------------
     def row(self, cache: TableCache, key: Any) -> Row | None:
-        if key not in cache.rows:
+        # One dict lookup when cached (almost always: a batch's rows are prefetched); a uuid's
+        # hash is Python code, and rows are looked up several times per message.
+        try:
+            return cache.rows[key]
+        except KeyError:
             cache.loaded([key], self.store.load(cache.spec, [key]))
-        return cache.rows[key]
+            return cache.rows[key]
 
     def require(self, cache: TableCache, key: Any) -> Row:
         row = self.row(cache, key)
@@ -152,9 +159,11 @@ class RowCache:
         return row
 
     def customer(self, customer_id: uuid.UUID) -> Row | None:
-        if customer_id not in self.customers.rows:
+        try:  # one lookup when cached, as in `row`
+            return self.customers.rows[customer_id]
+        except KeyError:
             self.load_customers([customer_id])
-        return self.customers.rows[customer_id]
+            return self.customers.rows[customer_id]
 
     def load_customers(self, wanted: Iterable[uuid.UUID]) -> None:
         """Customers and their merge chains (one read per hop; chains are short)."""
