@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -38,17 +39,17 @@ zones = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(at=st.datetimes(timezones=zones))
-def test_times_survive_a_script(engine: Engine, at: datetime) -> None:
-    """Times go out as ISO-8601 text for the statement to cast: the same instant comes back."""
+@given(at=st.datetimes(timezones=zones), ids=st.lists(st.uuids() | st.none(), min_size=1, max_size=4))
+def test_times_and_uuids_survive_a_script(engine: Engine, at: datetime, ids: list[uuid.UUID | None]) -> None:
+    """Times and uuids go out as one array literal for the statement to cast: the same values
+    come back, None as NULL."""
     with engine.connect() as conn:
         cursor = conn.connection.cursor()
-        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS times (name text, created_at timestamptz)")
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS times (seq int, id uuid, created_at timestamptz)")
+        rows = [{"seq": n, "id": i, "created_at": at if n % 2 else None} for n, i in enumerate(ids)]
         script = bulk_sql.Script()
-        script.insert(
-            "times", ("name", "created_at"), [{"name": "a", "created_at": at}, {"name": "b", "created_at": None}]
-        )
+        script.insert("times", ("seq", "id", "created_at"), rows)
         script.run(cursor)
-        cursor.execute("SELECT created_at FROM times ORDER BY name")
-        assert cursor.fetchall() == [(at,), (None,)]
+        cursor.execute("SELECT id, created_at FROM times ORDER BY seq")
+        assert cursor.fetchall() == [(row["id"], row["created_at"]) for row in rows]
         conn.rollback()

@@ -271,10 +271,10 @@ class PostgresRows:
 
     def load_batch(self, keys: BatchKeys) -> BatchRows:
         params = {
-            "identities": [str(i) for i in keys.identities],
-            "threads": [str(t) for t in keys.threads],
+            "identities": bulk_sql.array_literal(keys.identities),
+            "threads": bulk_sql.array_literal(keys.threads),
             "phones": list(keys.phones),
-            "customers": [str(c) for c in keys.customers],
+            "customers": bulk_sql.array_literal(keys.customers),
             "keys": list(keys.outbox_keys),
         }
         parts: dict[str, list[Any]] = {tag: [] for tag in _BATCH_PARTS}
