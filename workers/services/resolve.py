@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from phoneunify.privacy import identity_key, phone_key
@@ -153,7 +153,7 @@ class Resolver:
         if effective is not None and outcome == "unlinked":
             outcome = "linked"
         ctx.apply_consent(effective)
-        ctx.events.append(self._timeline_event(env, when, ctx.thread_id, owner, effective, request))
+        ctx.events.append(self._timeline_event(env, key, when, ctx.thread_id, owner, effective, request))
         # Each event encoded once: the same bytes go to Kafka and, as one array, to the outbox.
         payloads = [e.to_json() for e in ctx.events]
         store.outbox_put(key, ctx.thread_id, owner, events_array(payloads), at)
@@ -162,6 +162,7 @@ class Resolver:
     def _timeline_event(
         self,
         env: RawEnvelope,
+        key: str,
         when: str,
         thread_id: uuid.UUID,
         owner: uuid.UUID | None,
@@ -169,7 +170,7 @@ class Resolver:
         request: ResolveRequest,
     ) -> LinkedEvent:
         data: dict[str, Any] = {
-            "idempotency_key": env.idempotency_key,
+            "idempotency_key": key,
             "thread_id": str(thread_id),
             "owner_customer_id": str(owner) if owner else None,
             "type": "booking" if env.kind == "booking" else TIMELINE_TYPES.get(env.channel, env.channel),
@@ -187,7 +188,7 @@ class Resolver:
             "seen_ms": request.seen_ms,
             "received_at": env.received_at,
         }
-        return make_event("timeline.event", when, effective, data, env.idempotency_key)
+        return make_event("timeline.event", when, effective, data, key)
 
 
 @dataclass
@@ -202,22 +203,25 @@ class _Context:
     fate: fence.Fate
     events: list[LinkedEvent] = field(default_factory=list)
     linked_now: bool = False
+    # The message's ids and key, taken once: every path that builds a context uses them, and
+    # the rules ask for them many times (plain attributes: functools.cached_property takes a
+    # lock on each first read in Python 3.11, and the envelope's key is a property that formats
+    # it on every read).
+    identity_id: uuid.UUID = field(init=False)
+    thread_id: uuid.UUID = field(init=False)
+    key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity_id = _identity_id(self.fate)
+        self.thread_id = _thread_id(self.fate)
+        self.key = self.env.idempotency_key
 
     @property
     def env(self) -> RawEnvelope:
         return self.request.envelope
 
-    # Cached: each is a SHA-1 (uuid5) and the rules ask for them many times per message.
-    @cached_property
-    def identity_id(self) -> uuid.UUID:
-        return _identity_id(self.fate)
-
-    @cached_property
-    def thread_id(self) -> uuid.UUID:
-        return _thread_id(self.fate)
-
     def emit(self, type_: str, customer: uuid.UUID | None, data: dict[str, Any], *id_parts: str) -> None:
-        self.events.append(make_event(type_, self.when, customer, data, self.env.idempotency_key, *id_parts))
+        self.events.append(make_event(type_, self.when, customer, data, self.key, *id_parts))
 
     def ledger(self, action: str, rule: str, **values: Any) -> None:
         self.store.ledger(
@@ -226,7 +230,7 @@ class _Context:
             actor="rule",
             rule=rule,
             policy_version=self.resolver.policy.version,
-            evidence={"idempotency_key": self.env.idempotency_key, **values.pop("evidence", {})},
+            evidence={"idempotency_key": self.key, **values.pop("evidence", {})},
             **values,
         )
 
@@ -278,7 +282,7 @@ class _Context:
             },
         )
         payloads = [e.to_json() for e in self.events]
-        store.outbox_put(env.idempotency_key, self.thread_id, owner, events_array(payloads), self.at)
+        store.outbox_put(self.key, self.thread_id, owner, events_array(payloads), self.at)
         return self.events, payloads, "profile"
 
     def _ask_about_name(self, customer: uuid.UUID, customer_name: str | None) -> None:
@@ -403,7 +407,7 @@ class _Context:
         # does one whose person was erased (a new generation's id, the same in a replay).
         customer = _first_customer(evidence.e164, self.fate)
         if store.customer_exists(customer):
-            customer = derived_id("customer", evidence.e164, self.env.idempotency_key)
+            customer = derived_id("customer", evidence.e164, self.key)
         name, email = _details(self.env)
         store.create_customer(customer, self.at, name, email, _email_source(self.env))
         self._claim(evidence.e164, customer)
@@ -662,7 +666,7 @@ class _Context:
                 "from": utc_iso(start),
                 "to": utc_iso(end),
                 "messages": max(messages, 0),
-                "through": self.env.idempotency_key,
+                "through": self.key,
             },
             str(thread.id),
         )
@@ -700,8 +704,8 @@ class _Context:
                 status=signal.status,
                 source=signal.source,
                 keyword=signal.keyword,
-                idempotency_key=env.idempotency_key if own_channel else f"{env.idempotency_key}#{channel}",
-                evidence={"idempotency_key": env.idempotency_key, "text": text},
+                idempotency_key=self.key if own_channel else f"{self.key}#{channel}",
+                evidence={"idempotency_key": self.key, "text": text},
                 at=at,
             )
             # Every signal goes on the timeline, not only changes against what arrived before:
