@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schema.envelopes import Booking, Party, RawEnvelope
 from schema.invalid import InvalidMessage
-from workers.domain.requests import ResolveRequest
+from workers.domain.requests import ResolveRequest, text_storable
 from workers.services.evidence import EvidencePolicy, gather
 
 POLICY = EvidencePolicy.build("US", ["+19165550000"])
@@ -91,3 +93,71 @@ def test_a_request_that_breaks_the_contract_is_refused_with_the_reason(change: A
     assert changed != body
     with pytest.raises(InvalidMessage, match=reason):
         ResolveRequest.from_json(changed)
+
+
+# Where a string may sit in a request: text the resolver stores, and the provider's own payload
+# (`raw`), which it does not store and so does not check.
+PLACES = [
+    ("envelope", "text"),
+    ("envelope", "customer", "name"),
+    ("envelope", "business", "id"),
+    ("envelope", "booking", "notes"),
+    ("envelope", "attachments", 0, "url"),
+    ("envelope", "raw", "Body"),
+    ("evidence", 0, "address"),
+    ("consent", "keyword"),
+]
+# What matters to the scan: NUL, lone surrogates high and low, a Hangul syllable (whose UTF-8
+# starts with the byte a surrogate's would), a backslash and text that looks like an escape.
+tricky = st.sampled_from(["\x00", "\ud83d", "\udc00", "\ud7a3", "\\", "\\u0000", "é", "\U0001f600"])
+texts = st.lists(tricky | st.text(max_size=3), max_size=4).map("".join)
+
+
+def _outcome(decode: Any) -> object:
+    try:
+        return decode()
+    except InvalidMessage as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@settings(max_examples=300)
+@given(
+    text=texts,
+    place=st.sampled_from(PLACES),
+    ascii_only=st.booleans(),
+    booking=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-32-le"]),
+)
+def test_the_scan_of_the_whole_text_decides_as_the_field_by_field_scan(
+    text: str, place: tuple[Any, ...], ascii_only: bool, booking: bool, encoding: str
+) -> None:
+    """The resolver skips scanning each field for what PostgreSQL cannot store when the message's
+    JSON text shows none of it at all: the request, or the dead-letter reason, is the same as
+    with the field-by-field scan, whichever way the JSON was written (escapes, or surrogates
+    passed through as another encoder may write them, in any encoding json.loads reads)."""
+    envelope = _envelopes()[1 if booking else 0]
+    request, _ = gather(envelope, POLICY)
+    wire = json.loads(request.to_json())
+    wire["consent"] = wire["consent"] or {"status": "opted_out", "source": "keyword", "keyword": "STOP"}
+    wire["envelope"]["booking"] = wire["envelope"]["booking"] or {"name": "Ana"}
+    wire["evidence"] = wire["evidence"] or [
+        {"e164": "+19165551234", "address": "x", "source": "text", "confidence": 0.5, "rule": "r"}
+    ]
+    *path, last = place
+    target = wire
+    for step in path:
+        target = target[step]
+    target[last] = text
+    raw = json.dumps(wire, ensure_ascii=ascii_only).encode(encoding, "surrogatepass")
+    fast = _outcome(lambda: ResolveRequest.from_json(raw))
+    field_by_field = _outcome(lambda: ResolveRequest.from_dict(json.loads(raw)))
+    assert fast == field_by_field
+
+
+def test_the_usual_message_is_known_storable_from_its_text() -> None:
+    """Without a NUL, an escape or a surrogate's bytes anywhere, the fields are not scanned."""
+    for envelope in _envelopes():
+        request, _ = gather(envelope, POLICY)
+        assert text_storable(request.to_json(envelope_json=envelope.to_json()))
+    assert not text_storable(b'{"text":"a\\u0000b"}')
+    assert not text_storable('{"text":"a"}')  # only bytes say how they were decoded
