@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
 import pytest
 
 from phoneunify.logs import MaskPhones
-from phoneunify.privacy import mask, phone_key, thread_key_hash
+from phoneunify.privacy import identity_key, mask, phone_key, thread_key_hash
 from workers.domain.consent import keyword_signal
 
 
@@ -17,6 +19,21 @@ def test_phone_key_is_stable_keyed_and_hides_the_number() -> None:
     assert a != phone_key("+19165551234", "k2") != phone_key("+19165551235", "k1")
     assert "9165551234" not in a
     assert thread_key_hash("twilio:+1:+19165551234", "k").startswith("th_")
+
+
+def test_pseudonyms_are_the_stored_ones_whatever_was_hashed_before() -> None:
+    """Pseudonyms are stored (the erasure fence, consent rows): each is the first 32 hex digits
+    of HMAC-SHA256 of the value under the key, however many values and keys came before."""
+    cases = [("+19165551234", "k1"), ("+19165551234", "k2"), ("+447700900123", "k1"), ("é\x1f", "ключ")]
+    for _ in range(2):
+        for value, key in cases:
+            expected = hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+            assert phone_key(value, key) == "ph_" + expected
+            assert thread_key_hash(value, key) == "th_" + expected
+    assert (
+        identity_key("sms", "+19165550000", "+19165551234", "k")
+        == "id_" + (hmac.new(b"k", b"sms\x1f+19165550000\x1f+19165551234", hashlib.sha256).hexdigest()[:32])
+    )
 
 
 def test_mask_keeps_only_the_last_two_digits() -> None:
