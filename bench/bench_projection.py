@@ -13,10 +13,11 @@ after changing the projection and compare.
 `--write` also measures the whole writer's work per linked event on bench traffic, with the
 shared PostgreSQL (DATABASE_URL): bench/bench_resolver.py's backfill is resolved by the resolver
 child into a fresh database, and its linked events (identity changes included) are decoded
-(`LinkedEvent.from_json`), projected and written by `write_batch` in batches of the writer's
-default size. It prints, per repeat, the decode and projection microseconds of this process's CPU
-per event, and write_batch's microseconds of this process's CPU (Python) and of PostgreSQL's
-backend CPU (read from /proc) per row. Each repeat empties timeline_events first, so repeats
+(`LinkedEvent.from_json`), projected and written by `write_batch` a batch at a time (the writer's
+default size), with the garbage collector tuned as in the writer's process (phoneunify.gctune).
+It prints, per repeat, the decode and projection microseconds of this process's CPU per event,
+and write_batch's microseconds of this process's CPU (Python) and of PostgreSQL's backend CPU
+(read from /proc) per row. Each repeat empties timeline_events first, so repeats
 write the same rows into the same identity tables.
 """
 
@@ -35,6 +36,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
+from phoneunify import gctune  # noqa: E402
 from schema.linked import LinkedEvent  # noqa: E402
 from workers.timeline.projection import Change, Row, project  # noqa: E402
 
@@ -90,7 +92,8 @@ def linked_payloads(database_url: str, messages: int) -> list[bytes]:
 
 
 def write_once(db: Any, payloads: list[bytes], batch: int) -> dict[str, float]:
-    """One repeat of decode, project and write_batch; figures in microseconds per event/row."""
+    """One repeat, a batch at a time as the writer's poll loop goes: decode, project, write_batch.
+    Figures in microseconds per event (row)."""
     from sqlalchemy import text
 
     from bench.stack import cpu_seconds
@@ -98,30 +101,28 @@ def write_once(db: Any, payloads: list[bytes], batch: int) -> dict[str, float]:
     from workers.timeline.store import write_batch
 
     engine = make_engine(db.url)
+    totals = dict.fromkeys(("from_json", "project", "write_python", "write_postgres"), 0.0)
     try:
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE timeline_events"))
-        started = time.process_time()
-        decoded = [LinkedEvent.from_json(p) for p in payloads]
-        parsed = time.process_time()
-        projected = [project(event) for event in decoded]
-        done = time.process_time()
-        rows: list[Row] = [row for row, _ in projected]
-        changes: list[Change | None] = [change for _, change in projected]
         backends = db.backend_pids()
-        db_before = sum(cpu_seconds(pid) for pid in backends)
-        cpu_before = time.process_time()
-        for start in range(0, len(rows), batch):
-            write_batch(engine, rows[start : start + batch], [c for c in changes[start : start + batch] if c])
-        cpu = time.process_time() - cpu_before
-        db_cpu = sum(cpu_seconds(pid) for pid in backends) - db_before
-        n = max(1, len(rows))
-        return {
-            "from_json": 1e6 * (parsed - started) / n,
-            "project": 1e6 * (done - parsed) / n,
-            "write_python": 1e6 * cpu / n,
-            "write_postgres": 1e6 * db_cpu / n,
-        }
+        for start in range(0, len(payloads), batch):
+            began = time.process_time()
+            events = [LinkedEvent.from_json(p) for p in payloads[start : start + batch]]
+            decoded = time.process_time()
+            projected = [project(event) for event in events]
+            rows: list[Row] = [row for row, _ in projected]
+            changes: list[Change] = [change for _, change in projected if change is not None]
+            done = time.process_time()
+            db_before = sum(cpu_seconds(pid) for pid in backends)
+            write_began = time.process_time()
+            write_batch(engine, rows, changes)
+            written = time.process_time()
+            totals["write_postgres"] += sum(cpu_seconds(pid) for pid in backends) - db_before
+            totals["from_json"] += decoded - began
+            totals["project"] += done - decoded
+            totals["write_python"] += written - write_began
+        return {name: 1e6 * seconds / max(1, len(payloads)) for name, seconds in totals.items()}
     finally:
         engine.dispose()
 
@@ -137,6 +138,7 @@ def bench_write(messages: int, repeat: int, batch: int) -> None:
             f" batches of {batch}"
         )
         write_once(db, payloads[: batch * 2], batch)  # warm-up: caches, lazily built analyzers, connections
+        gctune.tune()  # as the writer does once started (workers/timeline/__main__.py)
         for number in range(repeat):
             f = write_once(db, payloads, batch)
             print(
