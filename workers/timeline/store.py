@@ -22,14 +22,14 @@ Both take advisory locks on what they recompute, so two writers never each miss 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, and_, select, text, update
+from sqlalchemy import Connection, Engine, and_, text, update
 
 from phoneunify.db import advisory_locks_sql
 from schema import jsoncodec
 from schema import tables as t
-from workers.timeline.projection import Change, Erase, Row
+from workers.timeline.projection import Change, Erase, Reproject, Row
 
 # (column, PostgreSQL type) in the order of the statement below.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -73,11 +73,11 @@ _SOURCE = (
 # Identity and consent entries stay on the timeline of the customer their event names ("Conversation
 # unlinked" belongs to the customer who lost the thread); only messages follow their thread.
 IDENTITY_TYPES = ("identity", "consent")
+_IDENTITY_LIST = ", ".join(f"'{kind}'" for kind in IDENTITY_TYPES)
 # A message's owner is its thread's current customer whenever the thread is known (see write_batch).
 _OWNER = (
-    "CASE WHEN th.id IS NOT NULL AND v.type NOT IN ("
-    + ", ".join(f"'{kind}'" for kind in IDENTITY_TYPES)
-    + ") THEN th.customer_id ELSE v.customer_id END"
+    f"CASE WHEN th.id IS NOT NULL AND v.type NOT IN ({_IDENTITY_LIST})"
+    " THEN th.customer_id ELSE v.customer_id END"
 )
 # What an erased owner's row keeps of these: nothing (an event about them that arrives after
 # their erasure, from a partition the writer read late, is written blank; see write_batch).
@@ -112,13 +112,20 @@ LOCK_SPACE = 0x5054
 # Channels whose messages can be unsent: their new messages look for an unsend that came first.
 UNSEND_CHANNELS = frozenset({"instagram", "messenger"})
 # An unsend hides its message and folds into it, whichever was written first.
+# The messages to hide are found from the batch's keys, through the unique key and the refers_to
+# index: the unsends in the batch name theirs, and a message in the batch is named by an unsend
+# already written. (One join with "either key in the batch" made PostgreSQL read every row that
+# refers to another, every status included, on every batch.)
 UNSEND = text(
-    "WITH hidden AS ("
+    "WITH named AS ("
+    " SELECT refers_to AS key FROM timeline_events"
+    " WHERE idempotency_key = ANY(CAST(:keys AS text[])) AND kind = 'deleted'"
+    " UNION SELECT refers_to FROM timeline_events"
+    " WHERE refers_to = ANY(CAST(:keys AS text[])) AND kind = 'deleted'),"
+    " hidden AS ("
     " UPDATE timeline_events m SET content = NULL, intent_tags = NULL, sentiment = NULL,"
     " payload = (m.payload - 'attachments') || jsonb_build_object('unsent', true)"
-    " FROM timeline_events d"
-    " WHERE d.kind = 'deleted' AND d.refers_to = m.idempotency_key AND m.kind <> 'deleted'"
-    " AND (d.idempotency_key = ANY(CAST(:keys AS text[])) OR m.idempotency_key = ANY(CAST(:keys AS text[])))"
+    " FROM named WHERE m.idempotency_key = named.key AND m.kind <> 'deleted'"
     " AND NOT m.payload ? 'unsent'"
     " RETURNING m.id, m.idempotency_key)"
     " UPDATE timeline_events d SET superseded_by = hidden.id FROM hidden"
@@ -158,31 +165,77 @@ def write_batch(engine: Engine, rows: Sequence[Row], reprojections: Sequence[Cha
     For the same reason a re-projection applies the thread's current customer, not the one its
     event names: two admin re-links read in reverse order still end with the later one."""
     inserted = 0
-    te, th = t.timeline_events.c, t.threads.c
     with engine.begin() as conn:
         if rows:
             inserted = conn.execute(INSERT, {"rows": _encoded(rows)}).rowcount
             _apply_unsends(conn, rows)
             _apply_versions(conn, rows)
-        for rp in reprojections:
-            if isinstance(rp, Erase):
+        for run in _runs(reprojections):
+            if isinstance(run, Erase):
                 ids = {
-                    "customers": [str(c) for c in rp.customer_ids],
-                    "threads": [str(t) for t in rp.thread_ids],
+                    "customers": [str(c) for c in run.customer_ids],
+                    "threads": [str(t) for t in run.thread_ids],
                 }
                 conn.execute(BLANK, ids)
-                continue
-            known = conn.execute(select(th.customer_id).where(th.id == rp.thread_id)).first()
-            owner = known.customer_id if known is not None else rp.customer_id
-            condition = and_(
-                te.thread_id == rp.thread_id,
-                te.type.not_in(IDENTITY_TYPES),
-                te.customer_id.is_distinct_from(owner),
-            )
-            if rp.only_unlinked:
-                condition = and_(condition, te.customer_id.is_(None))
-            conn.execute(update(t.timeline_events).where(condition).values(customer_id=owner))
+            else:
+                _reproject(conn, run)
     return inserted
+
+
+def _runs(changes: Sequence[Change]) -> Iterator[Erase | list[Reproject]]:
+    """The changes in order, each run of consecutive re-projections as one list: re-projections
+    commute with each other (below), not with an erasure, which blanks by owner."""
+    run: list[Reproject] = []
+    for change in changes:
+        if isinstance(change, Reproject):
+            run.append(change)
+            continue
+        if run:
+            yield run
+            run = []
+        yield change
+    if run:
+        yield run
+
+
+# Re-projections of known threads, all in one statement. Each would set the rows of its thread
+# (all of them, or only the unlinked ones) to the thread's current customer: the same owner for
+# every re-projection of one thread, so applying several in a row gives what applying them at
+# once gives (all rows if any asks for all, else the unlinked ones), in any order. Returns the
+# threads it does not know, whose re-projections apply their own customers one by one.
+REPROJECT_KNOWN = text(
+    "WITH wanted AS"  # noqa: S608 - fixed text
+    " (SELECT thread, bool_or(every_row) AS every_row"
+    " FROM unnest(CAST(:threads AS uuid[]), CAST(:every_row AS boolean[])) AS w(thread, every_row)"
+    " GROUP BY thread),"
+    " moved AS (UPDATE timeline_events te SET customer_id = th.customer_id"
+    " FROM wanted JOIN threads th ON th.id = wanted.thread"
+    f" WHERE te.thread_id = wanted.thread AND te.type NOT IN ({_IDENTITY_LIST})"
+    " AND te.customer_id IS DISTINCT FROM th.customer_id"
+    " AND (wanted.every_row OR te.customer_id IS NULL))"
+    " SELECT thread FROM wanted WHERE NOT EXISTS (SELECT 1 FROM threads WHERE threads.id = wanted.thread)"
+)
+
+
+def _reproject(conn: Connection, reprojections: Sequence[Reproject]) -> None:
+    params = {
+        "threads": [str(rp.thread_id) for rp in reprojections],
+        "every_row": [not rp.only_unlinked for rp in reprojections],
+    }
+    unknown = {str(thread) for (thread,) in conn.execute(REPROJECT_KNOWN, params)}
+    te = t.timeline_events.c
+    for rp in reprojections:
+        if str(rp.thread_id) not in unknown:
+            continue
+        # A thread the identity tables do not know: its events' customer, in their order.
+        condition = and_(
+            te.thread_id == rp.thread_id,
+            te.type.not_in(IDENTITY_TYPES),
+            te.customer_id.is_distinct_from(rp.customer_id),
+        )
+        if rp.only_unlinked:
+            condition = and_(condition, te.customer_id.is_(None))
+        conn.execute(update(t.timeline_events).where(condition).values(customer_id=rp.customer_id))
 
 
 def _apply_unsends(conn: Connection, rows: Sequence[Row]) -> None:
