@@ -16,6 +16,7 @@ import functools
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterable, Callable, Coroutine, Sequence
 from typing import Any, NoReturn
 
@@ -152,19 +153,26 @@ def create_app(settings: Settings, registry: CollectorRegistry, pool: ResolverPo
             now_ms = int(time.time() * 1000)
             out: list[Record] = []
             dead: list[Record] = []
+            # Counted per batch: a labelled child's lookup per message was a cost of its own.
+            outcomes: Counter[str] = Counter()
+            failures: Counter[tuple[str, str]] = Counter()
             for value in batch:
                 try:
                     envelope = RawEnvelope.from_json(value)
                 except InvalidMessage as exc:
-                    metrics.messages.labels("extract", "dead_letter").inc()
+                    outcomes["dead_letter"] += 1
                     dead.append((None, dead_letter("extract", value, exc)))
                     continue
                 request, rejected = gather(envelope, evidence_policy, seen_ms=now_ms)
                 body = request.to_json(envelope_json=value)
                 for item in rejected:
-                    metrics.normalize_failures.labels(item.source, item.reason).inc()
-                metrics.messages.labels("extract", "with_phone" if request.best else "no_phone").inc()
+                    failures[item.source, item.reason] += 1
+                outcomes["with_phone" if request.best else "no_phone"] += 1
                 out.append((route_key(request, settings.phone_hash_key).encode(), body))
+            for outcome, count in outcomes.items():
+                metrics.messages.labels("extract", outcome).inc(count)
+            for (source, reason), count in failures.items():
+                metrics.normalize_failures.labels(source, reason).inc(count)
             # Both awaited to the broker's acknowledgement before faust may commit the batch.
             # Requests travel packed (one record per partition per batch, see sender.py): the
             # resolve stage then pays faust's per-record cost once per pack, not per message.
