@@ -100,6 +100,9 @@ ENGLISH_CASES = [
     ("Bonjour, je voudrais réserver une table pour deux", False),
     ("Hallo, ich möchte einen Tisch für 4 Personen reservieren", False),
     ("Qué bueno", False),  # no listed words, not ASCII: unknown
+    ("Great!! 🎉", True),  # not ASCII, but every word is: as "Great!!"
+    ("Amazing evening \u2019 wow", True),
+    ("Genial \u2014 ótimo", False),  # a word that is not ASCII
     ("👍", False),
     ("", False),
     (None, False),

@@ -80,13 +80,16 @@ def is_english(text: str | None) -> bool:
     """Does this message read as English (see the module's rules)?"""
     if not text:
         return False
-    words = set(_WORD.findall(text[:SAMPLE_CHARS].lower()))
+    sample = text[:SAMPLE_CHARS].lower()
+    words = set(_WORD.findall(sample))
     if not words:
         return False
-    if not all(w.isascii() for w in words):
+    # An ASCII sample has only ASCII words: one check of the sample instead of one per word.
+    ascii_words = sample.isascii() or all(w.isascii() for w in words)
+    if not ascii_words:
         words = {w if w.isascii() else _fold(w) for w in words} | words
     english = len(words & _SIGNAL["en"])
     others = max(len(words & _SIGNAL[lang]) for lang in _OTHERS)
     if english == 0 and others == 0:
-        return all(w.isascii() for w in words)
+        return ascii_words
     return english > others
