@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 from bench import profile  # noqa: E402
 from bench.stack import Database, base_database_url, cpu_seconds, new_tag  # noqa: E402
 from bench.traffic import BUSINESS_NUMBERS, Traffic  # noqa: E402
+from phoneunify import gctune  # noqa: E402
 from phoneunify.settings import Settings  # noqa: E402
 from schema.envelopes import utc_iso  # noqa: E402
 from workers.services.evidence import EvidencePolicy, gather  # noqa: E402
@@ -102,6 +103,8 @@ def _child(database_url: str) -> tuple[Callable[[list[bytes]], object], Callable
     # The largest batch Settings allows: the child never splits a measured batch.
     settings = Settings(phone_hash_key="bench-key", resolve_batch_size=100_000)
     child = bootstrap.resolver_child(settings, uow=bootstrap.postgres_units(engine))
+    # The real child tunes its collector once built (resolver_process.py): measure what it pays.
+    gctune.tune()
     return child.resolve_values, lambda: _CountingCursor.sent
 
 
