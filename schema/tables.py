@@ -240,6 +240,12 @@ Index(
     timeline_events.c.refers_to,
     postgresql_where=timeline_events.c.refers_to.isnot(None),
 )
+# The unsends alone: the writer probes them for every batch of messages that can be unsent.
+Index(
+    "ix_timeline_unsends",
+    timeline_events.c.refers_to,
+    postgresql_where=timeline_events.c.kind == "deleted",
+)
 
 consent_ledger = Table(
     "consent_ledger",

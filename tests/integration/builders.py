@@ -56,9 +56,12 @@ class Pipeline(Script):
 
     def flush(self, order: str = "emitted", seed: int = 0) -> int:
         """Write the events emitted since the last flush, as the timeline writer would, one event
-        per batch so arrival order matters. `order`: emitted, reversed or shuffled."""
+        per batch so arrival order matters. `order`: emitted, reversed or shuffled; or together,
+        all in one batch (the writer must then see what the batch itself holds)."""
         pending = self.stream[self.written :]
         self.written = len(self.stream)
+        if order == "together":
+            return write_events(self.engine, pending)
         if order == "reversed":
             pending = pending[::-1]
         elif order == "shuffled":

@@ -22,7 +22,7 @@ from tests.integration.builders import Pipeline, at, retimed
 pytestmark = pytest.mark.infra
 
 TEL = "+19165551234"
-ORDERS = ["emitted", "reversed"]
+ORDERS = ["emitted", "reversed", "together"]
 
 
 def timeline(client: TestClient, phone: str = TEL, **params: Any) -> dict[str, Any]:

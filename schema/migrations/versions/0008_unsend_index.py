@@ -1,0 +1,32 @@
+"""An index of the unsends, so a batch finds the ones naming its messages without reading the table.
+
+The timeline writer asks, for every batch of Instagram and Messenger messages, whether an unsend
+written earlier names one of them. Through `ix_timeline_refers_to` (every status and unsend)
+PostgreSQL judged a full read of a young table cheaper than a thousand index probes, and that read
+grew with the table on every batch. The unsends alone are few, so probing their index is cheap at
+any size and the planner sees it.
+
+Revision ID: 0008_unsend_index
+Revises: 0007_data
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_unsend_index"
+down_revision = "0007_data"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_timeline_unsends",
+        "timeline_events",
+        ["refers_to"],
+        postgresql_where=sa.text("kind = 'deleted'"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_timeline_unsends", table_name="timeline_events")
