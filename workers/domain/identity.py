@@ -28,12 +28,12 @@ links and phones to the rows that hold them, so a split can restore each side ex
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from workers.domain.accents import without_accents
 from workers.domain.model import PhoneEvidence
 
 POLICY_VERSION = "2026.11.1"
@@ -221,8 +221,7 @@ _LETTERS = re.compile(r"[^\w]+|_|\d", re.UNICODE)
 
 def _letters(name: str) -> str:
     """Letters only, case and accents folded: 'José' and 'jose' are one name."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return _LETTERS.sub("", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    return _LETTERS.sub("", without_accents(name.casefold()))
 
 
 def names_compatible(a: str | None, b: str | None) -> bool:

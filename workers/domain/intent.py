@@ -30,8 +30,8 @@ Limits: negation is not read ("I don't want to cancel" is tagged cancellation), 
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from workers.domain.accents import without_accents
 from workers.domain.consent import OPT_IN, OPT_OUT, keyword_signal
 
 MAX_CHARS = 2000
@@ -258,10 +258,7 @@ _KEYWORD_TAGS = {**dict.fromkeys(OPT_OUT, "opt_out"), **dict.fromkeys(OPT_IN - {
 def fold(text: str) -> str:
     """Lower case, accents dropped, one space between words: the text the rules read."""
     lowered = text[:MAX_CHARS].lower().replace("\u2019", "'")
-    if not lowered.isascii():
-        decomposed = unicodedata.normalize("NFKD", lowered)
-        lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", lowered).strip()
+    return _SPACES.sub(" ", without_accents(lowered)).strip()
 
 
 def intent_tags(text: str | None, channel: str = "") -> tuple[str, ...]:

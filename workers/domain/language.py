@@ -16,7 +16,8 @@ of the lists. One pass over at most the first 400 characters; no model, no I/O.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from workers.domain.accents import without_accents
 
 SAMPLE_CHARS = 400
 
@@ -62,12 +63,8 @@ _WORDS: dict[str, frozenset[str]] = {
 }
 
 
-def _fold(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
 # Folded once at import: "está" and "esta" are the same word to a person typing on a phone.
-_FOLDED = {lang: frozenset(_fold(w) for w in words) for lang, words in _WORDS.items()}
+_FOLDED = {lang: frozenset(without_accents(w) for w in words) for lang, words in _WORDS.items()}
 # A word in more than one list says nothing about which language it is.
 _SHARED = frozenset(
     w for lang, words in _FOLDED.items() for w in words if any(w in _FOLDED[o] for o in _FOLDED if o != lang)
@@ -87,7 +84,7 @@ def is_english(text: str | None) -> bool:
     # An ASCII sample has only ASCII words: one check of the sample instead of one per word.
     ascii_words = sample.isascii() or all(w.isascii() for w in words)
     if not ascii_words:
-        words = {w if w.isascii() else _fold(w) for w in words} | words
+        words = {without_accents(w) for w in words} | words
     english = len(words & _SIGNAL["en"])
     others = max(len(words & _SIGNAL[lang]) for lang in _OTHERS)
     if english == 0 and others == 0:

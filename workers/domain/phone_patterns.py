@@ -28,6 +28,8 @@ TOKEN_RE: Final = re.compile(r"[^\W\d_]+|[^\w\s]")
 
 
 def _without_accents(phrase: str) -> str:
+    # Recomposed (NFC), unlike workers.domain.accents: a cue word must match message text as
+    # written, where a Hangul syllable, say, is one character, not the jamo NFD spells it as.
     decomposed = unicodedata.normalize("NFD", phrase)
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
