@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Connection, and_, false, or_, select
 
 from phoneunify.privacy import identity_key, phone_key
 from schema import tables as t
-from workers.domain.consent import current, permission
+from workers.domain.consent import current, per_channel, permission
 
 
 def _rows(
@@ -77,23 +77,21 @@ def card_statuses(
         [*subject_of.values(), *_identity_subjects(identities, hash_key)],
         [i.id for i in identities],
     )
-    own: dict[tuple[str | None, str], list[dict[str, Any]]] = defaultdict(list)
+    own: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     by_identity: dict[str, list[dict[str, Any]]] = defaultdict(list)
     phone_of = {s: p for p, s in subject_of.items()}
     for row in rows:
         if _said_by_identity(row, set(phone_of)):
             by_identity[row["channel"]].append(row)
         else:
-            own[(row["e164"] or phone_of[row["subject"]], row["channel"])].append(row)
-    statuses = []
+            own[row["e164"] or phone_of[row["subject"]]].append(row)
     # A person known by no number still shows what their channel identities said.
     phone_or_none: list[str | None] = [*sorted(phones)] or [None]
-    for phone in phone_or_none:
-        for channel in sorted({c for (p, c) in own if p == phone} | set(by_identity)):
-            decided = current([*own.get((phone, channel), []), *by_identity.get(channel, [])])
-            if decided is not None:
-                statuses.append(_status(phone, decided))
-    return statuses
+    return [
+        _status(phone, decided)
+        for phone in phone_or_none
+        for decided in per_channel(own.get(phone, []), by_identity).values()
+    ]
 
 
 def _status(phone: str | None, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from workers.adapters.rows import (
     Write,
 )
 from workers.adapters.write_buffer import WriteBuffer
-from workers.domain.consent import current
+from workers.domain.consent import current, per_channel
 from workers.domain.ports import Cluster, ClusterIdentity, ClusterThread, ConcurrentWriteError, Erasure
 
 # Evidence keys that say how a decision was taken, never who it was about: kept.
@@ -193,11 +193,7 @@ class Eraser:
             identity_rows[identity.platform] += by_subject.get(erasure.identities[identity.id], [])
         decided: Suppressions = {}
         for subject in subject_of_phone.values():
-            channels = {r["channel"] for r in by_subject.get(subject, [])} | set(identity_rows)
-            decided[subject] = _opt_outs(
-                current([*(r for r in by_subject.get(subject, []) if r["channel"] == c), *identity_rows[c]])
-                for c in sorted(channels)
-            )
+            decided[subject] = _opt_outs(per_channel(by_subject.get(subject, []), identity_rows).values())
         for identity in cluster.identities:
             subject = erasure.identities[identity.id]
             decided[subject] = _opt_outs([current(by_subject.get(subject, []))])

@@ -8,7 +8,8 @@ is what carriers honour to undo an opt-out. A keyword counts only as the whole m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,24 @@ def current(rows: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     answer does not depend on delivery or replay order; at the same instant an opt-out wins;
     then the later row. None when there is no row (status unknown)."""
     return max(rows, key=lambda r: (r["at"], r["status"] == "opted_out", r["seq"]), default=None)
+
+
+def per_channel(
+    own: Iterable[Mapping[str, Any]], said_by_identities: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> dict[str, Mapping[str, Any]]:
+    """A phone's current consent on each channel, channels in order: the rows it has there and
+    those its person's channel identities said there with no number (`said_by_identities`, by
+    channel): an opt-out said on a channel applies to every number of the person on it. The
+    consent API's card and an erasure's suppressions both read consent this way."""
+    by_channel: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in own:
+        by_channel[row["channel"]].append(row)
+    decided: dict[str, Mapping[str, Any]] = {}
+    for channel in sorted(by_channel.keys() | said_by_identities.keys()):
+        chosen = current([*by_channel.get(channel, ()), *said_by_identities.get(channel, ())])
+        if chosen is not None:
+            decided[channel] = chosen
+    return decided
 
 
 @dataclass(frozen=True)
