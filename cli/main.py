@@ -12,13 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from phoneunify import logs
+from phoneunify.exits import EX_CONFIG
 from phoneunify.settings import DEV, Settings, SettingsError
 
 log = logging.getLogger("phoneunify")
 
-# sysexits.h EX_CONFIG: the supervisor does not restart a process that exits with it, since the
-# same configuration would fail the same way.
-EXIT_CONFIG = 78
 # The processes that run for long: each says at start when it runs with development secrets.
 SERVERS = ("ingest", "workers", "writer", "api", "profiles")
 
@@ -162,4 +160,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings) or 0)
     except SettingsError as exc:
         print(f"phoneunify {args.command}: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return EX_CONFIG

@@ -45,10 +45,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from phoneunify import logs
+from phoneunify.exits import EX_CONFIG
 
 log = logging.getLogger("phoneunify.supervisor")
 
-EX_CONFIG = 78
 RUNNING, BACKOFF, FATAL, STOPPED = "running", "backoff", "FATAL", "stopped"
 
 

@@ -296,3 +296,26 @@ def test_a_bug_in_the_projection_stops_the_writer_uncommitted(monkeypatch, bug: 
     with pytest.raises(type(bug)):
         _writer(journal, producer, consumer).poll_once()
     assert producer.letters == [] and consumer.committed == []
+
+
+def test_the_writer_process_exits_as_the_stages_do_when_its_loop_stops(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writer whose loop raised (a bug, or an outage past the bound) exits EX_SOFTWARE, as a
+    stopped stage does, with the reason logged: the supervisor restarts it and the batch is read
+    again."""
+    from phoneunify.exits import EX_SOFTWARE
+    from workers.timeline import __main__ as writer_main
+
+    class Broken:
+        topics = Topics("t.")
+
+        def run(self) -> None:
+            raise RuntimeError("a bug in the writer")
+
+    monkeypatch.setattr(writer_main, "start_http_server", lambda *a, **k: None)
+    monkeypatch.setattr(writer_main, "timeline_writer", lambda settings, registry: Broken())
+    monkeypatch.setattr(writer_main.gctune, "tune", lambda: None)
+    with caplog.at_level("CRITICAL"):
+        assert writer_main.run_writer(Settings()) == EX_SOFTWARE
+    assert "a bug in the writer" in caplog.text

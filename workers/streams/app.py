@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 import faust
 from prometheus_client import CollectorRegistry, generate_latest
 
+from phoneunify.exits import EX_SOFTWARE
 from phoneunify.privacy import phone_key, thread_key_hash
 from phoneunify.settings import Settings
 from schema.deadletter import dead_letter
@@ -45,9 +46,6 @@ EXTRACT_BATCH = 500
 EXTRACT_WITHIN_S = 0.02
 
 
-# Exit status of a stage that stopped on a bug or on a database down past the retry bound.
-EXIT_STOPPED = 70
-
 Agent = Callable[[AsyncIterable[bytes]], Coroutine[Any, Any, None]]
 
 
@@ -58,10 +56,10 @@ def stop_loudly(stage: str, exc: BaseException) -> NoReturn:
         "%s stage stopped on %s; exiting %d without ack",
         stage,
         type(exc).__name__,
-        EXIT_STOPPED,
+        EX_SOFTWARE,
         exc_info=exc,
     )
-    os._exit(EXIT_STOPPED)
+    os._exit(EX_SOFTWARE)
 
 
 def guarded(stage: str, agent: Agent, stop: Callable[[str, BaseException], Any] = stop_loudly) -> Agent:

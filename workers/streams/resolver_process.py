@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from mode import Service
 
 from phoneunify import gctune, logs
+from phoneunify.exits import EX_SOFTWARE
 from phoneunify.retry import Backoff, RetriesExhaustedError, retrying
 from phoneunify.settings import Settings
 from schema.commands import Command
@@ -160,8 +161,6 @@ def _start_child(
 
 # How often the child looks for its parent; an orphan finishes at most this much later.
 PARENT_POLL_S = 0.5
-# The exit status of a child whose parent died (EX_SOFTWARE, as the stages' loud stop).
-EXIT_ORPHANED = 70
 
 
 def watch_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> threading.Thread:
@@ -176,7 +175,7 @@ def watch_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> threading.Th
         while os.getppid() == parent_pid:
             time.sleep(poll_s)
         log.error("the workers process %d is gone: the resolver child exits", parent_pid)
-        os._exit(EXIT_ORPHANED)  # not sys.exit: that would end only this thread
+        os._exit(EX_SOFTWARE)  # not sys.exit: that would end only this thread
 
     thread = threading.Thread(target=watch, name="watch-parent", daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ import logging
 from prometheus_client import CollectorRegistry, start_http_server
 
 from phoneunify import gctune
+from phoneunify.exits import EX_SOFTWARE
 from phoneunify.settings import Settings
 from workers.bootstrap import timeline_writer
 
@@ -19,7 +20,13 @@ def run_writer(settings: Settings) -> int:
     writer = timeline_writer(settings, registry)
     log.info("timeline writer consuming %s", writer.topics.linked)
     gctune.tune()
-    writer.run()
+    try:
+        writer.run()
+    except Exception:
+        # A bug, or PostgreSQL or Kafka down past the retry bound: the batch in hand was not
+        # committed, so the restarted writer reads it again. The workers' stages stop the same way.
+        log.critical("timeline writer stopped; exiting %d without committing", EX_SOFTWARE, exc_info=True)
+        return EX_SOFTWARE
     return 0
 
 
