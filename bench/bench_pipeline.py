@@ -23,7 +23,8 @@ Every run makes its own database and topics (like the tests) and starts the real
    plus CPU seconds per component (/proc) and per-stage batch times from /metrics in every run.
 
 Figures go to stdout as a table and to .local/bench/pipeline.json. Exits 1 when a target is
-missed (full mode: sustained backfill >= --min-rate, p99 <= --max-p99-ms) or a row is missing.
+missed (full mode: sustained backfill >= --min-rate and >= --min-ratio of the null pipeline's,
+p99 <= --max-p99-ms) or a row is missing.
 """
 
 from __future__ import annotations
@@ -483,6 +484,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, help="latency run: webhooks per second (default 1000)")
     parser.add_argument("--duration", type=float, help="latency run: seconds of load (default 25)")
     parser.add_argument("--min-rate", type=float, default=5000.0, help="target: sustained backfill msgs/s")
+    parser.add_argument(
+        "--min-ratio",
+        type=float,
+        default=0.6,
+        help="target: sustained backfill as a share of the null pipeline's (when it runs)",
+    )
     parser.add_argument("--max-p99-ms", type=float, default=500.0, help="target: p99 latency in ms")
     parser.add_argument(
         "--replicas", type=int, default=1, help="worker processes sharing the consumer group (default 1)"
@@ -583,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 prof_stack.close()
 
-    failures = _verdict(report, quick, args.min_rate, args.max_p99_ms)
+    failures = _verdict(report, quick, args.min_rate, args.max_p99_ms, args.min_ratio)
     report["failures"] = failures
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2) + "\n")
@@ -609,7 +616,9 @@ def _overrides(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _verdict(report: dict[str, Any], quick: bool, min_rate: float, max_p99: float) -> list[str]:
+def _verdict(
+    report: dict[str, Any], quick: bool, min_rate: float, max_p99: float, min_ratio: float = 0.0
+) -> list[str]:
     failures: list[str] = []
     backfill = report.get("backfill", {})
     if backfill.get("rows") != backfill.get("messages"):
@@ -626,6 +635,9 @@ def _verdict(report: dict[str, Any], quick: bool, min_rate: float, max_p99: floa
         return failures
     if (backfill.get("sustained_rate") or 0) < min_rate:
         failures.append(f"sustained backfill {backfill.get('sustained_rate')}/s < {min_rate:g}/s")
+    ours, theirs = backfill.get("sustained_rate"), (null or {}).get("sustained_rate")
+    if ours and theirs and ours / theirs < min_ratio:
+        failures.append(f"sustained backfill {ours / theirs:.2f} of the null pipeline's < {min_ratio:g}")
     if latency is not None and latency["visible_ms"].get("p99", float("inf")) > max_p99:
         failures.append(f"p99 {latency['visible_ms'].get('p99')} ms > {max_p99:g} ms")
     return failures
