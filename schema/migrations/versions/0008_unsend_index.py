@@ -20,13 +20,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_timeline_unsends",
-        "timeline_events",
-        ["refers_to"],
-        postgresql_where=sa.text("kind = 'deleted'"),
-    )
+    # Built concurrently, outside the migration's transaction: on a large timeline the build reads
+    # every row once, and the writer keeps inserting meanwhile instead of waiting for it.
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_timeline_unsends",
+            "timeline_events",
+            ["refers_to"],
+            postgresql_where=sa.text("kind = 'deleted'"),
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_timeline_unsends", table_name="timeline_events")
+    with op.get_context().autocommit_block():
+        op.drop_index(
+            "ix_timeline_unsends", table_name="timeline_events", postgresql_concurrently=True, if_exists=True
+        )
