@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bench.bench_pipeline import _verdict
+from bench.bench_pipeline import _verdict, rounds_summary
 
 
 def report(ours: float, null: float | None, p99: float = 300.0) -> dict[str, Any]:
@@ -46,3 +46,12 @@ def test_a_quick_run_judges_only_lost_rows() -> None:
         _verdict(report(10.0, 9000.0, p99=9999.0), quick=True, min_rate=5000, max_p99=500, min_ratio=0.6)
         == []
     )
+
+
+def test_rounds_are_judged_by_their_median_ratio() -> None:
+    rounds = rounds_summary([4000.0, 5600.0, 5500.0, None], [9000.0, 9000.0, 10000.0, 9000.0])
+    assert rounds["ratios"] == [0.444, 0.622, 0.55]  # a round without a rate counts for nothing
+    assert rounds["ratio_median"] == 0.55
+    judged = {**report(5600.0, 9000.0), "rounds": rounds}  # the first pair alone would pass
+    failures = _verdict(judged, quick=False, min_rate=5000, max_p99=500, min_ratio=0.6)
+    assert failures == ["sustained backfill 0.55 of the null pipeline's < 0.6"]
