@@ -69,9 +69,10 @@ eval: venv
 
 # Both benchmarks always run; the target fails if either missed its target. Figures of the
 # pipeline benchmark also go to .local/bench/pipeline.json; its backfill ratio is the median of
-# three rounds, ours and the null in turn (one pair swings with a shared host's speed). Extraction is timed as the image runs
-# it, compiled with mypyc (bench/compiled_core.py builds it once per version of the sources, out of
-# the source tree, and first checks that it gives exactly the outputs of the Python modules).
+# three rounds, ours and the null in turn (one pair swings with a shared host's speed).
+# Extraction is timed as the image runs it, compiled with mypyc (bench/compiled_core.py builds it
+# once per version of the sources, out of the source tree, and first checks that it gives exactly
+# the outputs of the Python modules).
 bench: venv infra-up
 	rc=0; core=$$($(BIN)/python bench/compiled_core.py build) \
 	  && $(BIN)/python bench/compiled_core.py check $$core \
